@@ -1,0 +1,55 @@
+# The verbs people and workflows call. Every target sets itself up, so each works on a fresh machine.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(abspath $(VENV)/bin)
+UV := $(PYTHON) -m uv
+PYTEST_ARGS ?=
+
+export PATH := $(BIN):$(PATH)
+export DVC_NO_ANALYTICS := 1
+export ITERATIVE_DO_NOT_TRACK := 1
+export UV_COMPILE_BYTECODE := 1
+
+.PHONY: help setup run repro test test-fast lint format bench clean
+
+help: ## list the verbs
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --frozen --all-extras
+	@touch $@
+
+setup: $(VENV)/.synced ## create .venv and install the locked dependencies
+
+run: setup ## the whole loop on the demo data: pull the data, reproduce the pipeline, show the metrics
+	dvc pull
+	dvc repro
+	dvc metrics show
+
+repro: setup ## reproduce the pipeline (only the stages whose inputs changed)
+	dvc repro
+
+test: setup ## the whole test suite, end-to-end runs included
+	pytest $(PYTEST_ARGS)
+
+test-fast: setup ## the suite without the slow end-to-end runs
+	pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: setup ## ruff lint and format check
+	ruff check .
+	ruff format --check .
+
+format: setup ## apply ruff fixes and formatting
+	ruff check --fix .
+	ruff format .
+
+bench: setup ## benchmarks (see bench/README.md)
+	python bench/pipeline.py
+
+clean: ## remove the environment and pipeline outputs (the data and its cache stay)
+	rm -rf $(VENV) outputs

@@ -1,0 +1,125 @@
+"""params.yaml, loaded once into one typed, validated object."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DEFAULT_PARAMS = Path("params.yaml")
+BUILTIN_MODELS = ("logreg", "hgb")
+
+
+class ConfigError(ValueError):
+    """params.yaml is missing, unreadable, or has a bad value; the message names the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataConfig(_Section):
+    path: str = "data/churn.csv"
+    schema_path: str = Field("schema.yaml", alias="schema")
+    target: str = "churned"
+    id_column: str | None = "customer_id"
+    task: Literal["binary", "multiclass", "regression"] = "binary"
+
+
+class FeaturesConfig(_Section):
+    numeric: list[str] = Field(default_factory=list)
+    categorical: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _some_features(self) -> FeaturesConfig:
+        if not self.numeric and not self.categorical:
+            raise ValueError("at least one numeric or categorical feature is needed")
+        both = set(self.numeric) & set(self.categorical)
+        if both:
+            raise ValueError(f"features listed as both numeric and categorical: {sorted(both)}")
+        return self
+
+    @property
+    def all(self) -> list[str]:
+        return [*self.numeric, *self.categorical]
+
+
+class SplitConfig(_Section):
+    test_size: float = Field(0.2, gt=0.0, lt=1.0)
+    seed: int = 42
+
+
+class TrainConfig(_Section):
+    model: str = "logreg"
+    """A built-in family (logreg, hgb) or the import path of any scikit-learn-style estimator."""
+    seed: int = 42
+    logreg: dict[str, Any] = Field(default_factory=dict)
+    hgb: dict[str, Any] = Field(default_factory=dict)
+    estimator_params: dict[str, Any] = Field(default_factory=dict)
+    """Parameters for a model given by import path."""
+
+    @model_validator(mode="after")
+    def _known_model(self) -> TrainConfig:
+        if self.model not in BUILTIN_MODELS and "." not in self.model:
+            raise ValueError(
+                f"unknown model {self.model!r}: use one of {', '.join(BUILTIN_MODELS)} "
+                "or an import path such as sklearn.ensemble.RandomForestClassifier"
+            )
+        return self
+
+    @property
+    def model_params(self) -> dict[str, Any]:
+        return {"logreg": self.logreg, "hgb": self.hgb}.get(self.model, self.estimator_params)
+
+
+class EvaluateConfig(_Section):
+    threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    curve_points: int = Field(101, ge=2)
+    calibration_bins: int = Field(10, ge=2)
+    importance_repeats: int = Field(5, ge=1)
+    importance_max_rows: int = Field(5000, ge=10)
+    seed: int = 42
+
+
+class Config(BaseModel):
+    """Every knob of the project. Unknown top-level sections are kept for the user's own stages."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    data: DataConfig = Field(default_factory=DataConfig)
+    features: FeaturesConfig
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        lines.append(f"  {key}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def parse_config(raw: dict[str, Any], source: str = "params.yaml") -> Config:
+    """Validate a params mapping; a bad value raises ConfigError naming its key."""
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(f"{source} has invalid settings:\n{_describe(error)}") from None
+
+
+def load_config(path: Path | str = DEFAULT_PARAMS) -> Config:
+    """Read and validate params.yaml."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path} not found (run from the repository root)") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path} is not valid YAML: {error}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path} must be a mapping of sections")
+    return parse_config(raw, str(path))

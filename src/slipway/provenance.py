@@ -1,0 +1,69 @@
+"""What a trained model came from: data hash, params, git commit, library versions."""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import subprocess
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LIBRARIES = ("scikit-learn", "pandas", "numpy", "pandera", "skops", "slipway")
+
+
+def file_md5(path: Path | str) -> str:
+    """MD5 of a file's bytes (the hash DVC uses for files)."""
+    digest = hashlib.md5()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def dvc_tracked_md5(dvc_file: Path | str) -> str | None:
+    """The hash recorded in a ``.dvc`` file (e.g. ``data.dvc``), if there is one."""
+    path = Path(dvc_file)
+    if not path.exists():
+        return None
+    outs = (yaml.safe_load(path.read_text()) or {}).get("outs") or [{}]
+    return outs[0].get("md5")
+
+
+def git_commit(cwd: Path | str = ".") -> str | None:
+    """The current commit, or None outside a git checkout."""
+    try:
+        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return result.stdout.strip()
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries that shape the model, and Python's."""
+    found = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def training_metadata(
+    data_path: Path | str, params: dict[str, Any], extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Everything needed to trace a model back to its inputs."""
+    return {
+        "data": {
+            "dataset_md5": dvc_tracked_md5("data.dvc"),
+            "train_split": str(data_path),
+            "train_split_md5": file_md5(data_path),
+        },
+        "git_commit": git_commit(),
+        "params": params,
+        "libraries": library_versions(),
+        **(extra or {}),
+    }

@@ -1,0 +1,64 @@
+"""The data contract: one pandera schema for the raw table, and the model-input schema derived from it.
+
+The schema lives in ``schema.yaml`` (pandera's own YAML format) so that it is data, not code: ``slipway adopt``
+writes it for a new table, and training, CI and the serving API all read the same file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera import extensions
+
+
+@extensions.register_check_method(statistics=["column", "min_rate", "max_rate"], check_type="vectorized")
+def column_mean_between(df: pd.DataFrame, *, column: str, min_rate: float, max_rate: float) -> bool:
+    """Dataset-level check: the mean of ``column`` (e.g. the churn rate) lies in [min_rate, max_rate]."""
+    if column not in df.columns or df.empty:
+        return False
+    mean = pd.to_numeric(df[column], errors="coerce").mean()
+    return bool(min_rate <= mean <= max_rate)
+
+
+@extensions.register_check_method(statistics=["column", "min_classes"], check_type="vectorized")
+def column_has_classes(df: pd.DataFrame, *, column: str, min_classes: int) -> bool:
+    """Dataset-level check: ``column`` (the target) takes at least ``min_classes`` distinct values."""
+    return column in df.columns and df[column].nunique(dropna=True) >= min_classes
+
+
+def load_schema(path: Path | str) -> pa.DataFrameSchema:
+    """Read a pandera schema from YAML."""
+    return pa.DataFrameSchema.from_yaml(Path(path))
+
+
+def save_schema(schema: pa.DataFrameSchema, path: Path | str) -> None:
+    """Write a pandera schema as YAML."""
+    Path(path).write_text(schema.to_yaml() or "")
+
+
+def _mentions(check: pa.Check, column: str) -> bool:
+    stats = getattr(check, "statistics", None) or {}
+    return stats.get("column") == column
+
+
+def model_input_schema(
+    raw: pa.DataFrameSchema, target: str, features: list[str], id_column: str | None = None
+) -> pa.DataFrameSchema:
+    """The schema of one prediction request: the raw schema's features (and optional id), no target.
+
+    Dataset-level checks about the target are dropped; per-column checks (types, ranges, categories,
+    nullability) stay, so serving rejects exactly what training would have rejected.
+    """
+    keep = [*features, *([id_column] if id_column and id_column in raw.columns else [])]
+    columns = {name: raw.columns[name] for name in keep}
+    if id_column and id_column in columns:
+        columns[id_column] = columns[id_column].set_required(False)
+    return pa.DataFrameSchema(
+        columns,
+        checks=[c for c in raw.checks if not _mentions(c, target)],
+        coerce=True,
+        strict=True,
+        name="model_input",
+    )
