@@ -53,3 +53,29 @@ bench: setup ## benchmarks (see bench/README.md)
 
 clean: ## remove the environment and pipeline outputs (the data and its cache stay)
 	rm -rf $(VENV) outputs
+
+# ---- pull requests: data checks, report, gate, comment (.github/workflows/pr.yml calls these)
+SLIPWAY_BASE ?= main
+export SLIPWAY_BASE
+
+.PHONY: pull-data data-check report gate comment check-workflows
+
+pull-data: setup ## fetch the raw data tracked by data.dvc from the DVC remote
+	dvc pull data.dvc
+
+data-check: pull-data ## data checks: the validate stage (pandera schema) on the pulled data
+	dvc repro validate
+
+report: setup ## the PR report vs SLIPWAY_BASE (default main): report/report.md + PNGs
+	slipway report
+
+gate: setup ## the quality gate vs SLIPWAY_BASE: exits 1 naming the metric that fell and by how much
+	slipway gate
+
+comment: setup ## post report/report.md as the PR's sticky comment (skipped without a token or on a fork)
+	slipway comment report/report.md
+
+check-workflows: setup ## static checks of .github: workflow schema, actionlint (with shellcheck), zizmor
+	check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	actionlint
+	zizmor --offline --no-progress .github
