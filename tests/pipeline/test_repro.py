@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from support import reproduced_clone, run
+from support import fresh_clone, reproduced_clone, run
 
 from slipway.provenance import file_md5
 
@@ -28,10 +28,24 @@ def test_fresh_clone_produces_metrics_plots_and_a_model(repro_clone):
     assert "roc_auc" in shown
 
 
-def test_committed_lock_matches_a_fresh_reproduction(repro_clone):
-    """What main's dvc.lock records for data, params and metrics is what a fresh clone reproduces."""
+def test_committed_metrics_are_what_a_fresh_clone_reproduces(repro_clone):
     diff = run(["git", "diff", "--stat", "--", "outputs/metrics.json"], repro_clone).stdout
     assert diff == "", f"metrics differ from the committed ones:\n{diff}"
+
+
+def test_committed_lock_is_in_sync_with_code_params_and_data(tmp_path):
+    """Every stage's recorded deps and params match the clone: only the (unstored) outputs are missing."""
+    repo = fresh_clone(tmp_path / "repo")
+    run(["dvc", "pull", "-q", "data.dvc"], repo)
+    status = json.loads(run(["dvc", "status", "--json"], repo).stdout)
+    changed = {
+        stage: entries
+        for stage, entries in status.items()
+        for entry in entries
+        if isinstance(entry, dict)
+        and ("changed deps" in entry or "changed params" in entry or "changed command" in entry)
+    }
+    assert not changed, f"dvc.lock is stale, run `dvc repro` and commit it: {changed}"
 
 
 def test_second_fresh_clone_is_identical(repro_clone, tmp_path):
