@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(abspath $(VENV)/bin)
 UV := $(PYTHON) -m uv
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto --dist loadfile
 
 export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
