@@ -60,12 +60,9 @@ clean: ## remove the environment and pipeline outputs (the data and its cache st
 SLIPWAY_BASE ?= main
 export SLIPWAY_BASE
 
-.PHONY: pull-data data-check report gate comment check-workflows
+.PHONY: data-check report gate comment check-workflows
 
-pull-data: setup ## fetch the raw data tracked by data.dvc from the DVC remote
-	dvc pull data.dvc
-
-data-check: pull-data ## data checks: the validate stage (pandera schema) on the pulled data
+data-check: data ## data checks: the validate stage (pandera schema) on the pulled data
 	dvc repro validate
 
 report: setup ## the PR report vs SLIPWAY_BASE (default main): report/report.md + PNGs

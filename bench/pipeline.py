@@ -66,9 +66,7 @@ def bench_large(work: Path, rows: int) -> dict[str, float]:
 
     def bare_fit_predict() -> None:
         train, test = split(frame, config.data.target, config.split.test_size, config.split.seed)
-        model = build_pipeline(config.features, config.train).fit(
-            train[config.features.all], train[config.data.target]
-        )
+        model = build_pipeline(config.features, config.train).fit(train[config.features.all], train[config.data.target])
         model.predict_proba(test[config.features.all])
 
     bare_s = timed(bare_fit_predict)
