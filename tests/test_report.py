@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from support import project_env, run
 
 from slipway.config import DriftConfig, GateConfig
 from slipway.drift import detect_drift
@@ -170,3 +171,48 @@ def test_comment_is_skipped_on_forks_and_without_token() -> None:
     assert not post and "fork (stranger/slipway)" in reason
     post, reason = comment_decision(False, "me/slipway", "me/slipway")
     assert not post and "no token" in reason
+
+
+def _commit(repo, message: str) -> None:
+    env = project_env(repo)
+    run(["git", "add", "-A"], repo, env=env)
+    run(["git", "commit", "-qm", message], repo, env=env)
+
+
+@pytest.mark.slow
+def test_report_for_a_first_pull_request_whose_base_has_no_metrics(clone) -> None:
+    env = project_env(clone)
+    run(["git", "rm", "-rq", "outputs/metrics.json", "outputs/plots"], clone, env=env)
+    _commit(clone, "main before the first model")
+    run(["git", "checkout", "-qb", "first-model"], clone, env=env)
+    run(["git", "checkout", "HEAD~1", "--", "outputs"], clone, env=env)
+    _commit(clone, "first model")
+    run(["dvc", "pull", "-q", "data.dvc"], clone, env=env)
+
+    result = run(["slipway", "report", "--base", "main"], clone, env=env)
+    report = (clone / "report" / "report.md").read_text()
+    assert "gate passed" in result.stdout
+    assert "`main` has no metrics yet (first pull request?)" in report
+    assert "| `roc_auc` | — | 0.8104 | — | — | 🆕 new |" in report
+    assert "no base metrics (first pull request?): only the absolute limits apply" in report
+    assert (clone / "report" / "roc.png").exists()  # this PR's curve alone
+    assert "Drift vs the base's data" in report and "none." in report
+    gate = run(["slipway", "gate", "--base", "main"], clone, env=env, check=False)
+    assert gate.returncode == 0 and "only the absolute limits apply" in gate.stdout
+
+
+@pytest.mark.slow
+def test_report_says_nothing_changed_and_goes_to_the_step_summary(clone, tmp_path) -> None:
+    env = project_env(clone)
+    run(["git", "checkout", "-qb", "docs-only"], clone, env=env)
+    (clone / "NOTES.md").write_text("A change that does not touch the model.\n")
+    _commit(clone, "docs only")
+    run(["dvc", "pull", "-q", "data.dvc"], clone, env=env)
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    env = project_env(clone, GITHUB_STEP_SUMMARY=str(summary), SLIPWAY_BASE="main")
+    run(["slipway", "report"], clone, env=env)
+    report = (clone / "report" / "report.md").read_text()
+    assert "**Nothing changed** compared to `main`: same params, same data, same metrics." in report
+    assert "No params changed." in report
+    assert summary.read_text() == "earlier step\n" + report + "\n"
