@@ -1,10 +1,13 @@
 """pr.yml executed with act on a fresh clone: a pull request trains, checks and comments its own report.
 
-Three pull requests against the clone's main: a params change that keeps the model as good (every job passes,
-the recording cml receives the report with its metrics table and images), corrupted data (the data check fails
-and the report names the column), and params that make the model clearly worse (the gate fails and says which
-metric fell by how much). The tests job runs a small part of the fast suite here (repository variable
-PR_PYTEST_ARGS), the whole suite is what `make test` itself runs.
+Three pull requests against the clone's main:
+- a params change that keeps the model as good: every job passes, the recording cml receives the report with its
+  metrics table and images;
+- corrupted data from a fork: the data check fails, the job summary names the column, no comment is posted;
+- params that make the model clearly worse: the gate fails and says which metric fell by how much.
+
+The tests job runs a small part of the fast suite here (repository variable PR_PYTEST_ARGS); the whole suite is
+what `make test` itself runs.
 """
 
 from __future__ import annotations
@@ -66,8 +69,8 @@ def corrupt_data(repo: Path) -> None:
     run(["dvc", "push", "-q", "data.dvc"], repo, env=env)
 
 
-def act(repo: Path, record: Path) -> ActRun:
-    event = pull_request_event(number=7, base="main", head="feature")
+def act(repo: Path, record: Path, head_repository: str | None = None) -> ActRun:
+    event = pull_request_event(number=7, base="main", head="feature", head_repository=head_repository)
     return run_workflow(
         repo, WORKFLOW, "pull_request", event, record_dir=record, variables={"PR_PYTEST_ARGS": TESTS_IN_ACT}
     )
@@ -121,10 +124,11 @@ def test_a_params_change_trains_checks_and_comments_its_report(tmp_path: Path) -
     assert "gate PASSED" in result.output("report")
 
 
-def test_corrupted_data_fails_the_data_check_and_the_report_names_the_column(tmp_path: Path) -> None:
+def test_corrupted_data_from_a_fork_fails_the_data_check_and_the_summary_names_the_column(tmp_path: Path) -> None:
+    """Also the fork case: no comment is posted (a fork's token is read-only), the job summary has the report."""
     repo = open_pull_request(tmp_path, corrupt_data, "New data (with a bad age column)")
     record = tmp_path / "record"
-    result = act(repo, record)
+    result = act(repo, record, head_repository="stranger/slipway")
 
     assert result.returncode != 0
     assert result.job_results["data"] == "failure", result.describe()
@@ -132,7 +136,9 @@ def test_corrupted_data_fails_the_data_check_and_the_report_names_the_column(tmp
     assert result.job_results["report"] == "success", result.describe()
     assert "column 'age'" in result.output("data")
 
-    _, report = posted_report(record)
+    assert records(record, "cml") == [] and records(record, "setup-cml") == []
+    assert "not posting the PR comment: pull request from a fork (stranger/slipway)" in result.output("report")
+    report = (record / "artifacts" / "report" / "report.md").read_text()
     assert "**Data checks** ❌ failed" in report
     assert "**Gate** ⏸️ not run (the pipeline did not run (train job: skipped))" in report
     assert "**Schema checks**: FAILED" in report
