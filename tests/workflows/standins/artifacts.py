@@ -14,20 +14,26 @@ from record import record
 STORE = Path(os.environ.get("SLIPWAY_ACT_RECORD") or ".") / "artifacts"
 
 
-def _files(patterns: list[str]) -> list[Path]:
+def _hidden(path: Path) -> bool:
+    return any(part.startswith(".") and part not in (".", "..") for part in path.parts)
+
+
+def _files(patterns: list[str], include_hidden: bool) -> list[Path]:
     included, excluded = set(), set()
     for pattern in patterns:
         target = excluded if pattern.startswith("!") else included
         for match in glob.glob(pattern.lstrip("!"), recursive=True, include_hidden=True):
             path = Path(match)
             found = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
+            if not include_hidden:  # as actions/upload-artifact: hidden files only when asked for
+                found = [p for p in found if not _hidden(p.relative_to(path) if path.is_dir() else p)]
             target.update(p.resolve() for p in found)
     return sorted(included - excluded)
 
 
-def upload(name: str, path_input: str, if_none: str) -> int:
+def upload(name: str, path_input: str, if_none: str, include_hidden: bool = False) -> int:
     patterns = [line.strip() for line in path_input.splitlines() if line.strip()]
-    files = _files(patterns)
+    files = _files(patterns, include_hidden)
     if not files:
         message = f"No files were found with the provided path: {path_input.strip()}. No artifacts will be uploaded."
         if if_none == "error":
@@ -73,5 +79,6 @@ def download(name: str, path_input: str) -> int:
 if __name__ == "__main__":
     verb = sys.argv[1]
     if verb == "upload":
-        sys.exit(upload(os.environ["NAME"], os.environ["ARTIFACT_PATH"], os.environ.get("IF_NONE", "warn")))
+        hidden = os.environ.get("INCLUDE_HIDDEN", "false") == "true"
+        sys.exit(upload(os.environ["NAME"], os.environ["ARTIFACT_PATH"], os.environ.get("IF_NONE", "warn"), hidden))
     sys.exit(download(os.environ.get("NAME", ""), os.environ.get("ARTIFACT_PATH", "")))
