@@ -141,14 +141,14 @@ def test_report_without_base_metrics_and_without_metrics(churn_frame, config) ->
         config,
         metrics=None,
         gate=None,
-        metrics_note="the pipeline did not run (train job: skipped)",
+        metrics_note="the pipeline did not run: train job skipped",
         validation=failed,
         images={},
         status=Status("success", "failure", "skipped"),
     )
     report = render_report(broken)
-    assert "_No metrics for this PR: the pipeline did not run (train job: skipped)._" in report
-    assert "Not run: the pipeline did not run (train job: skipped)." in report
+    assert "_No metrics for this PR: the pipeline did not run: train job skipped._" in report
+    assert "Not run: the pipeline did not run: train job skipped." in report
     assert "| `age` | in_range(16, 120) | 3 | 0: 250 |" in report
     assert "### Plots" not in report
 

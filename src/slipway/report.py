@@ -15,7 +15,6 @@ without the ref at all still gives a report. Rendering is pure (``render_report`
 from __future__ import annotations
 
 import json
-import logging
 import math
 import os
 from dataclasses import dataclass, field
@@ -32,7 +31,6 @@ if TYPE_CHECKING:  # heavy imports (pandera, scipy) only where the report is bui
     from slipway.drift import DriftResult
     from slipway.validation import ValidationResult
 
-log = logging.getLogger("slipway.report")
 
 Metrics = dict[str, float]
 METRICS_PATH = "outputs/metrics.json"
@@ -385,7 +383,7 @@ def gather(root: Path, base_ref: str, config: Config, status: Status, out_dir: P
 
     # Metrics: this PR's only when the pipeline ran in this workflow (or locally, where no status is given).
     if status.train not in ("", "success"):
-        inputs.metrics_note = f"the pipeline did not run (train job: {status.train})"
+        inputs.metrics_note = f"the pipeline did not run: train job {status.train}"
     else:
         inputs.metrics = _json_file(root / METRICS_PATH)
         if inputs.metrics is None:
@@ -393,12 +391,11 @@ def gather(root: Path, base_ref: str, config: Config, status: Status, out_dir: P
     inputs.base_metrics = json_at(sha, METRICS_PATH, root)
     if inputs.metrics is not None:
         inputs.gate = evaluate_gate(inputs.metrics, inputs.base_metrics, config.gate)
-        label = f"{base_ref}"
         for name in PLOT_FILES:
             current = _json_file(root / PLOTS_DIR / f"{name}.json")
             if current:
                 base_rows = json_at(sha, f"{PLOTS_DIR}/{name}.json", root)
-                getattr(plots, name)(out_dir / f"{name}.png", current, base_rows, label)
+                getattr(plots, name)(out_dir / f"{name}.png", current, base_rows, base_ref)
                 inputs.images[name] = f"{name}.png"
 
     inputs.validation = _validation(root / VALIDATION_PATH)

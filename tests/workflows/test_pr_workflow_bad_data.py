@@ -28,7 +28,7 @@ def test_corrupted_data_from_a_fork_fails_the_data_check_and_the_summary_names_t
     assert "not posting the PR comment: pull request from a fork (stranger/slipway)" in result.output("report")
     report = (record / "artifacts" / "report" / "report.md").read_text()
     assert "**Data checks** ❌ failed" in report
-    assert "**Gate** ⏸️ not run (the pipeline did not run (train job: skipped))" in report
+    assert "**Gate** ⏸️ not run (the pipeline did not run: train job skipped)" in report
     assert "**Schema checks**: FAILED" in report
     assert re.search(r"\| `age` \| .*in_range.* \| 25 \|", report), report
     assert "No metrics for this PR" in report
