@@ -316,4 +316,25 @@ def records_json_schema(schema: pa.DataFrameSchema) -> dict[str, Any]:
             prop["description"] = column.description
         properties[name] = prop
     required = [n for n, c in schema.columns.items() if c.required]
-    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+    record: dict[str, Any] = {"type": "object", "properties": properties, "required": required}
+    record["additionalProperties"] = False
+    example = {name: _example_value(properties[name]) for name in required}
+    if all(value is not None or name not in required for name, value in example.items()):
+        record["example"] = example
+    return record
+
+
+def _example_value(prop: dict[str, Any]) -> Any:
+    """A value the property accepts (used as the OpenAPI example and by the smoke test), or None."""
+    if prop.get("enum"):
+        return next((v for v in prop["enum"] if v is not None), None)
+    kinds = prop.get("type")
+    kind = kinds[0] if isinstance(kinds, list) else kinds
+    if kind in {"integer", "number"}:
+        lo = prop.get("minimum", prop.get("exclusiveMinimum", 0))
+        hi = prop.get("maximum", prop.get("exclusiveMaximum", lo + 2))
+        middle = (lo + hi) / 2
+        return int(middle) if kind == "integer" else float(middle)
+    if kind == "string" and "pattern" not in prop:
+        return "example"
+    return None
