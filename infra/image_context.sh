@@ -57,4 +57,4 @@ PY
 (cd "$repo" && "${uv[@]}" build --quiet --wheel --out-dir "$out/wheels")
 cp -r "$model_dir" "$out/model"
 rm -f "$out/model/.gitignore"
-echo "image_context: $(ls "$out/wheels" | wc -l) wheels, model from $model_dir -> $out"
+echo "image_context: $(find "$out/wheels" -name "*.whl" | wc -l) wheels, model from $model_dir -> $out"

@@ -62,7 +62,7 @@ _records = st.lists(
         {},
         optional={
             key: st.one_of(st.just(value), _any_value) for key, value in {**VALID, "customer_id": "C00000007"}.items()
-        },  # noqa: E501
+        },
     ).map(lambda r: {**VALID, **r}),
     min_size=1,
     max_size=4,
