@@ -26,6 +26,7 @@ def test_image_builds_pushes_runs_by_digest_and_passes_the_smoke_test(model_dir:
         pytest.skip(f"container deploy test needs root and {', '.join(NEEDED)}: {reason}")
     result = run(["bash", "infra/container_test.sh", str(model_dir), "v1.2.0"], REPO_ROOT, timeout=1800)
     output = result.stdout
+    print(output)  # the script's own log: shown with `pytest -s` or `-rP`
     assert "smoke test passed" in output, output
     assert "ok    version: v1.2.0 (onnx" in output, output
     summary = next(line for line in output.splitlines() if line.startswith("CONTAINER-TEST-OK"))
