@@ -19,7 +19,7 @@ mkdir -p "$out/wheels" "$cache/wheels"
 (cd "$repo" && "${uv[@]}" export --quiet --frozen --no-dev --no-emit-project --no-hashes \
     --format requirements-txt -o "$out/requirements.txt")
 if [[ ! -x $cache/pip/bin/pip ]]; then
-    "${uv[@]}" venv --quiet --seed --python 3.11 "$cache/pip"
+    "${uv[@]}" venv --quiet --seed "$cache/pip"  # any Python: pip downloads for --python-version 3.11
 fi
 "$cache/pip/bin/pip" download --quiet --disable-pip-version-check --only-binary=:all: \
     --python-version 3.11 --implementation cp --abi cp311 --abi abi3 --abi none \
