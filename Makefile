@@ -56,6 +56,29 @@ bench: setup ## benchmarks (see bench/README.md)
 clean: ## remove the environment and pipeline outputs (the data and its cache stay)
 	rm -rf $(VENV) outputs
 
+# --- serving ---------------------------------------------------------------------------------------------------------
+SERVE_MODEL_DIR ?= outputs/model
+SERVE_HOST ?= 127.0.0.1
+SERVE_PORT ?= 8000
+SMOKE_URL ?= http://$(SERVE_HOST):$(SERVE_PORT)
+
+.PHONY: serve smoke image-context test-deploy bench-serving
+
+serve: setup ## serve a model folder over HTTP (SERVE_MODEL_DIR=outputs/model, SERVE_PORT=8000)
+	slipway serve --model-dir $(SERVE_MODEL_DIR) --host $(SERVE_HOST) --port $(SERVE_PORT)
+
+smoke: setup ## smoke-test a running API (SMOKE_URL=http://127.0.0.1:8000)
+	slipway smoke --url $(SMOKE_URL)
+
+image-context: setup ## prepare build/image (wheels + model) for infra/Dockerfile (SERVE_MODEL_DIR=...)
+	infra/image_context.sh $(SERVE_MODEL_DIR)
+
+test-deploy: setup ## the real container deploy: build, push to a local registry, run by digest, smoke (root)
+	pytest tests/serving/test_container.py $(PYTEST_ARGS)
+
+bench-serving: setup ## serving benchmark: ONNX vs scikit-learn over HTTP, 10k-row batch, model load time
+	python bench/serving.py
+
 # ---- pull requests: data checks, report, gate, comment (.github/workflows/pr.yml calls these)
 SLIPWAY_BASE ?= main
 export SLIPWAY_BASE
