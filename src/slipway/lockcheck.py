@@ -1,0 +1,40 @@
+"""Does dvc.lock match the code, data and params of this commit? (read from ``dvc status --json``)
+
+A dependency that is missing only because an upstream stage has not produced it yet is fine (``dvc repro``
+will make it); anything else that changed means the commit's dvc.lock is stale: the model it describes is
+not the one this commit would train.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+
+def _inside(path: str, roots: Iterable[str]) -> bool:
+    return any(path == root or path.startswith(f"{root.rstrip('/')}/") for root in roots)
+
+
+def pipeline_outputs(dvc_yaml: dict[str, Any]) -> set[str]:
+    """Every path a stage of dvc.yaml writes (outs, metrics, plots)."""
+    found: set[str] = set()
+    for stage in (dvc_yaml.get("stages") or {}).values():
+        for key in ("outs", "metrics", "plots"):
+            for out in stage.get(key) or []:
+                found.add(next(iter(out)) if isinstance(out, dict) else str(out))
+    return found
+
+
+def lock_problems(status: dict[str, Any], outputs: set[str]) -> list[str]:
+    """Why dvc.lock does not match the workspace, one line per problem; empty when it matches."""
+    problems = []
+    for stage, changes in status.items():
+        for change in changes if isinstance(changes, list) else [changes]:
+            if isinstance(change, str):  # "changed command", "always changed"
+                problems.append(f"{stage}: {change}")
+                continue
+            for path, state in (change.get("changed deps") or {}).items():
+                if state == "deleted" and _inside(path, outputs):
+                    continue  # an upstream output not produced yet
+                problems.append(f"{stage}: dependency {path} {state}")
+    return problems
