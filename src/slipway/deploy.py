@@ -37,7 +37,8 @@ from slipway.config import DeployConfig
 from slipway.provenance import file_md5
 from slipway.registry import Registry, RegistryError
 
-RELEASE_FILE = "release.json"
+RELEASE_FILE = "version.json"
+"""Written into a materialised model folder; the serving API reports it on /version."""
 
 
 class DeployError(RuntimeError):
