@@ -239,7 +239,10 @@ def served_version(url: str) -> str | None:
 def smoke(url: str, version: str) -> None:
     """``slipway smoke`` against a deployment, then check it serves ``version``."""
     result = subprocess.run(
-        [sys.executable, "-m", "slipway.cli", "smoke", "--url", url], capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "slipway.cli", "smoke", "--url", url, "--expect-version", version],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     if result.returncode != 0:
         raise DeployError(f"smoke test of {url} failed:\n{(result.stdout + result.stderr).strip()[-3000:]}")
