@@ -121,6 +121,23 @@ def register(params: ParamsOption = Path("params.yaml"), push_tags: PushTagsOpti
 
 
 @app.command()
+def registered(
+    version: Annotated[str, typer.Argument(help="version to check, e.g. v0.3.0")],
+    params: ParamsOption = Path("params.yaml"),
+) -> None:
+    """Exit 1 unless a version is registered; in GitHub Actions, output it for the deploy jobs."""
+    from slipway.registry import RegistryError
+
+    _, registry, _, _ = _promotion(params)
+    try:
+        found = registry.get(version)
+    except RegistryError as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"{registry.artifact} {found.version} is registered at {found.commit}")
+    _github_output(version=found.version, registered="true")
+
+
+@app.command()
 def assign(
     version: Annotated[str, typer.Argument(help="registered version, e.g. v0.3.0")],
     stage: StageOption,
@@ -211,6 +228,30 @@ def undeploy(
     for name in stage or list(config.stages):
         deploy_target.stop(name)
         typer.echo(f"stopped {name}")
+
+
+@app.command()
+def image(
+    version: Annotated[str, typer.Option(help="registered version: the image tag")],
+    params: ParamsOption = Path("params.yaml"),
+    login: Annotated[bool, typer.Option(help="docker login with $REGISTRY_TOKEN first")] = False,
+) -> None:
+    """Build the serving image of a version from infra/ and push it (tag = model version)."""
+    import os
+    import subprocess
+
+    from slipway.deploy import ContainerTarget
+
+    config, _, _, materialise = _promotion(params)
+    if login:
+        registry_host = config.image.split("/", 1)[0]
+        user = os.environ.get("REGISTRY_USER") or os.environ.get("GITHUB_ACTOR") or "token"
+        subprocess.run(
+            ["docker", "login", registry_host, "--username", user, "--password-stdin"],
+            input=os.environ.get("REGISTRY_TOKEN", ""), text=True, check=True, capture_output=True,
+        )  # fmt: skip
+    built = ContainerTarget(config, Path.cwd()).build(version, materialise(version))
+    typer.echo(f"built {built}" + (" and pushed it" if config.push else ""))
 
 
 @app.command("serve-stage")

@@ -410,6 +410,16 @@ def set_overlay_image(kustomization: dict[str, object], name: str, image: str) -
     return {**kustomization, "images": images}
 
 
+def kubeconfig_from_secret() -> None:
+    """In CI the kubeconfig comes as a secret's text in KUBECONFIG_DATA: write it to a private file."""
+    data = os.environ.get("KUBECONFIG_DATA", "")
+    if data.strip() and not os.environ.get("KUBECONFIG"):
+        handle, path = tempfile.mkstemp(prefix="kubeconfig-")
+        with os.fdopen(handle, "w") as file:
+            file.write(data)
+        os.environ["KUBECONFIG"] = path
+
+
 def kubeconfig_present(env: dict[str, str] | None = None) -> bool:
     env = dict(os.environ if env is None else env)
     paths = env.get("KUBECONFIG") or str(Path(env.get("HOME", "~")).expanduser() / ".kube" / "config")
@@ -478,6 +488,7 @@ def make_target(config: DeployConfig, repo: Path, name: str | None = None) -> De
     if chosen == "container":
         return ContainerTarget(config, repo)
     if chosen == "kubernetes":
+        kubeconfig_from_secret()
         return KubernetesTarget(config, repo)
     raise DeployError(f"unknown deploy target {chosen!r} (local, container, kubernetes)")
 
