@@ -64,7 +64,7 @@ STAGE ?= prod
 verify: setup ## check that dvc.lock matches this commit, then get the outputs (run cache or reproduce)
 	dvc pull --allow-missing
 	slipway verify-lock
-	dvc repro --pull
+	dvc repro --pull < /dev/null  # stdin not a terminal: DVC must not stop at a prompt in CI
 
 register: setup ## register the model as a new version if it changed (GTO tag model@vX.Y.Z)
 	slipway register

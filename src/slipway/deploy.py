@@ -190,7 +190,8 @@ def _stage_producing(repo: Path, path: str) -> str | None:
 
 def _run(command: Sequence[str], cwd: Path, check: bool = True, input: str | None = None) -> str:
     env = {**os.environ, "DVC_NO_ANALYTICS": "1", "ITERATIVE_DO_NOT_TRACK": "1"}
-    result = subprocess.run(list(command), cwd=cwd, capture_output=True, text=True, env=env, input=input)
+    stdin = subprocess.DEVNULL if input is None else None  # never a terminal: DVC must not stop at a prompt
+    result = subprocess.run(list(command), cwd=cwd, capture_output=True, text=True, env=env, input=input, stdin=stdin)
     if check and result.returncode != 0:
         raise DeployError(
             f"`{' '.join(command)}` failed ({result.returncode}): {(result.stderr or result.stdout)[-2000:]}"
