@@ -238,18 +238,12 @@ def served_version(url: str) -> str | None:
 
 
 def smoke(url: str, version: str) -> None:
-    """``slipway smoke`` against a deployment, then check it serves ``version``."""
-    result = subprocess.run(
-        [sys.executable, "-m", "slipway.cli", "smoke", "--url", url, "--expect-version", version],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if result.returncode != 0:
-        raise DeployError(f"smoke test of {url} failed:\n{(result.stdout + result.stderr).strip()[-3000:]}")
-    reported = served_version(url)
-    if reported != version:
-        raise DeployError(f"{url} reports model version {reported!r}, expected {version!r}")
+    """The serving smoke test (``slipway smoke``) against a deployment, which must report ``version``."""
+    from slipway.serving.smoke import smoke_test
+
+    result = smoke_test(url, expect_version=version, wait=10.0)
+    if not result.ok:
+        raise DeployError(f"smoke test of {url} failed:\n{result.render()}")
 
 
 # ---------------------------------------------------------------- targets

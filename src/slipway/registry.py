@@ -201,7 +201,6 @@ class Registry:
         """Assign ``stage`` to ``version`` (a new ``artifact#stage#N`` tag); returns the tag name."""
         if self.stage_version(stage) == version:
             return ""
-        self.get(version)
         self._gto(
             "assign", self.artifact, "--version", version, "--stage", stage, "--simple", "false", "--force",
             "--message", f"Assign {stage} to {self.artifact} {version}",
