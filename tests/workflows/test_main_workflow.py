@@ -15,6 +15,8 @@ import yaml
 from support import fresh_clone, run
 from workflows.act_harness import STANDINS, act_env, act_missing, run_workflow, skip_under_act
 
+from slipway.provenance import file_md5
+
 pytestmark = [pytest.mark.slow, skip_under_act(), act_missing()]
 
 
@@ -45,10 +47,7 @@ def test_main_workflow_promotes_then_rolls_back_a_broken_candidate(tmp_path: Pat
         params["deploy"]["stages"][stage]["port"] = _free_port()
     params["deploy"]["image"] = "ghcr.io/example/slipway-model"
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    # the commit's dvc.lock matches its outputs, which are in the DVC cache the runner's checkout gets
-    run(["dvc", "pull", "--allow-missing"], repo)
-    run(["dvc", "repro"], repo)
-    run(["git", "commit", "-q", "-am", "ports for this test; outputs reproduced"], repo)
+    run(["git", "commit", "-q", "-am", "ports for this test"], repo)  # not a stage parameter: dvc.lock still holds
     origin = tmp_path / "origin.git"
     run(["git", "clone", "-q", "--bare", str(repo), str(origin)], tmp_path)
     run(["git", "remote", "add", "origin", str(origin)], repo)
@@ -71,14 +70,23 @@ def test_main_workflow_promotes_then_rolls_back_a_broken_candidate(tmp_path: Pat
     assert "v0.1.0 passed its smoke test" in first.output("staging")
     assert "v0.1.0 passed its smoke test" in first.output("production")
 
-    # A broken candidate: a new model file that cannot be loaded (its dvc.lock matches it).
-    run(["git", "fetch", "-q", "--tags", "origin"], repo)
-    params["train"]["logreg"]["C"] = 0.5
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    run(["dvc", "repro", "train"], repo)
-    model = repo / "outputs" / "model" / "model.skops"
-    model.write_bytes(b"not a model" + model.read_bytes()[:100])
-    run(["dvc", "commit", "--force", "train"], repo)
+    # A broken candidate: the train stage now writes a model file that cannot be loaded. dvc.lock records the new
+    # script (as `dvc repro` would), so the runner's check passes and its own `dvc repro` makes the broken model.
+    train = repo / "pipelines" / "train.py"
+    train.write_text(
+        train.read_text().replace(
+            '    params = {"features"',
+            '    model_file = args.out / "model.skops"\n'
+            '    model_file.write_bytes(b"not a model" + model_file.read_bytes()[:100])\n'
+            '    params = {"features"',
+        )
+    )
+    assert "not a model" in train.read_text()
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())
+    for dep in lock["stages"]["train"]["deps"]:
+        if dep["path"] == "pipelines/train.py":
+            dep.update(md5=file_md5(train), size=train.stat().st_size)
+    (repo / "dvc.lock").write_text(yaml.safe_dump(lock, sort_keys=False))
     run(["git", "commit", "-q", "-am", "a candidate that cannot load"], repo)
     run(["git", "push", "-q", "origin", "main"], repo)
 
