@@ -77,6 +77,7 @@ def _promotion(params: Path, target: str | None = None):  # type: ignore[no-unty
     config = load_config(params).deploy
     repo = Path.cwd()
     registry = Registry(repo, config.artifact)
+    registry.fetch()  # the registry is the remote's tags: earlier jobs and runs may have added some
     return config, registry, make_target(config, repo, target), Materialiser(repo, registry, repo / config.directory)
 
 

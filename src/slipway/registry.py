@@ -213,9 +213,12 @@ class Registry:
     def commit_of(self, version: str) -> str:
         return self._run("git", "rev-list", "-n", "1", version_tag(self.artifact, version)).strip()
 
-    def fetch(self) -> None:
-        """Bring the remote's registry tags in (stage tags are moved by other runs too)."""
+    def fetch(self) -> bool:
+        """Bring the remote's registry tags in (other jobs and runs add them); False when there is no remote."""
+        if self.remote not in self._run("git", "remote").split():
+            return False
         self._run("git", "fetch", "--quiet", "--tags", "--force", self.remote)
+        return True
 
     def push(self, tags: list[str]) -> None:
         """Publish tags to the remote; with GITHUB_TOKEN set, HTTPS pushes authenticate with it."""
