@@ -60,7 +60,7 @@ KUBECTL := $(abspath .tools/kubectl)
 STAGE ?= prod
 export STAGE VERSION  # recipes read them as shell variables, so a value is never spliced into shell code
 
-.PHONY: verify register registered promote deploy image serve undeploy kubectl k8s-validate
+.PHONY: verify register registered promote deploy image undeploy kubectl k8s-validate
 
 verify: setup ## check that dvc.lock matches this commit, then get the outputs (run cache or reproduce)
 	dvc pull --allow-missing
@@ -81,9 +81,6 @@ deploy: setup ## deploy the version tagged for STAGE (or VERSION=vX.Y.Z) to STAG
 
 image: setup ## build the serving image of VERSION from infra/ and push it (tag = version; LOGIN=1: docker login)
 	slipway image --version "$$VERSION" $(if $(LOGIN),--login)
-
-serve: setup ## serve the current prod model (or STAGE=staging) in the foreground
-	slipway serve-stage "$$STAGE"
 
 undeploy: setup ## stop the local stage servers (or only STAGE=...)
 	slipway undeploy $(if $(filter command line environment,$(origin STAGE)),--stage "$$STAGE")
@@ -107,3 +104,30 @@ k8s-validate: setup $(KUBECTL) ## render both kustomize overlays and check them 
 	for overlay in infra/k8s/overlays/*/; do \
 		$(KUBECTL) kustomize "$$overlay" | kubernetes-validate --strict --quiet -k 1.33.0 -; \
 	done
+
+# --- serving ---------------------------------------------------------------------------------------------------------
+SERVE_MODEL_DIR ?= outputs/model
+SERVE_HOST ?= 127.0.0.1
+SERVE_PORT ?= 8000
+SMOKE_URL ?= http://$(SERVE_HOST):$(SERVE_PORT)
+
+.PHONY: serve smoke image-context test-deploy bench-serving
+
+serve: setup ## serve the current prod model (STAGE=staging: staging's; SERVE_MODEL_DIR=dir: that folder on SERVE_PORT)
+ifneq ($(filter command line environment,$(origin SERVE_MODEL_DIR)),)
+	slipway serve --model-dir $(SERVE_MODEL_DIR) --host $(SERVE_HOST) --port $(SERVE_PORT)
+else
+	slipway serve-stage "$$STAGE"
+endif
+
+smoke: setup ## smoke-test a running API (SMOKE_URL=http://127.0.0.1:8000)
+	slipway smoke --url $(SMOKE_URL)
+
+image-context: setup ## prepare build/image (wheels + model) for infra/Dockerfile (SERVE_MODEL_DIR=...)
+	infra/image_context.sh $(SERVE_MODEL_DIR)
+
+test-deploy: setup ## the real container deploy: build, push to a local registry, run by digest, smoke (root)
+	pytest tests/serving/test_container.py $(PYTEST_ARGS)
+
+bench-serving: setup ## serving benchmark: ONNX vs scikit-learn over HTTP, 10k-row batch, model load time
+	python bench/serving.py

@@ -307,10 +307,10 @@ def lineage(
 @app.command()
 def serve(
     model_dir: Annotated[
-        Path, typer.Option("--model-dir", help="model folder (model.skops, metadata.json, ...)")
+        Path, typer.Option("--model-dir", envvar="SLIPWAY_MODEL_DIR", help="model folder (model.skops, metadata.json)")
     ] = Path("outputs/model"),
-    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    host: Annotated[str, typer.Option(envvar="SLIPWAY_HOST", help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="SLIPWAY_PORT", help="port to listen on")] = 8000,
     prediction_log: Annotated[
         Path | None,
         typer.Option(envvar="SLIPWAY_PREDICTION_LOG", help="folder for the prediction log (JSON lines); off if unset"),

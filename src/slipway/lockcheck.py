@@ -1,8 +1,9 @@
 """Does dvc.lock match the code, data and params of this commit? (read from ``dvc status --json``)
 
-A dependency that is missing only because an upstream stage has not produced it yet is fine (``dvc repro``
-will make it); anything else that changed means the commit's dvc.lock is stale: the model it describes is
-not the one this commit would train.
+Dependencies that are themselves pipeline outputs (missing in a fresh clone, or made by an earlier run) are
+the upstream stages' business: ``dvc repro`` remakes them from the code, data and params, which is what is
+checked here. Any of those that changed means the commit's dvc.lock is stale: the model it describes is not
+the one this commit would train.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def lock_problems(status: dict[str, Any], outputs: set[str]) -> list[str]:
                 problems.append(f"{stage}: {change}")
                 continue
             for path, state in (change.get("changed deps") or {}).items():
-                if state == "deleted" and _inside(path, outputs):
-                    continue  # an upstream output not produced yet
+                if _inside(path, outputs):
+                    continue  # an upstream stage's output: checked through that stage's own dependencies
                 problems.append(f"{stage}: dependency {path} {state}")
     return problems

@@ -89,8 +89,8 @@ class LoadedModel:
             values = batch.columns[name]
             series = values if isinstance(values, pd.Series) else pd.Series(values, dtype="float64")
             data[name] = series.astype("float64")
-        for name in self.categorical:
-            data[name] = pd.Series(batch.columns[name], dtype="object")
+        for name in self.categorical:  # pandas' string dtype, as read from files for training: missing is NaN
+            data[name] = pd.Series(batch.columns[name], dtype="str")
         return pd.DataFrame(data)
 
     def predict(self, batch: ValidatedBatch) -> np.ndarray:

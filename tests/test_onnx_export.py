@@ -1,0 +1,94 @@
+"""ONNX export at train time: kept only when it agrees with scikit-learn; otherwise no file and a reason."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from slipway.data import split
+from slipway.model import build_pipeline
+from slipway.onnx_export import (
+    CHECK_FILE,
+    ONNX_FILE,
+    export_if_agrees,
+    onnx_feeds,
+    onnx_probabilities,
+    onnx_session,
+    to_onnx_bytes,
+)
+
+
+@pytest.fixture(scope="module")
+def parts(churn_frame: pd.DataFrame, config) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return split(churn_frame, config.data.target, 0.25, 1)
+
+
+def _fit(config, train: pd.DataFrame, **changes):
+    model = build_pipeline(config.features, config.train.model_copy(update=changes))
+    return model.fit(train[config.features.all], train[config.data.target])
+
+
+def test_logreg_export_agrees_and_is_written(tmp_path: Path, parts, config) -> None:
+    train, test = parts
+    model = _fit(config, train)
+    check = export_if_agrees(model, config.features, test, tmp_path, checked_on="test split")
+    assert check.agrees and check.max_abs_diff <= 1e-6 and check.rows == len(test)
+    assert (tmp_path / ONNX_FILE).exists()
+    assert json.loads((tmp_path / CHECK_FILE).read_text())["agrees"] is True
+    again = tmp_path / "again"
+    export_if_agrees(model, config.features, test, again, checked_on="test split")
+    assert (again / ONNX_FILE).read_bytes() == (tmp_path / ONNX_FILE).read_bytes()  # reproducible bytes
+
+
+def test_missing_values_are_fed_and_imputed_like_scikit_learn(parts, config) -> None:
+    train, test = parts
+    model = _fit(config, train)
+    rows = test.head(20).copy()
+    rows.loc[rows.index[:5], "contract"] = np.nan  # missing, as pandas reads it from a file
+    rows.loc[rows.index[5:10], "total_charges"] = np.nan
+    session = onnx_session(to_onnx_bytes(model, config.features))
+    got = onnx_probabilities(session, onnx_feeds(rows, config.features.numeric, config.features.categorical))
+    expected = model.predict_proba(rows[config.features.all])[:, 1]
+    assert np.max(np.abs(got - expected)) <= 1e-6
+
+
+def test_disagreement_means_no_file_and_a_reason(tmp_path: Path, parts, config) -> None:
+    train, test = parts
+    model = _fit(config, train)
+    (tmp_path / ONNX_FILE).write_bytes(b"stale export from an earlier run")
+    check = export_if_agrees(model, config.features, test, tmp_path, checked_on="test split", tolerance=0.0)
+    if check.max_abs_diff == 0.0:
+        pytest.skip("the export happens to be exact on this data")
+    assert not check.agrees and "exceeds" in check.reason
+    assert not (tmp_path / ONNX_FILE).exists()
+    assert json.loads((tmp_path / CHECK_FILE).read_text())["agrees"] is False
+
+
+def test_unconvertible_model_falls_back_with_a_reason(tmp_path: Path, parts, config) -> None:
+    train, test = parts
+    model = _fit(config, train, model="sklearn.linear_model.RidgeClassifier", estimator_params={})
+    check = export_if_agrees(model, config.features, test, tmp_path, checked_on="test split")
+    assert not check.agrees and check.reason == "the model has no predict_proba"
+    assert not (tmp_path / ONNX_FILE).exists()
+
+
+def test_hgb_export_is_kept_only_if_it_agrees(tmp_path: Path, parts, config) -> None:
+    train, test = parts
+    model = _fit(config, train, model="hgb", hgb={"max_iter": 30})
+    check = export_if_agrees(model, config.features, test, tmp_path, checked_on="test split")
+    assert (tmp_path / ONNX_FILE).exists() == check.agrees
+    assert check.max_abs_diff is not None  # skl2onnx converts HistGradientBoosting; float32 thresholds may differ
+    assert check.agrees == (check.max_abs_diff <= 1e-6)
+
+
+def test_feeds_are_one_column_per_feature(config) -> None:
+    columns = {name: [1, None] for name in config.features.numeric}
+    columns.update({name: ["a", None] for name in config.features.categorical})
+    feeds = onnx_feeds(columns, config.features.numeric, config.features.categorical)
+    assert set(feeds) == set(config.features.all)
+    assert all(v.shape == (2, 1) for v in feeds.values())
+    assert np.isnan(feeds[config.features.numeric[0]][1, 0]) and feeds[config.features.categorical[0]][1, 0] == ""
