@@ -188,6 +188,8 @@ class DeployConfig(_Section):
     host: str = "127.0.0.1"
     directory: str = "deployments"
     image: str = "ghcr.io/example/slipway-model"
+    base_image: str | None = None
+    """Container target: the Dockerfile's BASE_IMAGE build argument (None: the Dockerfile's default)."""
     push: bool = True
     kubernetes_dir: str = "infra/k8s"
     smoke: SmokeConfig = Field(default_factory=SmokeConfig)

@@ -358,13 +358,13 @@ class ContainerTarget:
         return f"http://{self.config.host}:{self.config.stages[stage].port}"
 
     def build(self, version: str, model_dir: Path) -> str:
-        """Build (and push, when configured) the image of a version; returns its name."""
+        """Build (and push, when configured) the image of a version; returns its name. The build context is
+        the repository with ``build/image`` filled by ``infra/image_context.sh`` (wheels + the model folder)."""
         image = self.image(version)
-        with tempfile.TemporaryDirectory(prefix="slipway-image-") as context:
-            _copy_model_dir(model_dir, Path(context) / "model")
-            _run([self.docker, "build", "--file", str(self.repo / "infra" / "Dockerfile"), "--tag", image,
-                  "--build-arg", "MODEL_DIR=model", "--build-arg", f"MODEL_VERSION={version}", context],
-                 self.repo)  # fmt: skip
+        _run([str(self.repo / "infra" / "image_context.sh"), str(model_dir.resolve())], self.repo)
+        base = ["--build-arg", f"BASE_IMAGE={self.config.base_image}"] if self.config.base_image else []
+        _run([self.docker, "build", "--file", "infra/Dockerfile", "--tag", image, *base,
+              "--label", f"org.opencontainers.image.version={version}", "."], self.repo)  # fmt: skip
         if self.config.push:
             _run([self.docker, "push", image], self.repo)
         return image
