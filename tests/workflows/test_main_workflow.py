@@ -70,22 +70,24 @@ def test_main_workflow_promotes_then_rolls_back_a_broken_candidate(tmp_path: Pat
     assert "v0.1.0 passed its smoke test" in first.output("staging")
     assert "v0.1.0 passed its smoke test" in first.output("production")
 
-    # A broken candidate: the train stage now writes a model file that cannot be loaded. dvc.lock records the new
-    # script (as `dvc repro` would), so the runner's check passes and its own `dvc repro` makes the broken model.
+    # A broken candidate: a retrained model (C=0.5) whose folder the server cannot load (its input schema is
+    # garbage; the pipeline's own evaluation does not read it). dvc.lock records the new script and params, as
+    # `dvc repro` would, so the runner's check passes and its own `dvc repro` makes the broken folder.
+    params["train"]["logreg"]["C"] = 0.5
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     train = repo / "pipelines" / "train.py"
     train.write_text(
         train.read_text().replace(
-            '    params = {"features"',
-            '    model_file = args.out / "model.skops"\n'
-            '    model_file.write_bytes(b"not a model" + model_file.read_bytes()[:100])\n'
-            '    params = {"features"',
+            '    log.info("trained',
+            '    (args.out / "input_schema.yaml").write_text("{{{ not a schema")\n    log.info("trained',
         )
     )
-    assert "not a model" in train.read_text()
+    assert "not a schema" in train.read_text()
     lock = yaml.safe_load((repo / "dvc.lock").read_text())
     for dep in lock["stages"]["train"]["deps"]:
         if dep["path"] == "pipelines/train.py":
             dep.update(md5=file_md5(train), size=train.stat().st_size)
+    lock["stages"]["train"]["params"]["params.yaml"]["train"]["logreg"]["C"] = 0.5
     (repo / "dvc.lock").write_text(yaml.safe_dump(lock, sort_keys=False))
     run(["git", "commit", "-q", "-am", "a candidate that cannot load"], repo)
     run(["git", "push", "-q", "origin", "main"], repo)
