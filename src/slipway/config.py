@@ -130,6 +130,7 @@ class Config(BaseModel):
     split: SplitConfig = Field(default_factory=SplitConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
+    deploy: DeployConfig = Field(default_factory=lambda: DeployConfig())
     gate: GateConfig = Field(default_factory=GateConfig)
     drift: DriftConfig = Field(default_factory=DriftConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
@@ -163,3 +164,42 @@ def load_config(path: Path | str = DEFAULT_PARAMS) -> Config:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path} must be a mapping of sections")
     return parse_config(raw, str(path))
+
+
+class StageDeployConfig(_Section):
+    port: int = Field(8100, ge=1, le=65535)
+    """Local target: the port its server listens on; container target: the host port."""
+    url: str | None = None
+    """Where the stage answers when it is not on this machine (kubernetes target); smoke tests go here."""
+
+
+class SmokeConfig(_Section):
+    timeout_seconds: float = Field(60.0, gt=0)
+    """How long a freshly started server may take to become ready."""
+
+
+class DeployConfig(_Section):
+    """Promotion: registry artifact, deploy target and stages (see docs/promotion.md)."""
+
+    target: Literal["local", "container", "kubernetes"] = "local"
+    artifact: str = "model"
+    stages: dict[str, StageDeployConfig] = Field(
+        default_factory=lambda: {"staging": StageDeployConfig(port=8101), "prod": StageDeployConfig(port=8100)}
+    )
+    host: str = "127.0.0.1"
+    directory: str = "deployments"
+    image: str = "ghcr.io/example/slipway-model"
+    base_image: str | None = None
+    """Container target: the Dockerfile's BASE_IMAGE build argument (None: the Dockerfile's default)."""
+    push: bool = True
+    kubernetes_dir: str = "infra/k8s"
+    smoke: SmokeConfig = Field(default_factory=SmokeConfig)
+
+    @model_validator(mode="after")
+    def _stages(self) -> DeployConfig:
+        if not self.stages:
+            raise ValueError("at least one stage is needed")
+        return self
+
+
+Config.model_rebuild()

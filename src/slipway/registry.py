@@ -1,0 +1,312 @@
+"""The model registry: GTO git tags. The one place that knows the tag format and the versioning rule.
+
+Tags (made and read by GTO):
+  ``model@v1.4.0``    registers version v1.4.0 at the commit the tag points to (annotated; its message
+                      records the model file's md5, which the versioning rule compares);
+  ``model#prod#7``    the 7th stage assignment of the artifact: the version at that commit is in ``prod``.
+
+Versioning rule: a new minor version is registered only when the model file's md5 differs from the latest
+registered version's (the skops file is byte-reproducible, so retraining the same inputs changes nothing);
+otherwise nothing is registered. The first version is v0.1.0.
+
+Lineage needs nothing else: the commit a version tag points to holds dvc.lock (data hash), params.yaml and
+the metrics file, read back with ``git show``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_ARTIFACT = "model"
+_NAME = r"[a-z][a-z0-9-]*[a-z0-9]|[a-z]"
+_SEMVER = r"v(\d+)\.(\d+)\.(\d+)"
+_VERSION_TAG = re.compile(rf"^(?P<artifact>{_NAME})@(?P<version>{_SEMVER})$")
+_STAGE_TAG = re.compile(rf"^(?P<artifact>{_NAME})#(?P<stage>{_NAME})#(?P<counter>\d+)$")
+_MD5_LINE = re.compile(r"^model_md5:\s*([0-9a-f]{32})\s*$", re.MULTILINE)
+
+
+class RegistryError(RuntimeError):
+    """A registry operation failed; the message says which and why."""
+
+
+# ---------------------------------------------------------------- pure: tags, versions, the rule
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A parsed registry tag: a registration (``version`` set) or a stage assignment (``stage`` set)."""
+
+    artifact: str
+    version: str | None = None
+    stage: str | None = None
+    counter: int | None = None
+
+
+def parse_tag(name: str) -> Tag | None:
+    """``model@v1.2.3`` or ``model#prod#4`` → Tag; anything else → None."""
+    if match := _VERSION_TAG.match(name):
+        return Tag(match["artifact"], version=match["version"])
+    if match := _STAGE_TAG.match(name):
+        return Tag(match["artifact"], stage=match["stage"], counter=int(match["counter"]))
+    return None
+
+
+def version_tag(artifact: str, version: str) -> str:
+    if not _VERSION_TAG.match(f"{artifact}@{version}"):
+        raise RegistryError(f"{artifact}@{version} is not a valid version tag (want e.g. {artifact}@v1.2.0)")
+    return f"{artifact}@{version}"
+
+
+def parse_version(version: str) -> tuple[int, int, int]:
+    """``v1.2.3`` → (1, 2, 3)."""
+    match = re.fullmatch(_SEMVER, version)
+    if not match:
+        raise RegistryError(f"{version!r} is not a version like v1.2.3")
+    return int(match[1]), int(match[2]), int(match[3])
+
+
+def next_version(latest: str | None) -> str:
+    """The version a new model gets: v0.1.0 first, then a minor bump of the latest."""
+    if latest is None:
+        return "v0.1.0"
+    major, minor, _ = parse_version(latest)
+    return f"v{major}.{minor + 1}.0"
+
+
+def registration_message(artifact: str, version: str, model_md5: str) -> str:
+    return f"Register {artifact} {version}\n\nmodel_md5: {model_md5}\n"
+
+
+def message_model_md5(message: str | None) -> str | None:
+    """The model md5 recorded in a registration tag's message, if any."""
+    match = _MD5_LINE.search(message or "")
+    return match[1] if match else None
+
+
+@dataclass(frozen=True)
+class Version:
+    """A registered version: where it was registered and what model file it holds."""
+
+    version: str
+    commit: str
+    model_md5: str | None
+    stages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the versioning rule says about the model in the workspace."""
+
+    register: bool
+    version: str
+    reason: str
+
+
+def decide(model_md5: str, latest: Version | None) -> Decision:
+    """The versioning rule: register a minor bump only when the model file changed."""
+    if latest is None:
+        return Decision(True, next_version(None), "no version registered yet")
+    if latest.model_md5 == model_md5:
+        return Decision(False, latest.version, f"model unchanged since {latest.version} (md5 {model_md5})")
+    return Decision(
+        True, next_version(latest.version), f"model md5 {model_md5} differs from {latest.version}'s {latest.model_md5}"
+    )
+
+
+def versions_from_gto(shown: list[dict[str, Any]]) -> list[Version]:
+    """Versions from ``gto show <artifact> --json``, newest (highest semver) first."""
+    found = []
+    for item in shown:
+        if not item.get("registrations") or item.get("deregistrations"):
+            continue
+        registration = item["registrations"][-1]
+        stages = tuple(stage["stage"] for stage in item.get("stages") or [] if stage.get("is_active", True))
+        found.append(
+            Version(item["version"], item["commit_hexsha"], message_model_md5(registration["message"]), stages)
+        )
+    return sorted(found, key=lambda v: parse_version(v.version), reverse=True)
+
+
+def git_auth_args(remote_url: str, token: str | None) -> list[str]:
+    """``git -c`` arguments that authenticate an HTTPS push with a token (never on the command line as a URL)."""
+    if not token or not remote_url.startswith("https://"):
+        return []
+    host = "/".join(remote_url.split("/", 3)[:3])
+    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    return ["-c", f"http.{host}/.extraheader=AUTHORIZATION: basic {basic}"]
+
+
+# ---------------------------------------------------------------- I/O: the registry in a git repository
+
+
+class Registry:
+    """The GTO registry of one artifact in a git repository (local operations; ``push`` publishes tags)."""
+
+    def __init__(self, repo: Path | str = ".", artifact: str = DEFAULT_ARTIFACT, remote: str = "origin") -> None:
+        self.repo = Path(repo)
+        self.artifact = artifact
+        self.remote = remote
+
+    def _run(self, *command: str) -> str:
+        env = {**os.environ, "ITERATIVE_DO_NOT_TRACK": "1", "DVC_NO_ANALYTICS": "1"}
+        result = subprocess.run(command, cwd=self.repo, capture_output=True, text=True, env=env)
+        if result.returncode != 0:
+            raise RegistryError(f"`{' '.join(command)}` failed: {(result.stderr or result.stdout).strip()}")
+        return result.stdout
+
+    def _gto(self, *args: str) -> str:
+        return self._run("gto", *args)
+
+    def versions(self) -> list[Version]:
+        """Every registered version, highest first."""
+        if not self._run("git", "tag", "--list", f"{self.artifact}@*").strip():
+            return []
+        return versions_from_gto(json.loads(self._gto("show", self.artifact, "--json")))
+
+    def latest(self) -> Version | None:
+        found = self.versions()
+        return found[0] if found else None
+
+    def get(self, version: str) -> Version:
+        for found in self.versions():
+            if found.version == version:
+                return found
+        raise RegistryError(f"{self.artifact} {version} is not registered (see `gto show {self.artifact}`)")
+
+    def stage_version(self, stage: str) -> str | None:
+        """The version a stage is assigned to now (GTO: the latest assignment wins), or None."""
+        if not self._run("git", "tag", "--list", f"{self.artifact}#{stage}#*").strip():
+            return None
+        shown = json.loads(self._gto("show", "--json")).get(self.artifact) or {}
+        return (shown.get("stage") or {}).get(stage)
+
+    def register(self, model_md5: str, ref: str = "HEAD") -> Decision:
+        """Apply the versioning rule to a model md5 and register a new version at ``ref`` if it says so."""
+        decision = decide(model_md5, self.latest())
+        if decision.register:
+            message = registration_message(self.artifact, decision.version, model_md5)
+            self._gto("register", self.artifact, ref, "--version", decision.version, "--message", message)
+        return decision
+
+    def assign(self, version: str, stage: str) -> str:
+        """Assign ``stage`` to ``version`` (a new ``artifact#stage#N`` tag); returns the tag name."""
+        if self.stage_version(stage) == version:
+            return ""
+        self._gto(
+            "assign", self.artifact, "--version", version, "--stage", stage, "--simple", "false", "--force",
+            "--message", f"Assign {stage} to {self.artifact} {version}",
+        )  # fmt: skip
+        if self.stage_version(stage) != version:
+            raise RegistryError(f"assigned {stage} to {version} but GTO still reports {self.stage_version(stage)}")
+        tags = self._run("git", "tag", "--list", f"{self.artifact}#{stage}#*").split()
+        return max(tags, key=lambda name: (parse_tag(name) or Tag("")).counter or 0)
+
+    def commit_of(self, version: str) -> str:
+        return self._run("git", "rev-list", "-n", "1", version_tag(self.artifact, version)).strip()
+
+    def fetch(self) -> bool:
+        """Bring the remote's registry tags in (other jobs and runs add them); False when there is no remote."""
+        if self.remote not in self._run("git", "remote").split():
+            return False
+        self._run("git", "fetch", "--quiet", "--tags", "--force", self.remote)
+        return True
+
+    def push(self, tags: list[str]) -> None:
+        """Publish tags to the remote; with GITHUB_TOKEN set, HTTPS pushes authenticate with it."""
+        tags = [tag for tag in tags if tag]
+        if not tags:
+            return
+        url = self._run("git", "remote", "get-url", self.remote).strip()
+        auth = git_auth_args(url, os.environ.get("GITHUB_TOKEN"))
+        self._run("git", *auth, "push", "--quiet", self.remote, *[f"refs/tags/{tag}" for tag in tags])
+
+    def show(self, revision: str, path: str) -> str | None:
+        """A file's text at a revision, or None if it is not there."""
+        result = subprocess.run(["git", "show", f"{revision}:{path}"], cwd=self.repo, capture_output=True, text=True)
+        return result.stdout if result.returncode == 0 else None
+
+
+# ---------------------------------------------------------------- lineage
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """What a version was made from."""
+
+    artifact: str
+    version: str
+    commit: str
+    model_md5: str | None
+    data: dict[str, str] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    stages: tuple[str, ...] = ()
+
+    def render(self) -> str:
+        lines = [
+            f"{self.artifact} {self.version}" + (f"  (stages: {', '.join(self.stages)})" if self.stages else ""),
+            f"commit     {self.commit}",
+            f"model md5  {self.model_md5 or 'unknown'}",
+            "data",
+            *[f"  {path}: {md5}" for path, md5 in self.data.items()],
+            "params",
+            *[f"  {line}" for line in yaml.safe_dump(self.params, sort_keys=False).splitlines()],
+            "metrics",
+            *[f"  {name}: {value}" for name, value in self.metrics.items()],
+        ]
+        return "\n".join(lines)
+
+
+def lock_data_hashes(lock: dict[str, Any], data_root: str) -> dict[str, str]:
+    """md5 of every dvc.lock dependency inside the raw-data folder (``data`` → ``23291a...dir``)."""
+    found: dict[str, str] = {}
+    for stage in (lock.get("stages") or {}).values():
+        for dep in stage.get("deps") or []:
+            path = dep.get("path", "")
+            if (path == data_root or path.startswith(f"{data_root}/")) and "md5" in dep:
+                found[path] = dep["md5"]
+    return found
+
+
+def lock_params(lock: dict[str, Any], stage: str = "train") -> dict[str, Any]:
+    """The parameters a stage ran with, as recorded in dvc.lock."""
+    recorded = ((lock.get("stages") or {}).get(stage) or {}).get("params") or {}
+    merged: dict[str, Any] = {}
+    for values in recorded.values():
+        merged.update(values)
+    return merged
+
+
+def lineage(registry: Registry, version: str) -> Lineage:
+    """Commit, data hash, params and metrics behind a registered version, read from git at its commit."""
+    found = registry.get(version)
+    commit = found.commit
+    lock = yaml.safe_load(registry.show(commit, "dvc.lock") or "{}") or {}
+    params_file = yaml.safe_load(registry.show(commit, "params.yaml") or "{}") or {}
+    data_path = str((params_file.get("data") or {}).get("path", "data"))
+    data_root = data_path.split("/", 1)[0]
+    dvc_yaml = yaml.safe_load(registry.show(commit, "dvc.yaml") or "{}") or {}
+    metrics: dict[str, Any] = {}
+    for entry in dvc_yaml.get("metrics") or []:
+        text = registry.show(commit, entry)
+        if text:
+            metrics.update(json.loads(text) if entry.endswith(".json") else yaml.safe_load(text))
+    return Lineage(
+        artifact=registry.artifact,
+        version=found.version,
+        commit=commit,
+        model_md5=found.model_md5,
+        data=lock_data_hashes(lock, data_root),
+        params=lock_params(lock) or params_file,
+        metrics=metrics,
+        stages=found.stages,
+    )

@@ -1,0 +1,117 @@
+"""The whole promotion, locally: a bare git remote, the embedded DVC remote, real servers on loopback.
+
+Fresh clone → dvc pull + verify + repro → register → deploy staging → smoke → assign → deploy prod → smoke → assign;
+then a broken candidate fails its smoke test, is rolled back, and the previous version still serves (its
+/version says so over HTTP) and is still the one tagged prod.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from support import fresh_clone, run
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _served(port: int) -> str | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/version", timeout=5) as response:
+            return json.load(response)["model_version"]
+    except OSError:
+        return None
+
+
+def _tags(repo: Path) -> set[str]:
+    return set(run(["git", "tag", "--list"], repo).stdout.split())
+
+
+def _remote_tags(origin: Path) -> set[str]:
+    return {
+        line.split("refs/tags/")[1]
+        for line in run(["git", "ls-remote", "--tags", str(origin)], origin).stdout.splitlines()
+    }
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Iterator[tuple[Path, Path, dict[str, int]]]:
+    """A checkout of a bare remote (as CI gets it), with free ports for the stages."""
+    source = fresh_clone(tmp_path / "source")
+    ports = {"staging": _free_port(), "prod": _free_port()}
+    params = yaml.safe_load((source / "params.yaml").read_text())
+    for stage, port in ports.items():
+        params["deploy"]["stages"][stage]["port"] = port
+    (source / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["git", "commit", "-q", "-am", "ports for this test"], source)
+    origin = tmp_path / "origin.git"
+    run(["git", "clone", "-q", "--bare", str(source), str(origin)], tmp_path)
+    repo = tmp_path / "work"
+    run(["git", "clone", "-q", str(origin), str(repo)], tmp_path)
+    # the embedded DVC remote is ../dvc-storage relative to .dvc: in the clone it is the clone's own copy
+    yield repo, origin, ports
+    run(["slipway", "undeploy"], repo, check=False)
+
+
+def test_promotion_end_to_end_with_rollback(work: tuple[Path, Path, dict[str, int]]) -> None:
+    repo, origin, ports = work
+    run(["dvc", "pull", "--allow-missing"], repo)
+    run(["slipway", "verify-lock"], repo)
+    run(["dvc", "repro", "--pull"], repo)
+
+    first = run(["slipway", "promote", "--push-tags"], repo, timeout=600)
+    assert "registered: v0.1.0" in first.stdout, first.stdout
+    assert _served(ports["staging"]) == "v0.1.0" and _served(ports["prod"]) == "v0.1.0"
+    assert {"model@v0.1.0", "model#staging#1", "model#prod#2"} <= _remote_tags(origin)
+
+    again = run(["slipway", "promote", "--push-tags"], repo)
+    assert "not registered: v0.1.0" in again.stdout and "nothing new to promote" in again.stdout
+    tags_before = _tags(repo)
+
+    lineage = run(["slipway", "lineage", "v0.1.0"], repo).stdout
+    head = run(["git", "rev-parse", "HEAD"], repo).stdout.strip()
+    assert head in lineage and "roc_auc" in lineage and "data:" in lineage and "logreg" in lineage
+
+    # A broken candidate: a new model whose file is corrupt (the commit's dvc.lock matches it).
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["train"]["logreg"]["C"] = 0.5
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["dvc", "repro", "train"], repo)
+    model = repo / "outputs" / "model" / "model.skops"
+    model.write_bytes(b"not a model" + model.read_bytes()[:100])
+    run(["dvc", "commit", "--force", "train"], repo)
+    run(["git", "commit", "-q", "-am", "a candidate that cannot load"], repo)
+
+    broken = run(["slipway", "promote", "--push-tags"], repo, check=False, timeout=600)
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert "registered: v0.2.0" in broken.stdout
+    assert "PROMOTION FAILED: staging: deploying v0.2.0 failed; rolled back to v0.1.0" in broken.stderr
+    assert _served(ports["staging"]) == "v0.1.0" and _served(ports["prod"]) == "v0.1.0"
+    assert _tags(repo) - tags_before == {"model@v0.2.0"}  # registered, but no stage moved
+    assert "model@v0.2.0" in _remote_tags(origin)
+
+    # Forcing the broken version onto prod by hand (workflow_dispatch does this): prod fails and rolls back.
+    forced = run(["slipway", "deploy", "--stage", "prod", "--version", "v0.2.0", "--push-tags"], repo, check=False)
+    assert forced.returncode == 1
+    assert "DEPLOY FAILED: prod: deploying v0.2.0 failed; rolled back to v0.1.0" in forced.stderr
+    assert _served(ports["prod"]) == "v0.1.0"
+    assert run(["gto", "show", "model#prod", "--ref"], repo).stdout.strip() == "model@v0.1.0"
+    assert _tags(repo) - tags_before == {"model@v0.2.0"}
+
+    # Rolling back by hand to a version whose model is nowhere on this machine (as on a fresh runner): rebuilt at
+    # its commit and checked against the registered md5.
+    run(["rm", "-rf", "deployments/releases"], repo)
+    manual = run(["slipway", "deploy", "--stage", "staging", "--version", "v0.1.0"], repo)
+    assert "v0.1.0: model folder from rebuild" in manual.stdout, manual.stdout  # byte-identical, md5-checked
+    assert _served(ports["staging"]) == "v0.1.0"

@@ -1,0 +1,176 @@
+"""The registry: tag format, versioning rule, GTO round trip in a scratch repository, lineage."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from support import REPO_ROOT, project_env, run
+
+from slipway.registry import (
+    Registry,
+    RegistryError,
+    Tag,
+    Version,
+    decide,
+    git_auth_args,
+    lineage,
+    lock_data_hashes,
+    lock_params,
+    message_model_md5,
+    next_version,
+    parse_tag,
+    registration_message,
+    version_tag,
+    versions_from_gto,
+)
+
+MD5_A = "a" * 32
+MD5_B = "b" * 32
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("model@v1.2.3", Tag("model", version="v1.2.3")),
+        ("churn-model@v0.10.0", Tag("churn-model", version="v0.10.0")),
+        ("model#prod#7", Tag("model", stage="prod", counter=7)),
+        ("model#staging#12", Tag("model", stage="staging", counter=12)),
+        ("model@1.2.3", None),
+        ("model#prod", None),
+        ("v1.2.3", None),
+        ("model@v1.2", None),
+    ],
+)
+def test_parse_tag(name: str, expected: Tag | None) -> None:
+    assert parse_tag(name) == expected
+
+
+def test_version_tag_round_trips_and_refuses_bad_versions() -> None:
+    assert parse_tag(version_tag("model", "v0.3.0")) == Tag("model", version="v0.3.0")
+    with pytest.raises(RegistryError, match="not a valid version tag"):
+        version_tag("model", "0.3")
+
+
+def test_next_version_starts_at_0_1_0_and_bumps_minor() -> None:
+    assert next_version(None) == "v0.1.0"
+    assert next_version("v0.1.0") == "v0.2.0"
+    assert next_version("v1.9.4") == "v1.10.0"
+
+
+def test_model_md5_survives_the_tag_message() -> None:
+    message = registration_message("model", "v0.2.0", MD5_A)
+    assert message_model_md5(message) == MD5_A
+    assert message_model_md5("Registered by hand") is None
+    assert message_model_md5(None) is None
+
+
+def test_rule_registers_first_model_and_changed_models_only() -> None:
+    first = decide(MD5_A, None)
+    assert (first.register, first.version) == (True, "v0.1.0")
+    same = decide(MD5_A, Version("v0.1.0", "c1", MD5_A))
+    assert (same.register, same.version) == (False, "v0.1.0")
+    assert "unchanged" in same.reason
+    changed = decide(MD5_B, Version("v0.1.0", "c1", MD5_A))
+    assert (changed.register, changed.version) == (True, "v0.2.0")
+    unknown = decide(MD5_A, Version("v0.4.0", "c1", None))  # registered by hand without an md5: treat as changed
+    assert (unknown.register, unknown.version) == (True, "v0.5.0")
+
+
+def test_versions_from_gto_sorts_by_semver_and_reads_md5_and_stages() -> None:
+    def item(version: str, md5: str, stages: list[str]) -> dict[str, object]:
+        return {
+            "version": version,
+            "commit_hexsha": f"commit-{version}",
+            "registrations": [{"message": registration_message("model", version, md5)}],
+            "deregistrations": [],
+            "stages": [{"stage": stage, "is_active": True} for stage in stages],
+        }
+
+    found = versions_from_gto([item("v0.9.0", MD5_A, []), item("v0.10.0", MD5_B, ["prod"])])
+    assert [v.version for v in found] == ["v0.10.0", "v0.9.0"]
+    assert found[0] == Version("v0.10.0", "commit-v0.10.0", MD5_B, ("prod",))
+
+
+def test_git_auth_only_for_https_with_a_token() -> None:
+    assert git_auth_args("/srv/origin.git", "secret") == []
+    assert git_auth_args("https://github.com/o/r.git", None) == []
+    args = git_auth_args("https://github.com/o/r.git", "secret")
+    assert args[0] == "-c" and args[1].startswith("http.https://github.com/.extraheader=AUTHORIZATION: basic ")
+    assert "secret" not in args[1]
+
+
+LOCK = {
+    "stages": {
+        "prepare": {
+            "deps": [{"path": "data", "md5": "d" * 32 + ".dir"}, {"path": "pipelines/prepare.py", "md5": "p" * 32}]
+        },
+        "train": {"params": {"params.yaml": {"data.target": "churned", "train": {"model": "logreg"}}}},
+    }
+}
+
+
+def test_lock_readers() -> None:
+    assert lock_data_hashes(LOCK, "data") == {"data": "d" * 32 + ".dir"}
+    assert lock_params(LOCK) == {"data.target": "churned", "train": {"model": "logreg"}}
+    assert lock_params(LOCK, "missing") == {}
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Path:
+    """A tiny repository with the files lineage reads, two commits apart."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    env = project_env(repo)
+    run(["git", "init", "-q", "-b", "main"], repo, env=env)
+    (repo / "dvc.yaml").write_text("metrics:\n  - outputs/metrics.json\n")
+    (repo / "params.yaml").write_text("data:\n  path: data/churn.csv\n")
+    (repo / "outputs").mkdir()
+    for commit, auc in (("first", 0.8), ("second", 0.85)):
+        (repo / "dvc.lock").write_text(json.dumps(LOCK))
+        (repo / "outputs" / "metrics.json").write_text(json.dumps({"roc_auc": auc}))
+        run(["git", "add", "-A"], repo, env=env)
+        run(["git", "commit", "-q", "-m", commit], repo, env=env)
+    return repo
+
+
+def test_register_assign_and_lineage_with_gto(scratch: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in project_env(scratch).items():
+        monkeypatch.setenv(key, value)
+    registry = Registry(scratch)
+    assert registry.latest() is None and registry.stage_version("prod") is None
+
+    first = registry.register(MD5_A, ref="HEAD~1")
+    assert (first.register, first.version) == (True, "v0.1.0")
+    assert registry.register(MD5_A).register is False  # same model at a newer commit: nothing registered
+    second = registry.register(MD5_B)
+    assert (second.register, second.version) == (True, "v0.2.0")
+    assert [v.version for v in registry.versions()] == ["v0.2.0", "v0.1.0"]
+    assert registry.get("v0.1.0").model_md5 == MD5_A
+
+    assert registry.assign("v0.1.0", "prod") == "model#prod#1"
+    assert registry.assign("v0.1.0", "prod") == ""  # already there: no new tag
+    assert registry.assign("v0.2.0", "prod").startswith("model#prod#")
+    assert registry.stage_version("prod") == "v0.2.0"
+    tags = run(["git", "tag", "--list"], scratch).stdout.split()
+    assert sorted(tags) == ["model#prod#1", "model#prod#2", "model@v0.1.0", "model@v0.2.0"]
+
+    head = run(["git", "rev-parse", "HEAD"], scratch).stdout.strip()
+    found = lineage(registry, "v0.2.0")
+    assert found.commit == head and found.model_md5 == MD5_B
+    assert found.data == {"data": "d" * 32 + ".dir"}
+    assert found.metrics == {"roc_auc": 0.85}
+    assert found.params["train"] == {"model": "logreg"}
+    assert lineage(registry, "v0.1.0").metrics == {"roc_auc": 0.8}
+    text = found.render()
+    assert head in text and "roc_auc: 0.85" in text and "prod" in text
+    with pytest.raises(RegistryError, match="not registered"):
+        lineage(registry, "v9.0.0")
+
+
+def test_lineage_cli_on_an_unknown_version_fails_clearly(scratch: Path) -> None:
+    (scratch / "params.yaml").write_text((REPO_ROOT / "params.yaml").read_text())
+    result = run(["slipway", "lineage", "v0.1.0"], scratch, check=False)
+    assert result.returncode == 1
+    assert "not registered" in result.stderr

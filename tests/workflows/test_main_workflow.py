@@ -1,0 +1,113 @@
+"""main.yml executed with act (push events): verify → register → image → staging → production, then a broken
+candidate whose smoke test fails: the run fails after rolling staging back, and the tags still name what serves.
+
+Stand-ins: the harness's actions, a recording ``docker`` (no daemon or registry here); the git remote is a local
+bare repository, the DVC remote the embedded one; servers run for real on loopback (local deploy target).
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+import yaml
+from support import fresh_clone, run
+from workflows.act_harness import STANDINS, act_env, act_missing, run_workflow, skip_under_act
+
+from slipway.provenance import file_md5
+
+pytestmark = [pytest.mark.slow, skip_under_act(), act_missing()]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _push_event(repo: Path) -> dict[str, object]:
+    head = run(["git", "rev-parse", "HEAD"], repo).stdout.strip()
+    return {
+        "ref": "refs/heads/main",
+        "after": head,
+        "repository": {"full_name": "example/slipway", "name": "slipway", "owner": {"login": "example"}},
+    }
+
+
+def _remote_tags(origin: Path) -> set[str]:
+    listed = run(["git", "ls-remote", "--tags", str(origin)], origin).stdout.splitlines()
+    return {line.split("refs/tags/")[1] for line in listed}
+
+
+def test_main_workflow_promotes_then_rolls_back_a_broken_candidate(tmp_path: Path) -> None:
+    repo = fresh_clone(tmp_path / "repo")
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    for stage in ("staging", "prod"):
+        params["deploy"]["stages"][stage]["port"] = _free_port()
+    params["deploy"]["image"] = "ghcr.io/example/slipway-model"
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["git", "commit", "-q", "-am", "ports for this test"], repo)  # not a stage parameter: dvc.lock still holds
+    origin = tmp_path / "origin.git"
+    run(["git", "clone", "-q", "--bare", str(repo), str(origin)], tmp_path)
+    run(["git", "remote", "add", "origin", str(origin)], repo)
+
+    record = tmp_path / "record"
+    env = {"PATH": f"{STANDINS / 'bin'}:{act_env()['PATH']}"}
+    first = run_workflow(
+        repo, ".github/workflows/main.yml", "push", _push_event(repo),
+        record_dir=record, env=env, variables={"PUBLISH_IMAGE": "true"},
+    )  # fmt: skip
+    assert first.returncode == 0, first.describe()
+    assert first.job_results == {
+        "register": "success", "image": "success", "staging": "success", "production": "success"
+    }, first.describe()  # fmt: skip
+    assert {"model@v0.1.0", "model#staging#1", "model#prod#2"} <= _remote_tags(origin)
+    docker = (record / "docker-calls.txt").read_text().splitlines()
+    assert docker[0].startswith("login ghcr.io --username ")
+    assert any(call.startswith("build ") and "--tag ghcr.io/example/slipway-model:v0.1.0" in call for call in docker)
+    assert "push ghcr.io/example/slipway-model:v0.1.0" in docker
+    assert "v0.1.0 passed its smoke test" in first.output("staging")
+    assert "v0.1.0 passed its smoke test" in first.output("production")
+
+    # A broken candidate: a retrained model (C=0.5) whose folder the server cannot load (its input schema is
+    # garbage; the pipeline's own evaluation does not read it). dvc.lock records the new script and params, as
+    # `dvc repro` would, so the runner's check passes and its own `dvc repro` makes the broken folder.
+    params["train"]["logreg"]["C"] = 0.5
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    train = repo / "pipelines" / "train.py"
+    train.write_text(
+        train.read_text().replace(
+            '    log.info("trained',
+            '    (args.out / "input_schema.yaml").write_text("{{{ not a schema")\n    log.info("trained',
+        )
+    )
+    assert "not a schema" in train.read_text()
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())
+    for dep in lock["stages"]["train"]["deps"]:
+        if dep["path"] == "pipelines/train.py":
+            dep.update(md5=file_md5(train), size=train.stat().st_size)
+    lock["stages"]["train"]["params"]["params.yaml"]["train"]["logreg"]["C"] = 0.5
+    (repo / "dvc.lock").write_text(yaml.safe_dump(lock, sort_keys=False))
+    run(["git", "commit", "-q", "-am", "a candidate that cannot load"], repo)
+    run(["git", "push", "-q", "origin", "main"], repo)
+
+    second = run_workflow(
+        repo, ".github/workflows/main.yml", "push", _push_event(repo),
+        record_dir=tmp_path / "record2", env=env, variables={"PUBLISH_IMAGE": "true"},
+    )  # fmt: skip
+    assert second.returncode != 0, second.describe()
+    assert second.job_results["register"] == "success", second.describe()
+    assert second.job_results["staging"] == "failure", second.describe()
+    assert second.job_results.get("production", "skipped") == "skipped", second.describe()
+    log = second.output("staging")
+    assert "[staging] v0.2.0 FAILED" in log
+    assert "v0.1.0: model folder from rebuild" in log  # the previous version, rebuilt and md5-checked
+    assert "[staging] v0.1.0 passed its smoke test" in log  # the rollback was smoke-tested too
+    assert "staging: deploying v0.2.0 failed; rolled back to v0.1.0" in log
+    tags = _remote_tags(origin)
+    assert "model@v0.2.0" in tags
+    assert {tag for tag in tags if "#" in tag} == {"model#staging#1", "model#prod#2"}  # no stage moved
+    run(["git", "fetch", "-q", "--tags", "origin"], repo)
+    assert run(["gto", "show", "model#staging", "--ref"], repo).stdout.strip() == "model@v0.1.0"
+    assert run(["gto", "show", "model#prod", "--ref"], repo).stdout.strip() == "model@v0.1.0"
