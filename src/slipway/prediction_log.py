@@ -1,0 +1,194 @@
+"""The prediction log: what the serving API was asked and what it answered, as JSON lines, one file per UTC day.
+
+Every validated request appends one line per record to ``<log_dir>/predictions-YYYY-MM-DD.jsonl`` (the date is
+the UTC date of the request). Line format (version 1), keys always present::
+
+    {"v": 1,
+     "timestamp": "2026-11-23T18:20:01.123456+00:00",   # UTC, ISO 8601, when the request was answered
+     "request_id": "6f1c...",                            # returned to the caller; the same for a batch
+     "record": 0,                                        # position of the record in its request
+     "model_version": "v1.2.0",                          # version.json's version, or "unversioned"
+     "backend": "onnx",                                  # "onnx" or "sklearn"
+     "inputs": {"tenure_months": 12, "contract": "one-year", ..., "customer_id": "C00000001"},
+     "prediction": 0.731,                                # probability of the positive class
+     "label": 1}                                         # prediction at the serving threshold
+
+``inputs`` holds the record's fields after validation (the id column too when the caller sent it), so labels that
+arrive later can be joined on ``customer_id`` or on ``(request_id, record)``. ``read_prediction_log`` turns the
+files back into one table for monitoring. Logging is off unless a folder is given (``SLIPWAY_PREDICTION_LOG`` or
+``slipway serve --prediction-log``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+ENV_VAR = "SLIPWAY_PREDICTION_LOG"
+FORMAT_VERSION = 1
+FILE_PREFIX = "predictions-"
+FILE_SUFFIX = ".jsonl"
+META_COLUMNS = ("timestamp", "request_id", "record", "model_version", "backend", "prediction", "label")
+
+
+def log_file_name(day: date) -> str:
+    """``predictions-YYYY-MM-DD.jsonl`` for a UTC day."""
+    return f"{FILE_PREFIX}{day.isoformat()}{FILE_SUFFIX}"
+
+
+def _file_day(path: Path) -> date | None:
+    stem = path.name.removeprefix(FILE_PREFIX).removesuffix(FILE_SUFFIX)
+    try:
+        return date.fromisoformat(stem)
+    except ValueError:
+        return None
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe scalar: numpy/pandas scalars to Python, NaN/NA to null."""
+    if value is None or value is pd.NA:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class PredictionRecord:
+    """One answered record, as it is written to the log."""
+
+    timestamp: datetime
+    request_id: str
+    record: int
+    model_version: str
+    backend: str
+    inputs: Mapping[str, Any]
+    prediction: float
+    label: int
+
+    def to_line(self) -> str:
+        body = {
+            "v": FORMAT_VERSION,
+            "timestamp": self.timestamp.astimezone(UTC).isoformat(),
+            "request_id": self.request_id,
+            "record": self.record,
+            "model_version": self.model_version,
+            "backend": self.backend,
+            "inputs": {key: _plain(value) for key, value in self.inputs.items()},
+            "prediction": float(self.prediction),
+            "label": int(self.label),
+        }
+        return json.dumps(body, separators=(",", ":"), allow_nan=False)
+
+
+def records_for_request(
+    *,
+    request_id: str,
+    inputs: Sequence[Mapping[str, Any]],
+    probabilities: Sequence[float],
+    labels: Sequence[int],
+    model_version: str,
+    backend: str,
+    timestamp: datetime | None = None,
+) -> list[PredictionRecord]:
+    """The log records of one answered request (one per input record)."""
+    when = timestamp or datetime.now(UTC)
+    return [
+        PredictionRecord(when, request_id, i, model_version, backend, row, float(p), int(y))
+        for i, (row, p, y) in enumerate(zip(inputs, probabilities, labels, strict=True))
+    ]
+
+
+class PredictionLog:
+    """Appends records to the day's file; thread-safe; reopens the file when the UTC day changes."""
+
+    def __init__(self, log_dir: Path | str) -> None:
+        self.log_dir = Path(log_dir)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._day: date | None = None
+        self._handle: IO[str] | None = None
+
+    def write(self, records: Iterable[PredictionRecord]) -> None:
+        records = list(records)
+        if not records:
+            return
+        text = "".join(record.to_line() + "\n" for record in records)
+        day = records[0].timestamp.astimezone(UTC).date()
+        with self._lock:
+            if day != self._day or self._handle is None:
+                self._close()
+                self._handle = (self.log_dir / log_file_name(day)).open("a", encoding="utf-8")
+                self._day = day
+            self._handle.write(text)
+            self._handle.flush()
+
+    def _close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+
+def log_from_env(log_dir: Path | str | None = None) -> PredictionLog | None:
+    """The prediction log for ``log_dir``, else for ``$SLIPWAY_PREDICTION_LOG``; None (logging off) if neither."""
+    chosen = log_dir or os.environ.get(ENV_VAR) or None
+    return PredictionLog(chosen) if chosen else None
+
+
+def _as_utc(moment: datetime | date | str) -> datetime:
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if not isinstance(moment, datetime):
+        moment = datetime(moment.year, moment.month, moment.day)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def read_prediction_log(log_dir: Path | str, since: datetime | date | str | None = None) -> pd.DataFrame:
+    """All logged records (optionally those at or after ``since``, naive times meaning UTC) as one table.
+
+    Columns: ``timestamp`` (datetime64, UTC), ``request_id``, ``record``, ``model_version``, ``backend``,
+    ``prediction`` (probability), ``label``, then one column per input field. Sorted by time; empty (with the
+    metadata columns) when there is nothing. Blank or truncated trailing lines (a crash mid-write) are skipped.
+    """
+    folder = Path(log_dir)
+    start = _as_utc(since) if since is not None else None
+    rows: list[dict[str, Any]] = []
+    files = sorted(folder.glob(f"{FILE_PREFIX}*{FILE_SUFFIX}")) if folder.is_dir() else []
+    for path in files:
+        day = _file_day(path)
+        if day is None or (start is not None and day < start.date()):
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            row = {key: item.get(key) for key in META_COLUMNS}
+            row.update(item.get("inputs") or {})
+            rows.append(row)
+    if not rows:
+        frame = pd.DataFrame({key: pd.Series(dtype="object") for key in META_COLUMNS})
+        frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+        return frame
+    frame = pd.DataFrame(rows)
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601")
+    if start is not None:
+        frame = frame[frame["timestamp"] >= pd.Timestamp(start)]
+    return frame.sort_values(["timestamp", "request_id", "record"], kind="stable").reset_index(drop=True)
