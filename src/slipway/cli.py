@@ -54,5 +54,129 @@ def validate(
     raise typer.Exit(0 if result.ok else 1)
 
 
+# --- monitoring and continuous training ---------------------------------------------------------------------
+
+
+@app.command("reference-profile")
+def reference_profile(
+    table: Annotated[Path, typer.Argument(help="the training split (CSV or Parquet)")] = Path(
+        "outputs/prepared/train.parquet"
+    ),
+    out: Annotated[Path | None, typer.Option(help="where to write it (default: monitor.reference)")] = None,
+    params: ParamsOption = Path("params.yaml"),
+) -> None:
+    """Write the compact reference profile of the training data that `slipway monitor` compares against."""
+    from slipway.config import load_config
+    from slipway.data import read_table
+    from slipway.monitoring import build_profile
+
+    config = load_config(params)
+    settings = config.monitor
+    profile = build_profile(
+        read_table(table), config.features.numeric, config.features.categorical, settings.bins, settings.sample_size
+    )
+    out = out or Path(settings.reference)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(profile.to_json())
+    typer.echo(f"profiled {profile.rows:,} rows, {len(profile.features)} features -> {out}")
+
+
+def _github_outputs(values: dict[str, str]) -> None:
+    """Step outputs when running inside GitHub Actions (multi-line safe)."""
+    import os
+    import uuid
+
+    target = os.environ.get("GITHUB_OUTPUT")
+    if not target:
+        return
+    with open(target, "a", encoding="utf-8") as handle:
+        for key, value in values.items():
+            marker = f"EOF_{uuid.uuid4().hex}"
+            handle.write(f"{key}<<{marker}\n{value}\n{marker}\n")
+
+
+@app.command()
+def monitor(
+    params: ParamsOption = Path("params.yaml"),
+    out: Annotated[Path, typer.Option(help="report folder")] = Path("outputs/monitoring"),
+    log_dir: Annotated[Path | None, typer.Option(help="prediction log folder (default: monitor.log_dir)")] = None,
+    labels_dir: Annotated[Path | None, typer.Option(help="labels folder (default: monitor.labels_dir)")] = None,
+    reference: Annotated[Path | None, typer.Option(help="reference profile (default: monitor.reference)")] = None,
+    fail_on_alert: Annotated[
+        bool, typer.Option(help="exit 3/4/5 on drift / KPI breach / both (--no-fail-on-alert: exit 0, for CI steps)")
+    ] = True,
+) -> None:
+    """Compare recent production inputs (and labels) with the training reference.
+
+    Exit codes: 0 healthy, 3 drift, 4 KPI breach, 5 drift and KPI breach, 6 not enough data (never "healthy"),
+    1 cannot run (no reference profile, bad params). Writes report.md, issue.md, summary.json and PNGs to --out;
+    inside GitHub Actions also the step outputs status/alert/summary and the step summary.
+    """
+    import os
+
+    from slipway.config import load_config
+    from slipway.monitor_report import MonitorInputError, run_monitor, write_report
+    from slipway.monitoring import Status
+
+    config = load_config(params)
+    settings = config.monitor
+    try:
+        result = run_monitor(
+            log_dir or Path(settings.log_dir),
+            labels_dir or Path(settings.labels_dir),
+            reference or Path(settings.reference),
+            settings,
+            config.evaluate.threshold,
+        )
+    except MonitorInputError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    run_url = None
+    if os.environ.get("GITHUB_RUN_ID"):
+        server = os.environ.get("GITHUB_SERVER_URL", "https://github.com")
+        run_url = f"{server}/{os.environ.get('GITHUB_REPOSITORY', '')}/actions/runs/{os.environ['GITHUB_RUN_ID']}"
+    paths = write_report(result, out, run_url=run_url)
+    for note in result.notes:
+        typer.echo(f"note: {note}")
+    typer.echo(result.summary())
+    typer.echo(f"report: {paths['report']}")
+    _github_outputs(
+        {"status": result.status.value, "alert": str(result.status.alert).lower(), "summary": result.summary()}
+    )
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
+            handle.write(paths["issue"].read_text())
+    code = result.status.exit_code
+    if not fail_on_alert and result.status.alert:
+        code = 0
+    raise typer.Exit(code if result.status != Status.HEALTHY else 0)
+
+
+@app.command("record-labels")
+def record_labels_command(
+    table: Annotated[Path, typer.Argument(help="CSV, Parquet or JSON lines with request_id, label [, record]")],
+    params: ParamsOption = Path("params.yaml"),
+    labels_dir: Annotated[Path | None, typer.Option(help="labels folder (default: monitor.labels_dir)")] = None,
+) -> None:
+    """Record ground truth that arrived after the predictions (joined to the log by request id)."""
+    import pandas as pd
+
+    from slipway.config import load_config
+    from slipway.data import read_table
+    from slipway.labels import record_labels
+
+    config = load_config(params)
+    if table.suffix == ".jsonl":
+        frame = pd.read_json(table, lines=True, dtype={"request_id": str})
+    else:
+        frame = read_table(table)
+    try:
+        path = record_labels(labels_dir or Path(config.monitor.labels_dir), frame)
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"recorded {len(frame):,} labels in {path}")
+
+
 if __name__ == "__main__":
     app()

@@ -184,5 +184,4 @@ class RetrainConfig(_Section):
     branch_prefix: str = "retrain/"
 
 
-
 Config.model_rebuild()

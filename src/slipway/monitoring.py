@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ PROFILE_VERSION = 1
 _EPSILON = 1e-4  # floor of a bin's share in the PSI, so an empty bin costs a finite amount
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """The monitor's verdict; the value is the exit code of ``slipway monitor`` (documented in docs/monitoring.md)."""
 
     HEALTHY = "healthy"
@@ -177,7 +178,7 @@ def _edge_labels(edges: list[float]) -> list[str]:
     if not edges:
         return ["all"]
     fmt = [f"{e:.4g}" for e in edges]
-    return [f"< {fmt[0]}", *(f"{a} – {b}" for a, b in zip(fmt, fmt[1:], strict=False)), f">= {fmt[-1]}"]
+    return [f"< {fmt[0]}", *(f"{a} - {b}" for a, b in pairwise(fmt)), f">= {fmt[-1]}"]
 
 
 def _missing_feature(name: str, kind: str, why: str) -> FeatureDrift:
@@ -240,7 +241,7 @@ def categorical_drift(
     return FeatureDrift(
         feature=name,
         kind="categorical",
-        live_rows=int(len(live)),
+        live_rows=len(live),
         psi=round(value, 6),
         drifted=bool(reasons),
         reasons=reasons,
@@ -308,8 +309,10 @@ def compute_kpis(
     labelled = scored & np.isfinite(labels)
     n = int(labelled.sum())
     if n < settings.min_labels:
-        notes.append(f"{n} labelled predictions in the window (< monitor.min_labels={settings.min_labels}): "
-                     "ROC AUC, precision and recall not evaluated")
+        notes.append(
+            f"{n} labelled predictions in the window (< monitor.min_labels={settings.min_labels}): "
+            "ROC AUC, precision and recall not evaluated"
+        )
         return kpis, notes
     y, s = labels[labelled].astype(int), scores[labelled]
     if len(np.unique(y)) < 2:
@@ -372,8 +375,13 @@ class MonitorResult:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data.update(status=self.status.value, exit_code=self.status.exit_code, drifted=self.drifted,
-                    breached=self.breached, summary=self.summary())
+        data.update(
+            status=self.status.value,
+            exit_code=self.status.exit_code,
+            drifted=self.drifted,
+            breached=self.breached,
+            summary=self.summary(),
+        )
         return data
 
 
@@ -383,8 +391,8 @@ def evaluate_window(
     settings: MonitorConfig,
     threshold: float,
     notes: list[str] | None = None,
-    score_column: str = "probability",
-    label_column: str = "label",
+    score_column: str = "prediction",
+    label_column: str = "actual",
 ) -> MonitorResult:
     """Drift of every feature, KPIs, and the verdict. A window below ``min_rows`` is inconclusive, never healthy."""
     notes = list(notes or [])
@@ -397,15 +405,24 @@ def evaluate_window(
     if rows and "model_version" in window.columns:
         span["model_versions"] = {str(k): int(v) for k, v in window["model_version"].astype(str).value_counts().items()}
     if rows < settings.min_rows:
-        notes.insert(0, f"only {rows} predictions in the window (monitor.min_rows={settings.min_rows}): "
-                     "not enough to judge drift or KPIs")
+        notes.insert(
+            0,
+            f"only {rows} predictions in the window (monitor.min_rows={settings.min_rows}): "
+            "not enough to judge drift or KPIs",
+        )
         return MonitorResult(Status.INSUFFICIENT_DATA, rows, [], [], notes, **span)
 
     features = feature_drift(reference, window, settings)
-    scores = (pd.to_numeric(window[score_column], errors="coerce") if score_column in window.columns
-              else pd.Series(np.nan, index=window.index))
-    labels = (pd.to_numeric(window[label_column], errors="coerce") if label_column in window.columns
-              else pd.Series(np.nan, index=window.index))
+    scores = (
+        pd.to_numeric(window[score_column], errors="coerce")
+        if score_column in window.columns
+        else pd.Series(np.nan, index=window.index)
+    )
+    labels = (
+        pd.to_numeric(window[label_column], errors="coerce")
+        if label_column in window.columns
+        else pd.Series(np.nan, index=window.index)
+    )
     if score_column not in window.columns:
         notes.append(f"the log has no {score_column!r} column: KPIs not computed")
     kpis, kpi_notes = compute_kpis(scores.to_numpy(), labels.to_numpy(), threshold, settings)

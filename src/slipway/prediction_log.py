@@ -158,12 +158,16 @@ def _as_utc(moment: datetime | date | str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def read_prediction_log(log_dir: Path | str, since: datetime | date | str | None = None) -> pd.DataFrame:
+def read_prediction_log(
+    log_dir: Path | str, since: datetime | date | str | None = None, skipped: list[str] | None = None
+) -> pd.DataFrame:
     """All logged records (optionally those at or after ``since``, naive times meaning UTC) as one table.
 
     Columns: ``timestamp`` (datetime64, UTC), ``request_id``, ``record``, ``model_version``, ``backend``,
     ``prediction`` (probability), ``label``, then one column per input field. Sorted by time; empty (with the
-    metadata columns) when there is nothing. Blank or truncated trailing lines (a crash mid-write) are skipped.
+    metadata columns) when there is nothing. Blank or truncated trailing lines (a crash mid-write) are skipped;
+    malformed lines (not a JSON object with an ``inputs`` object) too, each noted as ``file:line`` in ``skipped``
+    when a list is given (the monitor reports them).
     """
     folder = Path(log_dir)
     start = _as_utc(since) if since is not None else None
@@ -173,12 +177,16 @@ def read_prediction_log(log_dir: Path | str, since: datetime | date | str | None
         day = _file_day(path)
         if day is None or (start is not None and day < start.date()):
             continue
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
             if not line.strip():
                 continue
             try:
                 item = json.loads(line)
             except json.JSONDecodeError:
+                item = None
+            if not isinstance(item, dict) or not isinstance(item.get("inputs", {}), dict):
+                if skipped is not None:
+                    skipped.append(f"{path.name}:{number}")
                 continue
             row = {key: item.get(key) for key in META_COLUMNS}
             row.update(item.get("inputs") or {})
@@ -188,7 +196,7 @@ def read_prediction_log(log_dir: Path | str, since: datetime | date | str | None
         frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
         return frame
     frame = pd.DataFrame(rows)
-    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601")
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601", errors="coerce")
     if start is not None:
         frame = frame[frame["timestamp"] >= pd.Timestamp(start)]
     return frame.sort_values(["timestamp", "request_id", "record"], kind="stable").reset_index(drop=True)
