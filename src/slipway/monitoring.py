@@ -340,7 +340,7 @@ def select_window(log: pd.DataFrame, settings: MonitorConfig, now: pd.Timestamp 
     log, stamps = log.iloc[order], stamps.iloc[order]
     if settings.window_days is not None:
         now = now if now is not None else pd.Timestamp.now(tz="UTC")
-        log = log[stamps.to_numpy() >= (now - pd.Timedelta(days=settings.window_days)).to_datetime64()]
+        log = log[(stamps >= now - pd.Timedelta(days=settings.window_days)).to_numpy()]
     return log.tail(settings.window_rows).reset_index(drop=True)
 
 
