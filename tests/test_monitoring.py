@@ -16,7 +16,7 @@ from slipway.monitoring import (
     compute_kpis,
     evaluate_window,
     feature_drift,
-    psi,
+    psi_of_counts,
     select_window,
 )
 
@@ -146,8 +146,9 @@ def test_positive_rate_band_is_checked_without_labels(config) -> None:
 
 
 def test_psi_is_zero_for_equal_shares_and_grows_with_difference() -> None:
-    assert psi(np.array([10, 20, 30]), np.array([1, 2, 3])) == pytest.approx(0.0)
-    small, large = psi(np.array([50, 50]), np.array([55, 45])), psi(np.array([50, 50]), np.array([80, 20]))
+    assert psi_of_counts(np.array([10, 20, 30]), np.array([1, 2, 3])) == pytest.approx(0.0)
+    small = psi_of_counts(np.array([50, 50]), np.array([55, 45]))
+    large = psi_of_counts(np.array([50, 50]), np.array([80, 20]))
     assert 0 < small < large
     # the textbook value: sum((a - e) * ln(a / e))
     assert large == pytest.approx((0.8 - 0.5) * np.log(0.8 / 0.5) + (0.2 - 0.5) * np.log(0.2 / 0.5))

@@ -10,7 +10,7 @@ import pandas as pd
 from slipway.config import MonitorConfig
 from slipway.labels import join_labels, read_labels
 from slipway.monitoring import (
-    FeatureDrift,
+    FeatureCheck,
     MonitorResult,
     ReferenceProfile,
     Status,
@@ -94,7 +94,7 @@ def render_markdown(result: MonitorResult, images: bool = True, run_url: str | N
     return "\n".join(lines)
 
 
-def plot_feature(drift: FeatureDrift, path: Path) -> None:
+def plot_feature(drift: FeatureCheck, path: Path) -> None:
     """Bar chart of the reference vs live share per bin (the bins the PSI was computed on)."""
     import matplotlib
 

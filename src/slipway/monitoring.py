@@ -3,6 +3,8 @@
 Pure logic: a compact reference profile of the training split (quantile bins, category counts and a
 sample per numeric feature), per-feature drift of a live window against it (PSI for every feature, plus
 a KS test for numeric ones), KPIs where labels have arrived, and one verdict with its exit code.
+The PSI and the binning are ``slipway.drift``'s (used table-to-table in PR reports); this module adds the
+stored profile, so the monitor needs neither the training data nor DVC at run time.
 Reading the logs, plotting and writing the report happen at the edges (``slipway monitor``).
 """
 
@@ -20,11 +22,10 @@ from scipy import stats
 from sklearn.metrics import precision_score, recall_score, roc_auc_score
 
 from slipway.config import KpiBound, MonitorConfig
+from slipway.drift import MISSING, psi, quantile_edges
 
-MISSING = "(missing)"
 UNKNOWN = "(unknown)"
 PROFILE_VERSION = 1
-_EPSILON = 1e-4  # floor of a bin's share in the PSI, so an empty bin costs a finite amount
 
 
 class Status(StrEnum):
@@ -129,7 +130,7 @@ def build_profile(
         finite = values[np.isfinite(values)]
         if finite.size == 0:
             raise ValueError(f"reference feature {name!r} has no numeric values")
-        edges = np.unique(np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1]))
+        edges = quantile_edges(pd.Series(finite), bins)
         sample = finite if finite.size <= sample_size else rng.choice(finite, size=sample_size, replace=False)
         numeric_profiles[name] = NumericProfile(
             edges=[float(e) for e in edges],
@@ -144,15 +145,14 @@ def build_profile(
 # --- drift ------------------------------------------------------------------------------------------------------
 
 
-def psi(reference_counts: np.ndarray, live_counts: np.ndarray) -> float:
-    """Population stability index between two count vectors over the same bins."""
-    ref = np.maximum(np.asarray(reference_counts, float) / max(np.sum(reference_counts), 1), _EPSILON)
-    live = np.maximum(np.asarray(live_counts, float) / max(np.sum(live_counts), 1), _EPSILON)
-    return float(np.sum((live - ref) * np.log(live / ref)))
+def psi_of_counts(reference_counts: np.ndarray, live_counts: np.ndarray) -> float:
+    """PSI (``slipway.drift.psi``) of two count vectors over the same bins."""
+    ref, live = np.asarray(reference_counts, float), np.asarray(live_counts, float)
+    return psi(ref / max(ref.sum(), 1.0), live / max(live.sum(), 1.0))
 
 
 @dataclass(frozen=True)
-class FeatureDrift:
+class FeatureCheck:
     """One feature's comparison: reference vs live shares per bin, the statistics, and the verdict."""
 
     feature: str
@@ -181,11 +181,11 @@ def _edge_labels(edges: list[float]) -> list[str]:
     return [f"< {fmt[0]}", *(f"{a} - {b}" for a, b in pairwise(fmt)), f">= {fmt[-1]}"]
 
 
-def _missing_feature(name: str, kind: str, why: str) -> FeatureDrift:
-    return FeatureDrift(name, kind, 0, None, drifted=True, reasons=[why], notes=[why])
+def _missing_feature(name: str, kind: str, why: str) -> FeatureCheck:
+    return FeatureCheck(name, kind, 0, None, drifted=True, reasons=[why], notes=[why])
 
 
-def numeric_drift(name: str, reference: NumericProfile, live: pd.Series, settings: MonitorConfig) -> FeatureDrift:
+def numeric_drift(name: str, reference: NumericProfile, live: pd.Series, settings: MonitorConfig) -> FeatureCheck:
     """PSI over the reference's quantile bins (plus a missing-value bin) and a two-sample KS test."""
     raw = live.to_numpy(dtype=object)
     values = pd.to_numeric(live, errors="coerce").to_numpy(dtype=float)
@@ -199,14 +199,14 @@ def numeric_drift(name: str, reference: NumericProfile, live: pd.Series, setting
     edges = np.asarray(reference.edges, float)
     ref_counts = np.array([*reference.counts, reference.missing])
     live_counts = np.array([*_bin_counts(finite, edges), values.size - finite.size])
-    value = psi(ref_counts, live_counts)
+    value = psi_of_counts(ref_counts, live_counts)
     ks = stats.ks_2samp(np.asarray(reference.sample, float), finite)
     reasons = []
     if value >= settings.psi_threshold:
         reasons.append(f"PSI {value:.3f} >= {settings.psi_threshold}")
     if ks.pvalue < settings.ks_alpha and ks.statistic >= settings.ks_min_statistic:
         reasons.append(f"KS D={ks.statistic:.3f} (p={ks.pvalue:.1e})")
-    return FeatureDrift(
+    return FeatureCheck(
         feature=name,
         kind="numeric",
         live_rows=int(values.size),
@@ -224,7 +224,7 @@ def numeric_drift(name: str, reference: NumericProfile, live: pd.Series, setting
 
 def categorical_drift(
     name: str, reference: CategoricalProfile, live: pd.Series, settings: MonitorConfig
-) -> FeatureDrift:
+) -> FeatureCheck:
     """PSI over the reference's categories; categories never seen in training are pooled as ``(unknown)``."""
     live_counts = _category_counts(live)
     known = list(reference.counts)
@@ -236,9 +236,9 @@ def categorical_drift(
     names = [*known, UNKNOWN]
     ref_counts = np.array([*reference.counts.values(), 0])
     counts = np.array([*(live_counts.get(k, 0) for k in known), sum(unknown.values())])
-    value = psi(ref_counts, counts)
+    value = psi_of_counts(ref_counts, counts)
     reasons = [f"PSI {value:.3f} >= {settings.psi_threshold}"] if value >= settings.psi_threshold else []
-    return FeatureDrift(
+    return FeatureCheck(
         feature=name,
         kind="categorical",
         live_rows=len(live),
@@ -252,7 +252,7 @@ def categorical_drift(
     )
 
 
-def feature_drift(reference: ReferenceProfile, window: pd.DataFrame, settings: MonitorConfig) -> list[FeatureDrift]:
+def feature_drift(reference: ReferenceProfile, window: pd.DataFrame, settings: MonitorConfig) -> list[FeatureCheck]:
     """Every reference feature compared with the window; a feature absent from the window is flagged, not skipped."""
     result = []
     for name, profile in reference.numeric.items():
@@ -348,7 +348,7 @@ def select_window(log: pd.DataFrame, settings: MonitorConfig, now: pd.Timestamp 
 class MonitorResult:
     status: Status
     window_rows: int
-    features: list[FeatureDrift]
+    features: list[FeatureCheck]
     kpis: list[Kpi]
     notes: list[str]
     window_start: str | None = None
