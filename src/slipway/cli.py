@@ -257,5 +257,106 @@ def record_labels_command(
     typer.echo(f"recorded {len(frame):,} labels in {path}")
 
 
+@app.command()
+def alert(
+    report: Annotated[Path, typer.Option(help="markdown for the issue body")] = Path("outputs/monitoring/issue.md"),
+    summary: Annotated[Path, typer.Option(help="the monitor's summary.json")] = Path(
+        "outputs/monitoring/summary.json"
+    ),
+    title: Annotated[str, typer.Option(help="title of the one alert issue")] = "Model monitoring alert",
+    label: Annotated[str, typer.Option(help="label that marks it")] = "monitoring-alert",
+    dispatch: Annotated[
+        str, typer.Option(help="workflow to dispatch for retraining ('' for none)", envvar="SLIPWAY_RETRAIN_WORKFLOW")
+    ] = "retrain.yml",
+    ref: Annotated[str | None, typer.Option(help="branch to run it on", envvar="GITHUB_REF_NAME")] = None,
+) -> None:
+    """Open (or update: never a duplicate) the monitoring issue with the report and start retraining (gh CLI)."""
+    from slipway.alerts import raise_alert
+
+    data = json.loads(summary.read_text())
+    if data.get("status") not in {"drift", "kpi_breach", "drift_and_kpi_breach"}:
+        typer.echo(f"status {data.get('status')!r}: nothing to alert")
+        return
+    outcome = raise_alert(report.read_text(), data["summary"], title, label, dispatch or None, ref)
+    verb = "opened" if outcome.created else "updated"
+    typer.echo(f"{verb} issue #{outcome.issue}" + (f"; dispatched {dispatch}" if outcome.dispatched else ""))
+
+
+@app.command()
+def ingest(
+    source: Annotated[
+        str,
+        typer.Option(help="'demo' (generate the next period) or a table path/URL", envvar="INGEST_SOURCE"),
+    ] = "demo",
+    shift: Annotated[
+        str, typer.Option(help='demo: JSON numeric shifts, e.g. {"age": 0.5}', envvar="INGEST_SHIFT")
+    ] = "",
+    concept_shift: Annotated[float, typer.Option(help="demo: weaken the churn signal (0-1)")] = 0.0,
+    params: ParamsOption = Path("params.yaml"),
+    summary_out: Annotated[Path, typer.Option("--summary")] = Path("outputs/retrain/ingest.json"),
+) -> None:
+    """Add a new period of data to the training data (params: retrain.mode, retrain.max_rows)."""
+    import subprocess
+    import tempfile
+
+    from slipway.config import load_config
+    from slipway.data import read_table, write_table
+    from slipway.retrain import IngestSummary, combine, next_demo_period
+
+    config = load_config(params)
+    current = read_table(config.data.path)
+    shifts = json.loads(shift) if shift.strip() else {}
+    if source == "demo":
+        new = next_demo_period(current, config, shifts, concept_shift)
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            target = Path(folder) / Path(source.rstrip("/")).name
+            subprocess.run(["dvc", "get-url", source, str(target)], check=True)
+            new = read_table(target)
+    try:
+        combined = combine(current, new, config.retrain)
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    write_table(combined, config.data.path)
+    result = IngestSummary(source, len(current), len(new), len(combined), config.retrain.mode, shifts)
+    summary_out.parent.mkdir(parents=True, exist_ok=True)
+    summary_out.write_text(result.to_json())
+    typer.echo(f"ingested {len(new):,} rows from {source}: {len(current):,} -> {len(combined):,} rows")
+
+
+@app.command("retrain-pr")
+def retrain_pr(
+    trigger: Annotated[str, typer.Option(envvar="RETRAIN_TRIGGER", help="what started it")] = "manual",
+    reason: Annotated[str, typer.Option(envvar="RETRAIN_REASON", help="why (e.g. the monitor's summary)")] = "",
+    issue: Annotated[str, typer.Option(envvar="RETRAIN_ISSUE", help="the monitoring issue number")] = "",
+    base: Annotated[str, typer.Option(help="branch the PR targets")] = "main",
+    push: Annotated[bool, typer.Option(help="push the branch and open the PR (--no-push: local branch only)")] = True,
+    params: ParamsOption = Path("params.yaml"),
+    ingest_summary: Annotated[Path, typer.Option("--ingest-summary")] = Path("outputs/retrain/ingest.json"),
+) -> None:
+    """dvc add + dvc push the new data, commit data.dvc on a new branch, push it and open a PR explaining why."""
+    import os
+
+    from slipway.config import load_config
+    from slipway.retrain import IngestSummary, branch_name, open_retrain_pr, pr_body
+
+    config = load_config(params)
+    summary = IngestSummary(**json.loads(ingest_summary.read_text())) if ingest_summary.exists() else None
+    run_url = ""
+    if os.environ.get("GITHUB_RUN_ID"):
+        server = os.environ.get("GITHUB_SERVER_URL", "https://github.com")
+        run_url = f"{server}/{os.environ.get('GITHUB_REPOSITORY', '')}/actions/runs/{os.environ['GITHUB_RUN_ID']}"
+    branch = branch_name(config.retrain.branch_prefix, suffix=os.environ.get("GITHUB_RUN_ID", ""))
+    title = f"Retrain on new data ({trigger})"
+    try:
+        done = open_retrain_pr(Path.cwd(), branch, title, pr_body(trigger, reason, summary, issue, run_url), base, push)
+    except RuntimeError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    opened = f"; PR {done['pull_request']}" if "pull_request" in done else ""
+    typer.echo(f"branch {done['branch']} at {done['commit'][:12]}{opened}")
+
+
 if __name__ == "__main__":
     app()
