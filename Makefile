@@ -53,3 +53,26 @@ bench: setup ## benchmarks (see bench/README.md)
 
 clean: ## remove the environment and pipeline outputs (the data and its cache stay)
 	rm -rf $(VENV) outputs
+
+# --- monitoring and continuous training (docs/monitoring.md) ---------------------------------------------------
+.PHONY: fetch-logs monitor alert ingest retrain-pr simulate
+MONITOR_ARGS ?=
+
+fetch-logs: setup ## copy the prediction log / labels from $PREDICTION_LOG_SOURCE / $LABELS_SOURCE (any DVC URL)
+	slipway fetch-logs
+
+monitor: setup ## production inputs vs training reference: exit 0 healthy, 3 drift, 4 KPI breach, 5 both, 6 too little data
+	slipway monitor $(MONITOR_ARGS)
+
+alert: setup ## open or update the one monitoring issue and dispatch retraining (gh; needs GH_TOKEN)
+	slipway alert
+
+ingest: setup ## add a new period to data/ ($INGEST_SOURCE: demo = generated next period, or a table path/URL)
+	dvc pull data.dvc
+	slipway ingest
+
+retrain-pr: setup ## dvc add/push the new data, commit data.dvc on a new branch, push, open a PR saying why
+	slipway retrain-pr
+
+simulate: setup ## the monitoring story locally: serve, drifted traffic, monitor alert, retraining branch
+	python bench/simulate.py

@@ -257,6 +257,32 @@ def record_labels_command(
     typer.echo(f"recorded {len(frame):,} labels in {path}")
 
 
+@app.command("fetch-logs")
+def fetch_logs(
+    predictions: Annotated[
+        str, typer.Option(help="where the serving API's log lives (any DVC URL)", envvar="PREDICTION_LOG_SOURCE")
+    ] = "",
+    labels: Annotated[str, typer.Option(help="where labels are collected (any DVC URL)", envvar="LABELS_SOURCE")] = "",
+    params: ParamsOption = Path("params.yaml"),
+) -> None:
+    """Copy the prediction log and the labels (s3://, gs://, azure://, ssh://, a folder...) to monitor.log_dir and
+    monitor.labels_dir with `dvc get-url`. Without a source the folders are used as they are."""
+    import shutil
+    import subprocess
+
+    from slipway.config import load_config
+
+    settings = load_config(params).monitor
+    for source, target in ((predictions, settings.log_dir), (labels, settings.labels_dir)):
+        if not source:
+            typer.echo(f"no source given: using {target} as it is")
+            continue
+        shutil.rmtree(target, ignore_errors=True)
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["dvc", "get-url", source, target], check=True)
+        typer.echo(f"fetched {sum(1 for _ in Path(target).glob('*.jsonl'))} files into {target}")
+
+
 @app.command()
 def alert(
     report: Annotated[Path, typer.Option(help="markdown for the issue body")] = Path("outputs/monitoring/issue.md"),
