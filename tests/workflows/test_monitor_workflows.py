@@ -55,9 +55,14 @@ def _calls(record: Path) -> list[list[str]]:
     return [json.loads(line)["args"] for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def _log(tmp_path: Path, frame, config) -> Path:
+@pytest.fixture(scope="module")
+def model(config):
+    return fit_model(config, reference_frame())
+
+
+def _log(tmp_path: Path, frame, model, config) -> Path:
     folder = tmp_path / "prediction-log"
-    write_log(folder, frame, fit_model(config, reference_frame()), config, end=datetime.now(UTC))
+    write_log(folder, frame, model, config, end=datetime.now(UTC))
     return folder
 
 
@@ -74,8 +79,10 @@ def _monitor(repo: Path, workdir: Path, log_dir: Path, state: Path, record: Path
     )
 
 
-def test_drifted_window_opens_one_issue_and_dispatches_retraining_then_updates_it(repo, tmp_path, config) -> None:
-    log_dir = _log(tmp_path, shifted_period(ROWS, 21), config)
+def test_drifted_window_opens_one_issue_and_dispatches_retraining_then_updates_it(
+    repo, tmp_path, model, config
+) -> None:
+    log_dir = _log(tmp_path, shifted_period(ROWS, 21), model, config)
     state = tmp_path / "gh-state.json"
 
     first = _monitor(repo, tmp_path / "run1", log_dir, state, tmp_path / "record1")
@@ -102,8 +109,9 @@ def test_drifted_window_opens_one_issue_and_dispatches_retraining_then_updates_i
     assert len(issues) == 1 and issues[0]["state"] == "open"
 
 
-def test_healthy_window_neither_alerts_nor_retrains(repo, tmp_path, config) -> None:
-    log_dir = _log(tmp_path, generate_churn(ChurnSettings(rows=ROWS, seed=22, id_offset=5_000_000)), config)
+def test_healthy_window_neither_alerts_nor_retrains(repo, tmp_path, model, config) -> None:
+    frame = generate_churn(ChurnSettings(rows=ROWS, seed=22, id_offset=5_000_000))
+    log_dir = _log(tmp_path, frame, model, config)
     result = _monitor(repo, tmp_path / "run", log_dir, tmp_path / "state.json", tmp_path / "record")
     assert result.job_results == {"monitor": "success"}, result.describe()
     assert result.step_results("monitor").get("Alert and dispatch retraining") in (None, "skipped")
