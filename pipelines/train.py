@@ -1,4 +1,8 @@
-"""Stage `train`: fit the feature pipeline + estimator from params; save it with skops and its metadata."""
+"""Stage `train`: fit the feature pipeline + estimator from params; save it with skops and its metadata.
+
+Also writes the model's input schema (what the serving API validates requests with) and an ONNX export, kept only
+when its probabilities agree with scikit-learn's on the held-out test split (read here, never fitted on) to 1e-6.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,9 @@ from slipway.config import load_config
 from slipway.data import read_table
 from slipway.io import write_json
 from slipway.model import build_pipeline, save_model
+from slipway.onnx_export import export_if_agrees
 from slipway.provenance import training_metadata
+from slipway.schemas import load_schema, model_input_schema, save_schema
 from slipway.stage import run_stage
 
 log = logging.getLogger("train")
@@ -20,6 +26,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--params", default="params.yaml")
     parser.add_argument("--train", default="outputs/prepared/train.parquet", type=Path)
+    parser.add_argument("--test", default="outputs/prepared/test.parquet", type=Path)
     parser.add_argument("--out", default="outputs/model", type=Path)
     args = parser.parse_args()
 
@@ -29,7 +36,12 @@ def main() -> None:
     model.fit(df[config.features.all], df[config.data.target])
     save_model(model, args.out / "model.skops")
     params = {"features": config.features.model_dump(), "train": config.train.model_dump()}
-    write_json(training_metadata(args.train, params), args.out / "metadata.json")
+    serving = {"target": config.data.target, "threshold": config.evaluate.threshold}
+    write_json(training_metadata(args.train, params, {"serving": serving}), args.out / "metadata.json")
+    raw = load_schema(config.data.schema_path)
+    inputs = model_input_schema(raw, config.data.target, config.features.all, config.data.id_column)
+    save_schema(inputs, args.out / "input_schema.yaml")
+    export_if_agrees(model, config.features, read_table(args.test), args.out, checked_on=str(args.test))
     log.info("trained %s on %d rows -> %s", config.train.model, len(df), args.out / "model.skops")
 
 

@@ -53,12 +53,13 @@ def model_input_schema(
     """
     keep = [*features, *([id_column] if id_column and id_column in raw.columns else [])]
     columns = {name: raw.columns[name] for name in keep}
-    if id_column and id_column in columns:
-        columns[id_column] = columns[id_column].set_required(False)
-    return pa.DataFrameSchema(
+    schema = pa.DataFrameSchema(
         columns,
         checks=[c for c in raw.checks if not _mentions(c, target)],
         coerce=True,
         strict=True,
         name="model_input",
     )
+    if id_column and id_column in columns:
+        schema = schema.update_column(id_column, required=False)
+    return schema

@@ -1,0 +1,265 @@
+"""The serving API: ``create_app(model_dir)`` returns a FastAPI app that predicts with the model in that folder.
+
+Routes: ``POST /predict`` (one record, or ``{"records": [...]}``), ``GET /health`` (the process answers),
+``/ready`` (the model is loaded), ``/version`` (model version, stage, commit, data hash, backend), ``/metrics``
+(Prometheus). A request that does not match the model-input schema gets a 422 naming each field and reason; no
+request can cause an unhandled error: everything is caught at the boundary.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from slipway.prediction_log import PredictionLog, log_from_env, records_for_request
+from slipway.serving.metrics import MetricsMiddleware, ServingMetrics
+from slipway.serving.model import Backend, LoadedModel, load_served_model
+from slipway.serving.validation import FieldError, RequestInvalid, records_json_schema
+
+log = logging.getLogger(__name__)
+
+MAX_RECORDS = 100_000
+THREADPOOL_ABOVE = 256  # batches larger than this are predicted off the event loop
+ENDPOINTS = ("/predict", "/health", "/ready", "/version", "/metrics")
+
+
+class Prediction(BaseModel):
+    probability: float
+    label: int
+
+
+class PredictionResponse(BaseModel):
+    request_id: str
+    model_version: str
+    backend: str
+    predictions: list[Prediction]
+
+
+class ErrorItem(BaseModel):
+    field: str
+    record: int | None = None
+    reason: str
+    value: Any = None
+
+
+class ErrorResponse(BaseModel):
+    detail: str
+    errors: list[ErrorItem] = []
+    request_id: str | None = None
+
+
+class ModelState:
+    """Loads the model once (at start-up, or on first use) and remembers why it failed if it did."""
+
+    def __init__(self, model_dir: Path, backend: Backend, params_path: Path) -> None:
+        self.model_dir, self.backend, self.params_path = model_dir, backend, params_path
+        self.model: LoadedModel | None = None
+        self.error: str | None = None
+        self._lock = threading.Lock()
+        self._tried = False
+
+    def ensure_loaded(self) -> LoadedModel | None:
+        if not self._tried:
+            with self._lock:
+                if not self._tried:
+                    try:
+                        self.model = load_served_model(self.model_dir, self.backend, self.params_path)
+                    except Exception as error:  # the server stays up and reports not ready, with the reason
+                        self.error = f"{type(error).__name__}: {error}"
+                        log.error("model not loaded: %s", self.error)
+                    self._tried = True
+        return self.model
+
+
+def _error(status: int, detail: str, errors: list[FieldError] | None = None, request_id: str | None = None):
+    body = {"detail": detail, "errors": [e.as_dict() for e in errors or []], "request_id": request_id}
+    return JSONResponse(body, status_code=status)
+
+
+def _records_of(body: Any) -> list[Any]:
+    """The records of a request body: ``{"records": [...]}`` or a single record object."""
+    if isinstance(body, dict) and "records" in body:
+        extra = [key for key in body if key != "records"]
+        if extra:
+            raise RequestInvalid([FieldError(k, "unknown field next to 'records'") for k in extra])
+        records = body["records"]
+        if not isinstance(records, list):
+            raise RequestInvalid([FieldError("records", "must be a list of records", None, records)])
+        if not records:
+            raise RequestInvalid([FieldError("records", "must hold at least one record")])
+        if len(records) > MAX_RECORDS:
+            raise RequestInvalid([FieldError("records", f"at most {MAX_RECORDS:,} records per request")])
+        return records
+    if isinstance(body, dict):
+        return [body]
+    raise RequestInvalid([FieldError("(body)", 'must be a record object or {"records": [...]}', None, body)])
+
+
+def create_app(
+    model_dir: Path | str,
+    *,
+    backend: Backend = "auto",
+    prediction_log: Path | str | None = None,
+    params_path: Path | str = "params.yaml",
+) -> FastAPI:
+    """The API serving the model folder ``model_dir`` (see ``slipway.serving.model``).
+
+    ``prediction_log``: folder for the prediction log; when None, ``$SLIPWAY_PREDICTION_LOG``; unset = off.
+    """
+    state = ModelState(Path(model_dir), backend, Path(params_path))
+    metrics = ServingMetrics()
+    predictions_log: PredictionLog | None = log_from_env(prediction_log)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        loaded = await run_in_threadpool(state.ensure_loaded)
+        if loaded is not None:
+            metrics.model_info.labels(loaded.model_version, str(loaded.version.get("stage", "")), loaded.backend).set(1)
+        yield
+        if predictions_log is not None:
+            predictions_log.close()
+
+    app = FastAPI(
+        title="Slipway model API",
+        description="Predictions from the served model; requests are validated with the model-input schema.",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.model_state = state
+    app.state.metrics = metrics
+    app.add_middleware(MetricsMiddleware, metrics=metrics, endpoints=ENDPOINTS)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [FieldError(".".join(map(str, e.get("loc", ()))), str(e.get("msg"))) for e in error.errors()]
+        return _error(422, "invalid request", errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=error.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return _error(500, "internal error")
+
+    loaded = state.ensure_loaded()  # now, so the OpenAPI document can describe the records this model takes
+    record_schema = records_json_schema(loaded.schema) if loaded else {"type": "object"}
+    request_schema = {
+        "oneOf": [
+            {
+                "type": "object",
+                "properties": {"records": {"type": "array", "items": record_schema, "minItems": 1}},
+                "required": ["records"],
+                "additionalProperties": False,
+            },
+            record_schema,
+        ]
+    }
+
+    @app.post(
+        "/predict",
+        response_model=PredictionResponse,
+        responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
+        openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": request_schema}}}},
+    )
+    async def predict(request: Request) -> Response:
+        """Predict for one record, or for ``{"records": [...]}``; each prediction has probability and label."""
+        request_id = uuid.uuid4().hex
+        model = state.ensure_loaded()
+        if model is None:
+            return _error(503, f"model not loaded: {state.error}", request_id=request_id)
+        try:
+            raw = await request.body()
+            try:
+                body = json.loads(raw)
+            except (ValueError, RecursionError) as error:
+                raise RequestInvalid([FieldError("(body)", f"malformed JSON: {error}")]) from None
+            records = _records_of(body)
+            batch = model.validator.validate(records)
+        except RequestInvalid as invalid:
+            for item in invalid.errors:
+                metrics.invalid.labels(item.field if item.field in model.validator.rules else "(other)").inc()
+            return _error(422, "request does not match the model's input schema", invalid.errors, request_id)
+        except Exception as error:  # the boundary: nothing a client sends may surface as a 500
+            log.warning("refused an unreadable request: %s: %s", type(error).__name__, error)
+            problem = FieldError("(body)", f"cannot be read: {type(error).__name__}")
+            return _error(422, "request does not match the model's input schema", [problem], request_id)
+
+        if batch.size > THREADPOOL_ABOVE:
+            probabilities = await run_in_threadpool(model.predict, batch)
+        else:
+            probabilities = model.predict(batch)
+        probs = [float(p) for p in probabilities]
+        labels = [int(p >= model.threshold) for p in probs]
+        metrics.observe_predictions(probs, labels)
+        if predictions_log is not None:
+            predictions_log.write(
+                records_for_request(
+                    request_id=request_id, inputs=batch.records, probabilities=probs, labels=labels,
+                    model_version=model.model_version, backend=model.backend, timestamp=datetime.now(UTC),
+                )
+            )  # fmt: skip
+        body = {
+            "request_id": request_id,
+            "model_version": model.model_version,
+            "backend": model.backend,
+            "predictions": [{"probability": p, "label": y} for p, y in zip(probs, labels, strict=True)],
+        }
+        return Response(json.dumps(body), media_type="application/json", headers={"X-Request-ID": request_id})
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        """The process is up (it says nothing about the model: see /ready)."""
+        return {"status": "ok"}
+
+    @app.get("/ready", responses={503: {"model": ErrorResponse}})
+    async def ready() -> Response:
+        """200 once the model is loaded; 503 with the reason otherwise."""
+        model = state.ensure_loaded()
+        if model is None:
+            return _error(503, f"model not loaded: {state.error}")
+        return JSONResponse({"status": "ready", "backend": model.backend, "load_seconds": model.load_seconds})
+
+    @app.get("/version", responses={503: {"model": ErrorResponse}})
+    async def version() -> Response:
+        """Which model serves: version and stage (from the deploy), commit, data hash, backend."""
+        model = state.ensure_loaded()
+        if model is None:
+            return _error(503, f"model not loaded: {state.error}")
+        data = model.metadata.get("data") or {}
+        return JSONResponse(
+            {
+                "model_version": model.model_version,
+                "stage": model.version.get("stage"),
+                "git_commit": model.version.get("git_commit") or model.metadata.get("git_commit"),
+                "data_hash": data.get("dataset_md5"),
+                "backend": model.backend,
+                "backend_reason": model.backend_reason,
+                "features": model.features,
+                "threshold": model.threshold,
+                "deploy": model.version,
+            }
+        )
+
+    @app.get("/metrics")
+    async def prometheus() -> Response:
+        """Prometheus text format."""
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

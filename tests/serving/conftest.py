@@ -1,0 +1,63 @@
+"""A model folder trained by the real train stage on demo data, shared by the serving tests."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from support import REPO_ROOT, run
+
+from slipway.data import split, write_table
+
+VALID = {
+    "tenure_months": 12,
+    "monthly_charges": 70.5,
+    "total_charges": 846.0,
+    "support_calls": 2,
+    "age": 41,
+    "contract": "month-to-month",
+    "payment_method": "electronic-check",
+    "internet_service": "fiber",
+    "paperless_billing": "yes",
+}
+
+
+@pytest.fixture(scope="session")
+def splits(tmp_path_factory, churn_frame, config) -> tuple[Path, Path]:
+    """Train and test splits of the demo rows, as the prepare stage writes them."""
+    folder = tmp_path_factory.mktemp("prepared")
+    train, test = split(churn_frame, config.data.target, config.split.test_size, config.split.seed)
+    write_table(train, folder / "train.parquet")
+    write_table(test, folder / "test.parquet")
+    return folder / "train.parquet", folder / "test.parquet"
+
+
+@pytest.fixture(scope="session")
+def test_split(splits) -> pd.DataFrame:
+    return pd.read_parquet(splits[1])
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory, splits) -> Path:
+    """outputs/model as the train stage writes it (model.skops, model.onnx, metadata, input schema), versioned."""
+    out = tmp_path_factory.mktemp("served") / "model"
+    train, test = splits
+    command = [sys.executable, "pipelines/train.py", "--train", str(train), "--test", str(test), "--out", str(out)]
+    run(command, REPO_ROOT)
+    assert (out / "model.onnx").exists(), "the logistic-regression export should agree with scikit-learn"
+    version = {"version": "v1.2.0", "stage": "prod", "git_commit": "0123456789abcdef0123456789abcdef01234567"}
+    (out / "version.json").write_text(json.dumps(version))
+    return out
+
+
+@pytest.fixture(scope="session")
+def sklearn_model_dir(tmp_path_factory, model_dir) -> Path:
+    """The same folder without model.onnx: served by scikit-learn."""
+    out = tmp_path_factory.mktemp("served-sklearn") / "model"
+    shutil.copytree(model_dir, out)
+    (out / "model.onnx").unlink()
+    return out

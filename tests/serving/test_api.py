@@ -1,0 +1,172 @@
+"""Contract tests of the serving API through FastAPI's TestClient (the real app, the real model folder)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import VALID
+from fastapi.testclient import TestClient
+
+from slipway.model import load_model
+from slipway.prediction_log import read_prediction_log
+from slipway.serving import create_app
+
+
+@pytest.fixture(scope="module")
+def client(model_dir: Path):
+    with TestClient(create_app(model_dir)) as test_client:
+        yield test_client
+
+
+def _errors(response) -> list[dict]:
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["request_id"] and body["errors"], body
+    return body["errors"]
+
+
+def test_health_ready_version(client: TestClient, model_dir: Path) -> None:
+    assert client.get("/health").json() == {"status": "ok"}
+    ready = client.get("/ready")
+    assert ready.status_code == 200 and ready.json()["backend"] == "onnx"
+    version = client.get("/version").json()
+    metadata = json.loads((model_dir / "metadata.json").read_text())
+    assert version["model_version"] == "v1.2.0" and version["stage"] == "prod"
+    assert version["git_commit"] == "0123456789abcdef0123456789abcdef01234567"
+    assert version["data_hash"] == metadata["data"]["dataset_md5"]
+    assert version["backend"] == "onnx"
+
+
+def test_single_and_batch_predictions_match_the_model(client: TestClient, model_dir: Path, test_split) -> None:
+    one = client.post("/predict", json=VALID)
+    assert one.status_code == 200, one.text
+    body = one.json()
+    assert re.fullmatch(r"[0-9a-f]{32}", body["request_id"]) and one.headers["x-request-id"] == body["request_id"]
+    assert body["model_version"] == "v1.2.0" and len(body["predictions"]) == 1
+
+    rows = test_split.drop(columns=["churned"]).head(50)
+    records = json.loads(rows.to_json(orient="records"))  # NaN -> null, as a client would send
+    many = client.post("/predict", json={"records": records})
+    assert many.status_code == 200, many.text
+    got = np.array([p["probability"] for p in many.json()["predictions"]])
+    features = [c for c in rows.columns if c != "customer_id"]
+    expected = load_model(model_dir / "model.skops").predict_proba(rows[features])[:, 1]
+    assert np.max(np.abs(got - expected)) <= 1e-6
+    assert [p["label"] for p in many.json()["predictions"]] == [int(p >= 0.5) for p in got]
+
+
+def _without(record: dict, key: str) -> dict:
+    return {k: v for k, v in record.items() if k != key}
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "reason"),
+    [
+        (_without(VALID, "age"), "age", "missing required field"),
+        ({**VALID, "tenure_months": "twelve"}, "tenure_months", "must be an integer"),
+        ({**VALID, "tenure_months": 3.7}, "tenure_months", "must be an integer"),
+        ({**VALID, "monthly_charges": True}, "monthly_charges", "must be a number"),
+        ({**VALID, "age": 7}, "age", "in_range(16, 120)"),
+        ({**VALID, "monthly_charges": 9999.0}, "monthly_charges", "in_range"),
+        ({**VALID, "contract": "weekly"}, "contract", "isin"),
+        ({**VALID, "loyalty_tier": "gold"}, "loyalty_tier", "unknown field"),
+        ({**VALID, "contract": None}, "contract", "must not be null"),
+        ({**VALID, "customer_id": "X1"}, "customer_id", "str_matches"),
+        ({**VALID, "contract": ["one-year"]}, "contract", "must be a string"),
+        ({"records": []}, "records", "at least one record"),
+        ({"records": {"a": 1}}, "records", "must be a list"),
+        ({"records": [VALID], "extra": 1}, "extra", "unknown field next to 'records'"),
+        ({"records": [VALID, 5]}, "(record)", "JSON object"),
+        ([VALID], "(body)", "record object"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_bad_requests_get_422_naming_field_and_reason(client: TestClient, body, field: str, reason: str) -> None:
+    errors = _errors(client.post("/predict", json=body))
+    assert any(e["field"] == field and reason in e["reason"] for e in errors), errors
+
+
+def test_batch_errors_name_the_record(client: TestClient) -> None:
+    records = [VALID, {**VALID, "age": 500}, VALID, {**VALID, "contract": "weekly"}]
+    errors = _errors(client.post("/predict", json={"records": records}))
+    assert {(e["record"], e["field"]) for e in errors} == {(1, "age"), (3, "contract")}
+
+
+def test_duplicate_ids_in_a_batch_are_refused_by_the_schema(client: TestClient) -> None:
+    records = [{**VALID, "customer_id": "C00000001"}, {**VALID, "customer_id": "C00000001"}]
+    errors = _errors(client.post("/predict", json={"records": records}))
+    assert any(e["field"] == "customer_id" and "unique" in e["reason"] for e in errors), errors
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"", b"\xff\xfe", b"[" * 100_000, b"NaN", b"1" * 5000])
+def test_malformed_bodies_get_422(client: TestClient, raw: bytes) -> None:
+    errors = _errors(client.post("/predict", content=raw, headers={"content-type": "application/json"}))
+    assert errors[0]["field"] == "(body)"
+
+
+def test_non_finite_numbers_get_422(client: TestClient) -> None:
+    raw = json.dumps({**VALID, "age": 0}).replace('"age": 0', '"age": 1e999999')
+    errors = _errors(client.post("/predict", content=raw, headers={"content-type": "application/json"}))
+    assert errors == [{"field": "age", "record": 0, "reason": "must be a finite number", "value": "inf"}]
+
+
+def test_unexpected_failure_inside_validation_is_a_422_not_a_500(model_dir: Path, monkeypatch) -> None:
+    app = create_app(model_dir)
+    validator = app.state.model_state.model.validator
+
+    def explode(records):
+        raise RuntimeError("something nobody foresaw")
+
+    monkeypatch.setattr(validator, "validate", explode)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        response = test_client.post("/predict", json=VALID)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["reason"] == "cannot be read: RuntimeError"
+
+
+def test_a_folder_without_a_model_is_alive_but_not_ready(tmp_path: Path) -> None:
+    with TestClient(create_app(tmp_path / "empty")) as test_client:
+        assert test_client.get("/health").status_code == 200
+        ready = test_client.get("/ready")
+        assert ready.status_code == 503 and "model.skops not found" in ready.json()["detail"]
+        assert test_client.post("/predict", json=VALID).status_code == 503
+
+
+def test_metrics_count_requests_latency_and_predictions(model_dir: Path) -> None:
+    with TestClient(create_app(model_dir)) as test_client:
+        test_client.post("/predict", json={"records": [VALID, VALID, VALID]})
+        test_client.post("/predict", json={**VALID, "age": 1})
+        text = test_client.get("/metrics").text
+    assert 'slipway_http_requests_total{endpoint="/predict",method="POST",status="200"} 1.0' in text
+    assert 'slipway_http_requests_total{endpoint="/predict",method="POST",status="422"} 1.0' in text
+    assert 'slipway_http_request_duration_seconds_count{endpoint="/predict"} 2.0' in text
+    assert "slipway_prediction_probability_count 3.0" in text
+    assert 'slipway_invalid_requests_total{field="age"} 1.0' in text
+    assert 'slipway_model_info{backend="onnx",stage="prod",version="v1.2.0"} 1.0' in text
+
+
+def test_every_prediction_is_logged_with_its_request_id(model_dir: Path, tmp_path: Path) -> None:
+    with TestClient(create_app(model_dir, prediction_log=tmp_path / "log")) as test_client:
+        first = test_client.post("/predict", json={"records": [VALID, {**VALID, "customer_id": "C00000042"}]}).json()
+        test_client.post("/predict", json={**VALID, "age": 3})  # refused: not logged
+        second = test_client.post("/predict", json=VALID).json()
+    table = read_prediction_log(tmp_path / "log")
+    assert list(table["request_id"]) == [first["request_id"]] * 2 + [second["request_id"]]
+    assert list(table["record"]) == [0, 1, 0]
+    assert table.loc[1, "customer_id"] == "C00000042" and (table["model_version"] == "v1.2.0").all()
+    assert table.loc[0, "prediction"] == first["predictions"][0]["probability"]
+    assert table.loc[0, "contract"] == VALID["contract"]
+
+
+def test_openapi_documents_the_record_schema_and_a_valid_example(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    body = document["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    record = body["oneOf"][1]
+    assert record["properties"]["contract"]["enum"] == ["month-to-month", "one-year", "two-year"]
+    assert record["properties"]["total_charges"]["type"] == ["number", "null"]
+    assert "customer_id" not in record["required"] and record["additionalProperties"] is False
+    assert client.post("/predict", json=record["example"]).status_code == 200
