@@ -75,4 +75,4 @@ retrain-pr: setup ## dvc add/push the new data, commit data.dvc on a new branch,
 	slipway retrain-pr
 
 simulate: setup ## the monitoring story locally: serve, drifted traffic, monitor alert, retraining branch
-	python bench/simulate.py
+	python -m slipway.simulate
