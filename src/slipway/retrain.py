@@ -143,15 +143,15 @@ def open_retrain_pr(
     run = runner or (lambda command: _run(command, repo))
     done: dict[str, Any] = {"branch": branch}
     run(["dvc", "add", "data"])
-    run(["dvc", "push"])
+    if not run(["git", "status", "--porcelain", "--", "data.dvc"]).strip():
+        raise RuntimeError("data.dvc did not change: the ingestion added nothing")
+    run(["dvc", "push", "data.dvc"])  # the raw data only: pipeline outputs are not kept in the remote
     run(["git", "switch", "-c", branch])
     paths = ["data.dvc"]
     embedded = _local_remote_folder(repo, run)
     if embedded:
         paths.append(embedded)  # the embedded remote is committed: a clone's `dvc pull` needs the new files
     run(["git", "add", "--", *paths])
-    if not run(["git", "status", "--porcelain", "--", "data.dvc"]).strip():
-        raise RuntimeError("data.dvc did not change: the ingestion added nothing")
     run(["git", "commit", "-q", "-m", title])
     done["commit"] = run(["git", "rev-parse", "HEAD"]).strip()
     if push:
