@@ -171,32 +171,64 @@ def read_prediction_log(
     """
     folder = Path(log_dir)
     start = _as_utc(since) if since is not None else None
-    rows: list[dict[str, Any]] = []
+    parts: list[pd.DataFrame] = []
     files = sorted(folder.glob(f"{FILE_PREFIX}*{FILE_SUFFIX}")) if folder.is_dir() else []
     for path in files:
         day = _file_day(path)
         if day is None or (start is not None and day < start.date()):
             continue
-        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError:
-                item = None
-            if not isinstance(item, dict) or not isinstance(item.get("inputs", {}), dict):
-                if skipped is not None:
-                    skipped.append(f"{path.name}:{number}")
-                continue
-            row = {key: item.get(key) for key in META_COLUMNS}
-            row.update(item.get("inputs") or {})
-            rows.append(row)
-    if not rows:
+        part = _read_file_fast(path)
+        parts.append(part if part is not None else _read_file_lines(path, skipped))
+    parts = [part for part in parts if len(part)]
+    if not parts:
         frame = pd.DataFrame({key: pd.Series(dtype="object") for key in META_COLUMNS})
         frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
         return frame
-    frame = pd.DataFrame(rows)
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601", errors="coerce")
     if start is not None:
         frame = frame[frame["timestamp"] >= pd.Timestamp(start)]
     return frame.sort_values(["timestamp", "request_id", "record"], kind="stable").reset_index(drop=True)
+
+
+def _read_file_fast(path: Path) -> pd.DataFrame | None:
+    """A well-formed day file in one vectorised pass (pyarrow); None when any line is not (then line by line)."""
+    import pyarrow as pa
+    import pyarrow.json as pa_json
+
+    try:
+        table = pa_json.read_json(path)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
+        return None
+    names = table.column_names
+    if "inputs" not in names or not pa.types.is_struct(table.schema.field("inputs").type):
+        return None
+    inputs = table.column("inputs").combine_chunks()
+    if inputs.null_count:
+        return None
+    columns = {key: table.column(key) if key in names else pa.nulls(len(table)) for key in META_COLUMNS}
+    columns["timestamp"] = columns["timestamp"].cast(pa.string())  # parsed below, like the line-by-line path
+    for field in inputs.type:
+        if field.name not in columns:
+            columns[field.name] = inputs.field(field.name)
+    return pa.table(columns).to_pandas()
+
+
+def _read_file_lines(path: Path, skipped: list[str] | None) -> pd.DataFrame:
+    """One day file line by line: malformed lines are skipped and noted as ``file:line``."""
+    rows: list[dict[str, Any]] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError:
+            item = None
+        if not isinstance(item, dict) or not isinstance(item.get("inputs", {}), dict):
+            if skipped is not None:
+                skipped.append(f"{path.name}:{number}")
+            continue
+        row = {key: item.get(key) for key in META_COLUMNS}
+        row.update(item.get("inputs") or {})
+        rows.append(row)
+    return pd.DataFrame(rows)
