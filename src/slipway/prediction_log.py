@@ -197,7 +197,11 @@ def _read_file_fast(path: Path) -> pd.DataFrame | None:
     import pyarrow.json as pa_json
 
     try:
-        table = pa_json.read_json(path)
+        options = pa_json.ParseOptions(
+            explicit_schema=pa.schema([("timestamp", pa.string()), ("request_id", pa.string())]),
+            unexpected_field_behavior="infer",
+        )
+        table = pa_json.read_json(path, parse_options=options)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
         return None
     names = table.column_names
@@ -207,7 +211,6 @@ def _read_file_fast(path: Path) -> pd.DataFrame | None:
     if inputs.null_count:
         return None
     columns = {key: table.column(key) if key in names else pa.nulls(len(table)) for key in META_COLUMNS}
-    columns["timestamp"] = columns["timestamp"].cast(pa.string())  # parsed below, like the line-by-line path
     for field in inputs.type:
         if field.name not in columns:
             columns[field.name] = inputs.field(field.name)
