@@ -19,9 +19,7 @@ def generate(
     rows: Annotated[int, typer.Option(help="number of rows")] = 10_000,
     seed: Annotated[int, typer.Option(help="random seed")] = 42,
     id_offset: Annotated[int, typer.Option(help="first customer number (keeps ids unique across periods)")] = 0,
-    shift: Annotated[
-        str, typer.Option(help='JSON: numeric shifts in std units, e.g. {"monthly_charges": 0.5}')
-    ] = "{}",
+    shift: Annotated[str, typer.Option(help='JSON: numeric shifts in std units, e.g. {"monthly_charges": 0.5}')] = "{}",
     concept_shift: Annotated[float, typer.Option(help="0 = usual signal, 1 = churn unrelated to features")] = 0.0,
 ) -> None:
     """Generate synthetic churn data (the demo data, bigger tables for benchmarks, drifted periods)."""
@@ -133,6 +131,8 @@ def comment(
     command = ["cml", "comment", "update", "--target=pr", f"--watermark-title={title}", report_file.name]
     typer.echo(f"posting {report_file} as the sticky comment '{title}'")
     raise typer.Exit(subprocess.run(command, cwd=report_file.parent).returncode)
+
+
 # --- monitoring and continuous training ---------------------------------------------------------------------
 
 
@@ -286,9 +286,7 @@ def fetch_logs(
 @app.command()
 def alert(
     report: Annotated[Path, typer.Option(help="markdown for the issue body")] = Path("outputs/monitoring/issue.md"),
-    summary: Annotated[Path, typer.Option(help="the monitor's summary.json")] = Path(
-        "outputs/monitoring/summary.json"
-    ),
+    summary: Annotated[Path, typer.Option(help="the monitor's summary.json")] = Path("outputs/monitoring/summary.json"),
     title: Annotated[str, typer.Option(help="title of the one alert issue")] = "Model monitoring alert",
     label: Annotated[str, typer.Option(help="label that marks it")] = "monitoring-alert",
     dispatch: Annotated[
@@ -382,6 +380,7 @@ def retrain_pr(
         raise typer.Exit(1) from None
     opened = f"; PR {done['pull_request']}" if "pull_request" in done else ""
     typer.echo(f"branch {done['branch']} at {done['commit'][:12]}{opened}")
+
 
 # --- serving -------------------------------------------------------------------------------------------------------
 
