@@ -7,14 +7,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(abspath $(VENV)/bin)
 UV := $(PYTHON) -m uv
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto --dist loadfile
 
 export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
 export ITERATIVE_DO_NOT_TRACK := 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup run repro test test-fast lint format bench clean
+.PHONY: help setup data run repro test test-fast lint format bench clean
 
 help: ## list the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -26,18 +26,20 @@ $(VENV)/.synced: pyproject.toml uv.lock
 
 setup: $(VENV)/.synced ## create .venv and install the locked dependencies
 
-run: setup ## the whole loop on the demo data: pull the data, reproduce the pipeline, show the metrics
-	dvc pull
+data: setup ## pull the raw data from the DVC remote (pipeline outputs are rebuilt, not stored)
+	dvc pull data.dvc
+
+run: data ## the whole loop on the demo data: pull the data, reproduce the pipeline, show the metrics
 	dvc repro
 	dvc metrics show
 
 repro: setup ## reproduce the pipeline (only the stages whose inputs changed)
 	dvc repro
 
-test: setup ## the whole test suite, end-to-end runs included
+test: data ## the whole test suite, end-to-end runs included
 	pytest $(PYTEST_ARGS)
 
-test-fast: setup ## the suite without the slow end-to-end runs
+test-fast: data ## the suite without the slow end-to-end runs
 	pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: setup ## ruff lint and format check
@@ -53,6 +55,29 @@ bench: setup ## benchmarks (see bench/README.md)
 
 clean: ## remove the environment and pipeline outputs (the data and its cache stay)
 	rm -rf $(VENV) outputs
+
+# ---- pull requests: data checks, report, gate, comment (.github/workflows/pr.yml calls these)
+SLIPWAY_BASE ?= main
+export SLIPWAY_BASE
+
+.PHONY: data-check report gate comment check-workflows
+
+data-check: data ## data checks: the validate stage (pandera schema) on the pulled data
+	dvc repro validate
+
+report: setup ## the PR report vs SLIPWAY_BASE (default main): report/report.md + PNGs
+	slipway report
+
+gate: setup ## the quality gate vs SLIPWAY_BASE: exits 1 naming the metric that fell and by how much
+	slipway gate
+
+comment: setup ## post report/report.md as the PR's sticky comment (skipped without a token or on a fork)
+	slipway comment report/report.md
+
+check-workflows: setup ## static checks of .github: workflow schema, actionlint (with shellcheck), zizmor
+	check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	actionlint
+	zizmor --offline --no-progress .github
 
 # --- monitoring and continuous training (docs/monitoring.md) ---------------------------------------------------
 .PHONY: fetch-logs monitor alert ingest retrain-pr simulate

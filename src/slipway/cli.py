@@ -95,14 +95,15 @@ def gate(
     """The quality gate: exit 1, saying which metric fell by how much, when the model may not merge."""
     from slipway.config import load_config
     from slipway.gate import evaluate_gate, render_text
-    from slipway.report import METRICS_PATH, _json_at, resolve_base
+    from slipway.report import METRICS_PATH
+    from slipway.revisions import json_at, resolve_base
 
     config = load_config(params)
     if not metrics.exists():
         typer.echo(f"gate FAILED: {metrics} not found (run `dvc repro`)")
         raise typer.Exit(1)
     sha = resolve_base(base, Path.cwd())
-    result = evaluate_gate(json.loads(metrics.read_text()), _json_at(sha, METRICS_PATH, Path.cwd()), config.gate)
+    result = evaluate_gate(json.loads(metrics.read_text()), json_at(sha, METRICS_PATH, Path.cwd()), config.gate)
     typer.echo(render_text(result))
     raise typer.Exit(0 if result.passed else 1)
 

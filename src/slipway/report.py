@@ -18,18 +18,19 @@ import json
 import logging
 import math
 import os
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from slipway.config import Config, parse_config
-from slipway.drift import DriftResult
 from slipway.gate import GateResult, evaluate_gate, worse_by
-from slipway.validation import Failure, ValidationResult
-from slipway.validation import render_markdown as render_validation
+from slipway.revisions import json_at, resolve_base, run_git, show_file
+
+if TYPE_CHECKING:  # heavy imports (pandera, scipy) only where the report is built, not for `slipway comment`
+    from slipway.drift import DriftResult
+    from slipway.validation import ValidationResult
 
 log = logging.getLogger("slipway.report")
 
@@ -275,6 +276,8 @@ def render_report(r: ReportInputs) -> str:
     if charts:
         lines += ["### Plots", "", " ".join(f"![{name.replace('_', ' ')}]({r.images[name]})" for name in charts), ""]
     lines += ["### Data", ""]
+    from slipway.validation import render_markdown as render_validation
+
     if r.validation is None:
         lines += ["Schema checks: _did not run_.", ""]
     else:
@@ -316,41 +319,6 @@ def comment_decision(token: bool, head_repository: str, repository: str) -> tupl
 # ---------------------------------------------------------------- gathering (git, DVC, files)
 
 
-def _git(args: list[str], root: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
-
-
-def resolve_base(ref: str, root: Path) -> str | None:
-    """Commit of the base ref: origin/<ref>, <ref>, or else fetched shallowly into refs/remotes/origin/<ref>."""
-    candidates = [f"refs/remotes/origin/{ref}", f"refs/heads/{ref}", ref]
-    for candidate in candidates:
-        found = _git(["rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}"], root)
-        if found.returncode == 0:
-            return found.stdout.strip()
-    fetched = _git(["fetch", "--no-tags", "--depth=1", "origin", f"+refs/heads/{ref}:refs/remotes/origin/{ref}"], root)
-    if fetched.returncode != 0:
-        log.warning("base %s not found locally and could not be fetched: %s", ref, fetched.stderr.strip())
-        return None
-    found = _git(["rev-parse", "--verify", "--quiet", f"refs/remotes/origin/{ref}^{{commit}}"], root)
-    return found.stdout.strip() if found.returncode == 0 else None
-
-
-def show_file(sha: str, path: str, root: Path) -> str | None:
-    """A git-tracked file's text at a commit (None if it does not exist there)."""
-    shown = _git(["show", f"{sha}:{path}"], root)
-    return shown.stdout if shown.returncode == 0 else None
-
-
-def _json_at(sha: str | None, path: str, root: Path) -> Any:
-    if sha is None:
-        return None
-    text = show_file(sha, path, root)
-    try:
-        return None if text is None else json.loads(text)
-    except json.JSONDecodeError:
-        return None
-
-
 def _json_file(path: Path) -> Any:
     try:
         return json.loads(path.read_text())
@@ -382,6 +350,8 @@ def read_base_table(root: Path, sha: str, path: str) -> Any:
 
 
 def _validation(path: Path) -> ValidationResult | None:
+    from slipway.validation import Failure, ValidationResult
+
     raw = _json_file(path)
     if not isinstance(raw, dict):
         return None
@@ -396,7 +366,7 @@ def gather(root: Path, base_ref: str, config: Config, status: Status, out_dir: P
     from slipway.drift import detect_drift
 
     sha = resolve_base(base_ref, root)
-    head = _git(["rev-parse", "HEAD"], root).stdout.strip() or None
+    head = run_git(["rev-parse", "HEAD"], root).stdout.strip() or None
     inputs = ReportInputs(title=config.report.title, base_label=base_ref, status=status, base_sha=sha, head_sha=head)
     inputs.lower_is_better = list(config.gate.lower_is_better)
     if sha is None:
@@ -420,14 +390,14 @@ def gather(root: Path, base_ref: str, config: Config, status: Status, out_dir: P
         inputs.metrics = _json_file(root / METRICS_PATH)
         if inputs.metrics is None:
             inputs.metrics_note = f"{METRICS_PATH} not found (run `dvc repro`)"
-    inputs.base_metrics = _json_at(sha, METRICS_PATH, root)
+    inputs.base_metrics = json_at(sha, METRICS_PATH, root)
     if inputs.metrics is not None:
         inputs.gate = evaluate_gate(inputs.metrics, inputs.base_metrics, config.gate)
         label = f"{base_ref}"
         for name in PLOT_FILES:
             current = _json_file(root / PLOTS_DIR / f"{name}.json")
             if current:
-                base_rows = _json_at(sha, f"{PLOTS_DIR}/{name}.json", root)
+                base_rows = json_at(sha, f"{PLOTS_DIR}/{name}.json", root)
                 getattr(plots, name)(out_dir / f"{name}.png", current, base_rows, label)
                 inputs.images[name] = f"{name}.png"
 

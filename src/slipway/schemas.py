@@ -6,6 +6,7 @@ writes it for a new table, and training, CI and the serving API all read the sam
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pandas as pd
@@ -53,13 +54,14 @@ def model_input_schema(
     """
     keep = [*features, *([id_column] if id_column and id_column in raw.columns else [])]
     columns = {name: raw.columns[name] for name in keep}
-    schema = pa.DataFrameSchema(
+    if id_column and id_column in columns:
+        optional_id = copy.deepcopy(columns[id_column])
+        optional_id.required = False
+        columns[id_column] = optional_id
+    return pa.DataFrameSchema(
         columns,
         checks=[c for c in raw.checks if not _mentions(c, target)],
         coerce=True,
         strict=True,
         name="model_input",
     )
-    if id_column and id_column in columns:
-        schema = schema.update_column(id_column, required=False)
-    return schema

@@ -196,13 +196,20 @@ def run_workflow(
     variables: dict[str, str] | None = None,
     secrets: dict[str, str] | None = None,
     standins: dict[str, Path] | None = None,
+    repository: str = "example/slipway",
     timeout: int = 900,
 ) -> ActRun:
     """Run ``workflow`` (path relative to ``repo``) for one event with act in host mode.
 
     ``repo`` must be a throwaway copy (``support.fresh_clone``): act works on it. ``env`` is set for every step
     (``--env``), ``variables`` are ``vars.*``, ``secrets`` are added to the dummy ``GITHUB_TOKEN``.
+    act takes ``github.repository`` from the ``origin`` remote: one pointing at ``repository`` is added if missing
+    (nothing is fetched from it).
     """
+    remotes = subprocess.run(["git", "remote"], cwd=repo, capture_output=True, text=True).stdout.split()
+    if "origin" not in remotes:
+        url = f"https://github.com/{repository}.git"
+        subprocess.run(["git", "remote", "add", "origin", url], cwd=repo, check=True)
     record_dir.mkdir(parents=True, exist_ok=True)
     work = record_dir / ".act"
     work.mkdir(exist_ok=True)
