@@ -93,8 +93,8 @@ def main(rows: int = 2000) -> int:
     env.setdefault("GIT_COMMITTER_EMAIL", env["GIT_AUTHOR_EMAIL"])
 
     if not (root / "outputs/model/model.skops").exists() or not Path(config.monitor.reference).exists():
-        say("no trained model or reference profile yet: dvc pull && dvc repro")
-        _run(["dvc", "pull"], root, env)
+        say("no trained model or reference profile yet: dvc pull data.dvc && dvc repro")
+        _run(["dvc", "pull", "data.dvc"], root, env)
         _run(["dvc", "repro"], root, env)
 
     port = _free_port()
@@ -163,4 +163,8 @@ def _retrain_branch(root: Path, env: dict[str, str], reason: str) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    import argparse
+
+    parser = argparse.ArgumentParser(description="the monitoring story locally")
+    parser.add_argument("--rows", type=int, default=2000, help="requests from the drifted period")
+    sys.exit(main(parser.parse_args().rows))
