@@ -80,7 +80,7 @@ check-workflows: setup ## static checks of .github: workflow schema, actionlint 
 	zizmor --offline --no-progress .github
 
 # --- monitoring and continuous training (docs/monitoring.md) ---------------------------------------------------
-.PHONY: fetch-logs monitor alert ingest retrain-pr simulate
+.PHONY: fetch-logs monitor alert ingest retrain-pr simulate bench-monitoring
 MONITOR_ARGS ?=
 
 fetch-logs: setup ## copy the prediction log / labels from $PREDICTION_LOG_SOURCE / $LABELS_SOURCE (any DVC URL)
@@ -101,3 +101,6 @@ retrain-pr: setup ## dvc add/push the new data, commit data.dvc on a new branch,
 
 simulate: setup ## the monitoring story locally: serve, drifted traffic, monitor alert, retraining branch
 	python -m slipway.simulate
+
+bench-monitoring: setup ## monitor time on 1M logged predictions, detection delay, false-alarm rate
+	python bench/monitoring.py
