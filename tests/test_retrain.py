@@ -50,7 +50,7 @@ def test_pr_body_says_why() -> None:
     summary = IngestSummary("demo", 10_000, 10_000, 20_000, "append", {"age": 0.5})
     body = pr_body("monitor", "status: drift; drifted: age", summary, issue="3", run_url="https://x.invalid/run")
     assert "`monitor`" in body and "monitoring issue #3" in body
-    assert "> status: drift; drifted: age" in body
+    assert "> status: drift; drifted: age" in body and "Closes #3" in body
     assert "10,000 new rows (append): 10,000 -> 20,000 rows" in body and "https://x.invalid/run" in body
 
 

@@ -100,6 +100,8 @@ def pr_body(trigger: str, reason: str, ingest: IngestSummary | None, issue: str 
         "The pull-request workflow validates the data, retrains, evaluates and compares the model with `main` "
         "in its report comment; merge when the quality gate passes.",
     ]
+    if issue:
+        lines += ["", f"Closes #{issue} (the next monitoring run opens a new alert if the drift persists)."]
     if run_url:
         lines += ["", f"Opened by {run_url}"]
     return "\n".join(lines) + "\n"
