@@ -172,3 +172,11 @@ def test_window_keeps_the_newest_rows_of_the_period() -> None:
     window = select_window(log, MonitorConfig(window_days=7, window_rows=3), now=now)
     assert window["days_ago"].tolist() == [2, 1, 0]  # oldest first, the 10-day-old row is out, at most 3 rows
     assert len(select_window(log, MonitorConfig(window_days=None, window_rows=10), now=now)) == 5
+
+
+def test_other_tasks_get_drift_only_with_a_note(config, reference, model) -> None:
+    frame = generate_churn(ChurnSettings(rows=WINDOW, seed=8, concept_shift=1.0))
+    window = _window(frame, model, config)
+    result = evaluate_window(reference, window, config.monitor, 0.5, task="regression")
+    assert result.kpis == [] and result.status is Status.HEALTHY
+    assert any("drift only" in note for note in result.notes)

@@ -207,6 +207,7 @@ def monitor(
             reference or Path(settings.reference),
             settings,
             config.evaluate.threshold,
+            task=config.data.task,
         )
     except MonitorInputError as error:
         typer.echo(f"error: {error}", err=True)

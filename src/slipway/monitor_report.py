@@ -141,6 +141,7 @@ def run_monitor(
     settings: MonitorConfig,
     threshold: float,
     now: pd.Timestamp | None = None,
+    task: str = "binary",
 ) -> MonitorResult:
     """Read the prediction log, the labels and the reference profile; evaluate the window (the I/O edge)."""
     try:
@@ -169,4 +170,4 @@ def run_monitor(
     if label_skipped:
         notes.append(f"{len(label_skipped)} malformed label lines skipped (e.g. {', '.join(label_skipped[:3])})")
     window = select_window(join_labels(log, labels), settings, now=now)
-    return evaluate_window(reference, window, settings, threshold, notes=notes)
+    return evaluate_window(reference, window, settings, threshold, notes=notes, task=task)

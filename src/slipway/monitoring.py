@@ -393,6 +393,7 @@ def evaluate_window(
     notes: list[str] | None = None,
     score_column: str = "prediction",
     label_column: str = "actual",
+    task: str = "binary",
 ) -> MonitorResult:
     """Drift of every feature, KPIs, and the verdict. A window below ``min_rows`` is inconclusive, never healthy."""
     notes = list(notes or [])
@@ -425,8 +426,12 @@ def evaluate_window(
     )
     if score_column not in window.columns:
         notes.append(f"the log has no {score_column!r} column: KPIs not computed")
-    kpis, kpi_notes = compute_kpis(scores.to_numpy(), labels.to_numpy(), threshold, settings)
-    notes.extend(kpi_notes)
+    if task == "binary":
+        kpis, kpi_notes = compute_kpis(scores.to_numpy(), labels.to_numpy(), threshold, settings)
+        notes.extend(kpi_notes)
+    else:
+        kpis = []
+        notes.append(f"the KPIs are binary-classification ones and data.task is {task!r}: drift only")
     drift = any(f.drifted for f in features)
     breach = any(k.breached for k in kpis)
     status = {
