@@ -93,9 +93,9 @@ def main(rows: int = 2000) -> int:
     env.setdefault("GIT_COMMITTER_EMAIL", env["GIT_AUTHOR_EMAIL"])
 
     if not (root / "outputs/model/model.skops").exists() or not Path(config.monitor.reference).exists():
-        say("no trained model or reference profile yet: dvc pull data.dvc && dvc repro")
+        say("no trained model or reference profile yet: dvc pull data.dvc && dvc repro train reference")
         _run(["dvc", "pull", "data.dvc"], root, env)
-        _run(["dvc", "repro"], root, env)
+        _run(["dvc", "repro", "train", "reference"], root, env)  # evaluate is not needed to serve
 
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
