@@ -271,6 +271,7 @@ def fetch_logs(
     monitor.labels_dir with `dvc get-url`. Without a source the folders are used as they are."""
     import shutil
     import subprocess
+    import sys
 
     from slipway.config import load_config
 
@@ -281,7 +282,9 @@ def fetch_logs(
             continue
         shutil.rmtree(target, ignore_errors=True)
         Path(target).parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["dvc", "get-url", source, target], check=True)
+        if subprocess.run([sys.executable, "-m", "dvc", "get-url", source, target]).returncode != 0:
+            typer.echo(f"error: cannot fetch {source} (see dvc's message above)", err=True)
+            raise typer.Exit(1)
         typer.echo(f"fetched {sum(1 for _ in Path(target).glob('*.jsonl'))} files into {target}")
 
 
@@ -323,6 +326,7 @@ def ingest(
 ) -> None:
     """Add a new period of data to the training data (params: retrain.mode, retrain.max_rows)."""
     import subprocess
+    import sys
     import tempfile
 
     from slipway.config import load_config
@@ -337,7 +341,9 @@ def ingest(
     else:
         with tempfile.TemporaryDirectory() as folder:
             target = Path(folder) / Path(source.rstrip("/")).name
-            subprocess.run(["dvc", "get-url", source, str(target)], check=True)
+            if subprocess.run([sys.executable, "-m", "dvc", "get-url", source, str(target)]).returncode != 0:
+                typer.echo(f"error: cannot fetch {source} (see dvc's message above)", err=True)
+                raise typer.Exit(1)
             new = read_table(target)
     try:
         combined = combine(current, new, config.retrain)
