@@ -156,3 +156,29 @@ check-workflows: setup ## static checks of .github: workflow schema, actionlint 
 	check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	actionlint
 	zizmor --offline --no-progress .github
+
+# --- monitoring and continuous training (docs/monitoring.md) ---------------------------------------------------
+.PHONY: fetch-logs monitor alert ingest retrain-pr simulate bench-monitoring
+MONITOR_ARGS ?=
+
+fetch-logs: setup ## copy the prediction log / labels from $PREDICTION_LOG_SOURCE / $LABELS_SOURCE (any DVC URL)
+	slipway fetch-logs
+
+monitor: setup ## production inputs vs training reference: exit 0 healthy, 3 drift, 4 KPI breach, 5 both, 6 too little data
+	slipway monitor $(MONITOR_ARGS)
+
+alert: setup ## open or update the one monitoring issue and dispatch retraining (gh; needs GH_TOKEN)
+	slipway alert
+
+ingest: setup ## add a new period to data/ ($INGEST_SOURCE: demo = generated next period, or a table path/URL)
+	dvc pull data.dvc
+	slipway ingest
+
+retrain-pr: setup ## dvc add/push the new data, commit data.dvc on a new branch, push, open a PR saying why
+	slipway retrain-pr
+
+simulate: setup ## the monitoring story locally: serve, drifted traffic, monitor alert, retraining branch
+	python -m slipway.simulate
+
+bench-monitoring: setup ## monitor time on 1M logged predictions, detection delay, false-alarm rate
+	python bench/monitoring.py

@@ -432,5 +432,308 @@ def comment(
     raise typer.Exit(subprocess.run(command, cwd=report_file.parent).returncode)
 
 
+# --- monitoring and continuous training ---------------------------------------------------------------------
+
+
+@app.command("reference-profile")
+def reference_profile(
+    table: Annotated[Path, typer.Argument(help="the training split (CSV or Parquet)")] = Path(
+        "outputs/prepared/train.parquet"
+    ),
+    out: Annotated[Path | None, typer.Option(help="where to write it (default: monitor.reference)")] = None,
+    params: ParamsOption = Path("params.yaml"),
+) -> None:
+    """Write the compact reference profile of the training data that `slipway monitor` compares against."""
+    from slipway.config import load_config
+    from slipway.data import read_table
+    from slipway.monitoring import build_profile
+
+    config = load_config(params)
+    settings = config.monitor
+    profile = build_profile(
+        read_table(table), config.features.numeric, config.features.categorical, settings.bins, settings.sample_size
+    )
+    out = out or Path(settings.reference)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(profile.to_json())
+    typer.echo(f"profiled {profile.rows:,} rows, {len(profile.features)} features -> {out}")
+
+
+def _github_outputs(values: dict[str, str]) -> None:
+    """Step outputs when running inside GitHub Actions (multi-line safe)."""
+    import os
+    import uuid
+
+    target = os.environ.get("GITHUB_OUTPUT")
+    if not target:
+        return
+    with open(target, "a", encoding="utf-8") as handle:
+        for key, value in values.items():
+            marker = f"EOF_{uuid.uuid4().hex}"
+            handle.write(f"{key}<<{marker}\n{value}\n{marker}\n")
+
+
+@app.command()
+def monitor(
+    params: ParamsOption = Path("params.yaml"),
+    out: Annotated[Path, typer.Option(help="report folder")] = Path("outputs/monitoring"),
+    log_dir: Annotated[Path | None, typer.Option(help="prediction log folder (default: monitor.log_dir)")] = None,
+    labels_dir: Annotated[Path | None, typer.Option(help="labels folder (default: monitor.labels_dir)")] = None,
+    reference: Annotated[Path | None, typer.Option(help="reference profile (default: monitor.reference)")] = None,
+    fail_on_alert: Annotated[
+        bool, typer.Option(help="exit 3/4/5 on drift / KPI breach / both (--no-fail-on-alert: exit 0, for CI steps)")
+    ] = True,
+) -> None:
+    """Compare recent production inputs (and labels) with the training reference.
+
+    Exit codes: 0 healthy, 3 drift, 4 KPI breach, 5 drift and KPI breach, 6 not enough data (never "healthy"),
+    1 cannot run (no reference profile, bad params). Writes report.md, issue.md, summary.json and PNGs to --out;
+    inside GitHub Actions also the step outputs status/alert/summary and the step summary.
+    """
+    import os
+
+    from slipway.config import load_config
+    from slipway.monitor_report import MonitorInputError, run_monitor, write_report
+    from slipway.monitoring import Status
+
+    config = load_config(params)
+    settings = config.monitor
+    try:
+        result = run_monitor(
+            log_dir or Path(settings.log_dir),
+            labels_dir or Path(settings.labels_dir),
+            reference or Path(settings.reference),
+            settings,
+            config.evaluate.threshold,
+            task=config.data.task,
+        )
+    except MonitorInputError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    run_url = None
+    if os.environ.get("GITHUB_RUN_ID"):
+        server = os.environ.get("GITHUB_SERVER_URL", "https://github.com")
+        run_url = f"{server}/{os.environ.get('GITHUB_REPOSITORY', '')}/actions/runs/{os.environ['GITHUB_RUN_ID']}"
+    paths = write_report(result, out, run_url=run_url)
+    for note in result.notes:
+        typer.echo(f"note: {note}")
+    typer.echo(result.summary())
+    typer.echo(f"report: {paths['report']}")
+    _github_outputs(
+        {"status": result.status.value, "alert": str(result.status.alert).lower(), "summary": result.summary()}
+    )
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
+            handle.write(paths["issue"].read_text())
+    code = result.status.exit_code
+    if not fail_on_alert and result.status.alert:
+        code = 0
+    raise typer.Exit(code if result.status != Status.HEALTHY else 0)
+
+
+@app.command("record-labels")
+def record_labels_command(
+    table: Annotated[Path, typer.Argument(help="CSV, Parquet or JSON lines with request_id, label [, record]")],
+    params: ParamsOption = Path("params.yaml"),
+    labels_dir: Annotated[Path | None, typer.Option(help="labels folder (default: monitor.labels_dir)")] = None,
+) -> None:
+    """Record ground truth that arrived after the predictions (joined to the log by request id)."""
+    import pandas as pd
+
+    from slipway.config import load_config
+    from slipway.data import read_table
+    from slipway.labels import record_labels
+
+    config = load_config(params)
+    if table.suffix == ".jsonl":
+        frame = pd.read_json(table, lines=True, dtype={"request_id": str})
+    else:
+        frame = read_table(table)
+    try:
+        path = record_labels(labels_dir or Path(config.monitor.labels_dir), frame)
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"recorded {len(frame):,} labels in {path}")
+
+
+@app.command("fetch-logs")
+def fetch_logs(
+    predictions: Annotated[
+        str, typer.Option(help="where the serving API's log lives (any DVC URL)", envvar="PREDICTION_LOG_SOURCE")
+    ] = "",
+    labels: Annotated[str, typer.Option(help="where labels are collected (any DVC URL)", envvar="LABELS_SOURCE")] = "",
+    params: ParamsOption = Path("params.yaml"),
+) -> None:
+    """Copy the prediction log and the labels (s3://, gs://, azure://, ssh://, a folder...) to monitor.log_dir and
+    monitor.labels_dir with `dvc get-url`. Without a source the folders are used as they are."""
+    import shutil
+    import subprocess
+    import sys
+
+    from slipway.config import load_config
+
+    settings = load_config(params).monitor
+    for source, target in ((predictions, settings.log_dir), (labels, settings.labels_dir)):
+        if not source:
+            typer.echo(f"no source given: using {target} as it is")
+            continue
+        shutil.rmtree(target, ignore_errors=True)
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        if subprocess.run([sys.executable, "-m", "dvc", "get-url", source, target]).returncode != 0:
+            typer.echo(f"error: cannot fetch {source} (see dvc's message above)", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"fetched {sum(1 for _ in Path(target).glob('*.jsonl'))} files into {target}")
+
+
+@app.command()
+def alert(
+    report: Annotated[Path, typer.Option(help="markdown for the issue body")] = Path("outputs/monitoring/issue.md"),
+    summary: Annotated[Path, typer.Option(help="the monitor's summary.json")] = Path("outputs/monitoring/summary.json"),
+    title: Annotated[str, typer.Option(help="title of the one alert issue")] = "Model monitoring alert",
+    label: Annotated[str, typer.Option(help="label that marks it")] = "monitoring-alert",
+    dispatch: Annotated[
+        str, typer.Option(help="workflow to dispatch for retraining ('' for none)", envvar="SLIPWAY_RETRAIN_WORKFLOW")
+    ] = "retrain.yml",
+    ref: Annotated[str | None, typer.Option(help="branch to run it on", envvar="GITHUB_REF_NAME")] = None,
+) -> None:
+    """Open (or update: never a duplicate) the monitoring issue with the report and start retraining (gh CLI)."""
+    from slipway.alerts import raise_alert
+
+    data = json.loads(summary.read_text())
+    if data.get("status") not in {"drift", "kpi_breach", "drift_and_kpi_breach"}:
+        typer.echo(f"status {data.get('status')!r}: nothing to alert")
+        return
+    outcome = raise_alert(report.read_text(), data["summary"], title, label, dispatch or None, ref)
+    verb = "opened" if outcome.created else "updated"
+    typer.echo(f"{verb} issue #{outcome.issue}" + (f"; dispatched {dispatch}" if outcome.dispatched else ""))
+
+
+@app.command()
+def ingest(
+    source: Annotated[
+        str,
+        typer.Option(help="'demo' (generate the next period) or a table path/URL", envvar="INGEST_SOURCE"),
+    ] = "demo",
+    shift: Annotated[
+        str, typer.Option(help='demo: JSON numeric shifts, e.g. {"age": 0.5}', envvar="INGEST_SHIFT")
+    ] = "",
+    concept_shift: Annotated[float, typer.Option(help="demo: weaken the churn signal (0-1)")] = 0.0,
+    params: ParamsOption = Path("params.yaml"),
+    summary_out: Annotated[Path, typer.Option("--summary")] = Path("outputs/retrain/ingest.json"),
+) -> None:
+    """Add a new period of data to the training data (params: retrain.mode, retrain.max_rows)."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from slipway.config import load_config
+    from slipway.data import read_table, write_table
+    from slipway.retrain import IngestSummary, combine, next_demo_period
+
+    config = load_config(params)
+    current = read_table(config.data.path)
+    shifts = json.loads(shift) if shift.strip() else {}
+    if source == "demo":
+        new = next_demo_period(current, config, shifts, concept_shift)
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            target = Path(folder) / Path(source.rstrip("/")).name
+            if subprocess.run([sys.executable, "-m", "dvc", "get-url", source, str(target)]).returncode != 0:
+                typer.echo(f"error: cannot fetch {source} (see dvc's message above)", err=True)
+                raise typer.Exit(1)
+            new = read_table(target)
+    try:
+        combined = combine(current, new, config.retrain)
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    write_table(combined, config.data.path)
+    result = IngestSummary(source, len(current), len(new), len(combined), config.retrain.mode, shifts)
+    summary_out.parent.mkdir(parents=True, exist_ok=True)
+    summary_out.write_text(result.to_json())
+    typer.echo(f"ingested {len(new):,} rows from {source}: {len(current):,} -> {len(combined):,} rows")
+
+
+@app.command("retrain-pr")
+def retrain_pr(
+    trigger: Annotated[str, typer.Option(envvar="RETRAIN_TRIGGER", help="what started it")] = "manual",
+    reason: Annotated[str, typer.Option(envvar="RETRAIN_REASON", help="why (e.g. the monitor's summary)")] = "",
+    issue: Annotated[str, typer.Option(envvar="RETRAIN_ISSUE", help="the monitoring issue number")] = "",
+    base: Annotated[str, typer.Option(help="branch the PR targets")] = "main",
+    push: Annotated[bool, typer.Option(help="push the branch and open the PR (--no-push: local branch only)")] = True,
+    params: ParamsOption = Path("params.yaml"),
+    ingest_summary: Annotated[Path, typer.Option("--ingest-summary")] = Path("outputs/retrain/ingest.json"),
+) -> None:
+    """dvc add + dvc push the new data, commit data.dvc on a new branch, push it and open a PR explaining why."""
+    import os
+
+    from slipway.config import load_config
+    from slipway.retrain import IngestSummary, branch_name, open_retrain_pr, pr_body
+
+    config = load_config(params)
+    summary = IngestSummary(**json.loads(ingest_summary.read_text())) if ingest_summary.exists() else None
+    run_url = ""
+    if os.environ.get("GITHUB_RUN_ID"):
+        server = os.environ.get("GITHUB_SERVER_URL", "https://github.com")
+        run_url = f"{server}/{os.environ.get('GITHUB_REPOSITORY', '')}/actions/runs/{os.environ['GITHUB_RUN_ID']}"
+    branch = branch_name(config.retrain.branch_prefix, suffix=os.environ.get("GITHUB_RUN_ID", ""))
+    title = f"Retrain on new data ({trigger})"
+    try:
+        done = open_retrain_pr(Path.cwd(), branch, title, pr_body(trigger, reason, summary, issue, run_url), base, push)
+    except RuntimeError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    opened = f"; PR {done['pull_request']}" if "pull_request" in done else ""
+    typer.echo(f"branch {done['branch']} at {done['commit'][:12]}{opened}")
+
+
+# --- serving -------------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    model_dir: Annotated[
+        Path, typer.Option("--model-dir", help="model folder (model.skops, metadata.json, ...)")
+    ] = Path("outputs/model"),
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    prediction_log: Annotated[
+        Path | None,
+        typer.Option(envvar="SLIPWAY_PREDICTION_LOG", help="folder for the prediction log (JSON lines); off if unset"),
+    ] = None,
+    backend: Annotated[str, typer.Option(help="auto (ONNX when exported), onnx or sklearn")] = "auto",
+    params: ParamsOption = Path("params.yaml"),
+    access_log: Annotated[bool, typer.Option(help="log every request (metrics count them anyway)")] = False,
+) -> None:
+    """Serve the model folder over HTTP with one uvicorn worker (POST /predict, /health, /ready, /version, /metrics)."""
+    import logging
+
+    import uvicorn
+
+    from slipway.serving import create_app
+
+    if backend not in {"auto", "onnx", "sklearn"}:
+        raise typer.BadParameter("use auto, onnx or sklearn", param_hint="--backend")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    api = create_app(model_dir, backend=backend, prediction_log=prediction_log, params_path=params)  # type: ignore[arg-type]
+    uvicorn.run(api, host=host, port=port, workers=1, access_log=access_log, log_level="info")
+
+
+@app.command()
+def smoke(
+    url: Annotated[str, typer.Option(help="base URL of the running API")] = "http://127.0.0.1:8000",
+    expect_version: Annotated[str | None, typer.Option(help="fail unless /version reports this model version")] = None,
+    expect_backend: Annotated[str | None, typer.Option(help="fail unless this backend serves (onnx, sklearn)")] = None,
+    wait: Annotated[float, typer.Option(help="seconds to wait for /health to answer")] = 30.0,
+) -> None:
+    """Smoke-test a running API over HTTP: health, ready, version, a valid and an invalid prediction, metrics."""
+    from slipway.serving.smoke import smoke_test
+
+    result = smoke_test(url, expect_version=expect_version, expect_backend=expect_backend, wait=wait)
+    typer.echo(result.render())
+    raise typer.Exit(0 if result.ok else 1)
+
+
 if __name__ == "__main__":
     app()

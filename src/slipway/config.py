@@ -134,6 +134,8 @@ class Config(BaseModel):
     gate: GateConfig = Field(default_factory=GateConfig)
     drift: DriftConfig = Field(default_factory=DriftConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    monitor: MonitorConfig = Field(default_factory=lambda: MonitorConfig())
+    retrain: RetrainConfig = Field(default_factory=lambda: RetrainConfig())
 
 
 def _describe(error: ValidationError) -> str:
@@ -200,6 +202,63 @@ class DeployConfig(_Section):
         if not self.stages:
             raise ValueError("at least one stage is needed")
         return self
+
+
+class KpiBound(_Section):
+    """Acceptable range of one production KPI; a missing bound is not checked."""
+
+    min: float | None = None
+    max: float | None = None
+
+
+MONITOR_KPIS = ("roc_auc", "precision", "recall", "positive_rate")
+
+
+class MonitorConfig(_Section):
+    """Production monitoring: where the logs are, the window compared with the reference, and the thresholds."""
+
+    log_dir: str = "logs/predictions"
+    """The serving API's prediction log (JSON lines rotated by day)."""
+    labels_dir: str = "logs/labels"
+    """Ground truth arriving later: ``labels-YYYY-MM-DD.jsonl`` lines with request_id and label."""
+    reference: str = "outputs/reference/profile.json"
+    """Compact profile of the training split (written by the ``reference`` stage)."""
+    window_days: float | None = Field(7.0, gt=0)
+    """Only predictions logged in the last N days (None: no time limit)."""
+    window_rows: int = Field(5000, ge=1)
+    """At most the newest N predictions of that period."""
+    min_rows: int = Field(300, ge=1)
+    """A smaller window is reported as inconclusive, never as healthy."""
+    bins: int = Field(10, ge=2, le=100)
+    """Quantile bins of the reference for the numeric PSI."""
+    sample_size: int = Field(2000, ge=100)
+    """Reference values kept per numeric feature for the KS test."""
+    psi_threshold: float = Field(0.2, gt=0)
+    ks_alpha: float = Field(0.001, gt=0, lt=1)
+    ks_min_statistic: float = Field(0.1, gt=0, le=1)
+    """KS flags drift only when significant (p < ks_alpha) and large enough (D >= this): big windows make
+    any difference significant."""
+    min_labels: int = Field(200, ge=1)
+    """KPIs are computed only when at least this many predictions in the window have a label."""
+    kpis: dict[str, KpiBound] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_kpis(self) -> MonitorConfig:
+        unknown = sorted(set(self.kpis) - set(MONITOR_KPIS))
+        if unknown:
+            raise ValueError(f"unknown KPIs {unknown}: use {', '.join(MONITOR_KPIS)}")
+        return self
+
+
+class RetrainConfig(_Section):
+    """Continuous training: how a new period of data joins the training data."""
+
+    mode: Literal["append", "replace"] = "append"
+    max_rows: int | None = Field(50_000, ge=1)
+    """After appending, keep only the newest N rows (None: keep everything)."""
+    demo_rows: int = Field(10_000, ge=1)
+    """Rows per generated period (demo ingestion)."""
+    branch_prefix: str = "retrain/"
 
 
 Config.model_rebuild()

@@ -158,37 +158,80 @@ def _as_utc(moment: datetime | date | str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def read_prediction_log(log_dir: Path | str, since: datetime | date | str | None = None) -> pd.DataFrame:
+def read_prediction_log(
+    log_dir: Path | str, since: datetime | date | str | None = None, skipped: list[str] | None = None
+) -> pd.DataFrame:
     """All logged records (optionally those at or after ``since``, naive times meaning UTC) as one table.
 
     Columns: ``timestamp`` (datetime64, UTC), ``request_id``, ``record``, ``model_version``, ``backend``,
     ``prediction`` (probability), ``label``, then one column per input field. Sorted by time; empty (with the
-    metadata columns) when there is nothing. Blank or truncated trailing lines (a crash mid-write) are skipped.
+    metadata columns) when there is nothing. Blank or truncated trailing lines (a crash mid-write) are skipped;
+    malformed lines (not a JSON object with an ``inputs`` object) too, each noted as ``file:line`` in ``skipped``
+    when a list is given (the monitor reports them).
     """
     folder = Path(log_dir)
     start = _as_utc(since) if since is not None else None
-    rows: list[dict[str, Any]] = []
+    parts: list[pd.DataFrame] = []
     files = sorted(folder.glob(f"{FILE_PREFIX}*{FILE_SUFFIX}")) if folder.is_dir() else []
     for path in files:
         day = _file_day(path)
         if day is None or (start is not None and day < start.date()):
             continue
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            row = {key: item.get(key) for key in META_COLUMNS}
-            row.update(item.get("inputs") or {})
-            rows.append(row)
-    if not rows:
+        part = _read_file_fast(path)
+        parts.append(part if part is not None else _read_file_lines(path, skipped))
+    parts = [part for part in parts if len(part)]
+    if not parts:
         frame = pd.DataFrame({key: pd.Series(dtype="object") for key in META_COLUMNS})
         frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
         return frame
-    frame = pd.DataFrame(rows)
-    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601")
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601", errors="coerce")
     if start is not None:
         frame = frame[frame["timestamp"] >= pd.Timestamp(start)]
     return frame.sort_values(["timestamp", "request_id", "record"], kind="stable").reset_index(drop=True)
+
+
+def _read_file_fast(path: Path) -> pd.DataFrame | None:
+    """A well-formed day file in one vectorised pass (pyarrow); None when any line is not (then line by line)."""
+    import pyarrow as pa
+    import pyarrow.json as pa_json
+
+    try:
+        options = pa_json.ParseOptions(
+            explicit_schema=pa.schema([("timestamp", pa.string()), ("request_id", pa.string())]),
+            unexpected_field_behavior="infer",
+        )
+        table = pa_json.read_json(path, parse_options=options)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
+        return None
+    names = table.column_names
+    if "inputs" not in names or not pa.types.is_struct(table.schema.field("inputs").type):
+        return None
+    inputs = table.column("inputs").combine_chunks()
+    if inputs.null_count:
+        return None
+    columns = {key: table.column(key) if key in names else pa.nulls(len(table)) for key in META_COLUMNS}
+    for field in inputs.type:
+        if field.name not in columns:
+            columns[field.name] = inputs.field(field.name)
+    return pa.table(columns).to_pandas()
+
+
+def _read_file_lines(path: Path, skipped: list[str] | None) -> pd.DataFrame:
+    """One day file line by line: malformed lines are skipped and noted as ``file:line``."""
+    rows: list[dict[str, Any]] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError:
+            item = None
+        if not isinstance(item, dict) or not isinstance(item.get("inputs", {}), dict):
+            if skipped is not None:
+                skipped.append(f"{path.name}:{number}")
+            continue
+        row = {key: item.get(key) for key in META_COLUMNS}
+        row.update(item.get("inputs") or {})
+        rows.append(row)
+    return pd.DataFrame(rows)
