@@ -54,5 +54,34 @@ def validate(
     raise typer.Exit(0 if result.ok else 1)
 
 
+@app.command()
+def adopt(
+    table: Annotated[Path, typer.Argument(help="your table (.csv or .parquet)")],
+    target: Annotated[str, typer.Option(help="the column to predict")],
+    id_column: Annotated[str | None, typer.Option("--id", help="a unique row identifier (not a feature)")] = None,
+    time_column: Annotated[str | None, typer.Option("--time", help="an event-time column (not a feature)")] = None,
+    task: Annotated[str, typer.Option(help="auto | binary | multiclass | regression")] = "auto",
+    repo: Annotated[Path, typer.Option(help="the project's root folder")] = Path("."),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the decisions, change nothing")] = False,
+) -> None:
+    """Make the pipeline yours: infer schema, task and features from your table and swap it in for the demo data."""
+    from slipway.adopt import AdoptError, AdoptOptions, describe, next_steps
+    from slipway.adopt import adopt as run_adopt
+
+    if task not in ("auto", "binary", "multiclass", "regression"):
+        typer.echo(f"adopt: --task must be auto, binary, multiclass or regression, not {task!r}", err=True)
+        raise typer.Exit(2)
+    options = AdoptOptions(target=target, id_column=id_column, time_column=time_column, task=task)  # type: ignore[arg-type]
+    try:
+        done = run_adopt(table, options, root=repo, dry_run=dry_run)
+    except AdoptError as error:
+        typer.echo(f"adopt: {error}", err=True)
+        typer.echo("adopt: nothing was changed.", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(describe(done.plan))
+    typer.echo("")
+    typer.echo(next_steps(done))
+
+
 if __name__ == "__main__":
     app()
