@@ -9,6 +9,7 @@ failure puts every file back as it was.
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
 import shutil
@@ -24,9 +25,9 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+import slipway.schemas  # noqa: F401  (registers the dataset-level checks the schema uses)
 from slipway.config import ConfigError, Task, load_config, parse_config
 from slipway.data import DataReadError, read_table
-from slipway.schemas import save_schema  # also registers the dataset-level checks used below
 
 TaskChoice = Literal["auto", "binary", "multiclass", "regression"]
 MAX_CATEGORIES = 20
@@ -343,6 +344,81 @@ def updated_params(text: str, plan: Plan, data_path: str) -> str:
     return out.getvalue().rstrip() + "\n"
 
 
+PLOTS: dict[str, list[dict[str, Any]]] = {
+    "binary": [
+        {"ROC curve": {"template": "simple", "x": "fpr", "y": {"outputs/plots/roc.json": "tpr"}}},
+        {
+            "Precision-recall curve": {
+                "template": "simple",
+                "x": "recall",
+                "y": {"outputs/plots/precision_recall.json": "precision"},
+            }
+        },
+        {"Calibration": {"template": "simple", "x": "predicted", "y": {"outputs/plots/calibration.json": "observed"}}},
+        {
+            "Confusion matrix (counts)": {
+                "template": "bar_horizontal",
+                "x": "count",
+                "y": {"outputs/plots/confusion.json": "cell"},
+            }
+        },
+        {
+            "Permutation importance (ROC AUC drop)": {
+                "template": "bar_horizontal_sorted",
+                "x": "importance",
+                "y": {"outputs/plots/importance.json": "feature"},
+            }
+        },
+    ],
+    "multiclass": [
+        {
+            "Confusion matrix (counts)": {
+                "template": "bar_horizontal",
+                "x": "count",
+                "y": {"outputs/plots/confusion.json": "cell"},
+            }
+        },
+        {
+            "Permutation importance (macro F1 drop)": {
+                "template": "bar_horizontal_sorted",
+                "x": "importance",
+                "y": {"outputs/plots/importance.json": "feature"},
+            }
+        },
+    ],
+    "regression": [
+        {
+            "Predicted vs actual": {
+                "template": "scatter",
+                "x": "actual",
+                "y": {"outputs/plots/predicted_vs_actual.json": "predicted"},
+            }
+        },
+        {"Residuals": {"template": "scatter", "x": "predicted", "y": {"outputs/plots/residuals.json": "residual"}}},
+        {
+            "Permutation importance (R2 drop)": {
+                "template": "bar_horizontal_sorted",
+                "x": "importance",
+                "y": {"outputs/plots/importance.json": "feature"},
+            }
+        },
+    ],
+}
+"""dvc.yaml top-level plots per task (binary: the demo's own declarations)."""
+
+
+def updated_dvc_yaml(text: str, task: Task) -> str | None:
+    """dvc.yaml with its top-level ``plots:`` declaring the task's plot files; None when they already do."""
+    yaml = _yaml()
+    doc = yaml.load(text)
+    if json.loads(json.dumps(doc.get("plots"))) == PLOTS[task]:
+        return None
+    doc["plots"] = PLOTS[task]
+    out = io.StringIO()
+    yaml.dump(doc, out)
+    return out.getvalue().rstrip() + "\n"
+
+
 # --- the report -------------------------------------------------------------------------------------------------
 
 
@@ -411,60 +487,65 @@ def _dvc_add(root: Path) -> None:
         raise AdoptError(f"`dvc add {DATA_DIR}` failed:\n{(result.stderr or result.stdout).strip()}")
 
 
-def adopt(
-    table: Path,
-    options: AdoptOptions,
-    root: Path = Path("."),
-    dry_run: bool = False,
-    dvc_add: Callable[[Path], None] = _dvc_add,
-) -> Adopted:
-    """Adopt ``table`` in the repository at ``root``: all changes land together, or none do."""
-    root = root.resolve()
-    table = table.resolve() if table.exists() else table
-    params_path = root / "params.yaml"
+def schema_text(plan: Plan) -> str:
+    """schema.yaml for the plan, with a header saying where it came from and what to review."""
+    header = (
+        f"# pandera schema of the raw table, inferred by `slipway adopt` from {plan.source} ({plan.rows:,} rows).\n"
+        "# Review it: ranges are the observed ones widened by a margin, `isin` lists hold the categories seen.\n"
+        "# Read by the validate stage and the serving API.\n"
+    )
+    return header + (plan.schema.to_yaml() or "")
+
+
+def _planned_files(root: Path, table: Path, options: AdoptOptions) -> tuple[Plan, dict[Path, str]]:
+    """The plan, and the new text of each small file it changes (the data folder is handled apart)."""
+    params_path, dvc_yaml = root / "params.yaml", root / "dvc.yaml"
     try:
         config = load_config(params_path)
     except ConfigError as error:
         raise AdoptError(f"cannot read the project's settings: {error}") from None
     plan = plan_adoption(read_source(table), options, source=table.name)
-    data_path = f"{DATA_DIR}/{table.name}"
-    params_text = updated_params(params_path.read_text(), plan, data_path)
+    params_text = updated_params(params_path.read_text(), plan, f"{DATA_DIR}/{table.name}")
     try:
         parse_config(_yaml().load(params_text))
     except ConfigError as error:
         raise AdoptError(f"the updated params.yaml would not be valid: {error}") from None
-    schema_path = root / config.data.schema_path
-    data_dir = root / DATA_DIR
-    removed = sorted(p.name for p in data_dir.iterdir() if p.name != table.name) if data_dir.is_dir() else []
-    written = [str(schema_path.relative_to(root)), "params.yaml", data_path, "data.dvc"]
-    if dry_run:
-        return Adopted(plan, data_path, removed, [])
+    files = {root / config.data.schema_path: schema_text(plan), params_path: params_text}
+    plots = updated_dvc_yaml(dvc_yaml.read_text(), plan.task) if dvc_yaml.exists() else None
+    if plots is not None:
+        files[dvc_yaml] = plots
+    return plan, files
 
-    tracked = [schema_path, params_path, root / "data.dvc", root / ".gitignore"]
+
+def _swap_in(root: Path, table: Path, files: dict[Path, str], dvc_add: Callable[[Path], None]) -> None:
+    """Stage every new file beside the repository, move them in, run dvc add; on failure restore everything."""
+    data_dir = root / DATA_DIR
+    restore = [*files, root / "data.dvc", root / ".gitignore"]
     staging = Path(tempfile.mkdtemp(prefix=".adopt-", dir=root))
     try:
         new_data = staging / "data.new"
         new_data.mkdir()
         shutil.copy2(table, new_data / table.name)
-        new_schema, new_params = staging / "schema.new", staging / "params.new"
-        save_schema(plan.schema, new_schema)
-        new_params.write_text(params_text)
-        backup = {path: path.read_bytes() for path in tracked if path.exists()}
+        staged = {}
+        for number, (path, text) in enumerate(files.items()):
+            staged[path] = staging / f"{number}.new"
+            staged[path].write_text(text)
+        backup = {path: path.read_bytes() for path in restore if path.exists()}
         old_data = staging / "data.old"
-        moved_data = data_dir.exists()
-        if moved_data:
+        had_data = data_dir.exists()
+        if had_data:
             data_dir.rename(old_data)
         try:
             new_data.rename(data_dir)
-            os.replace(new_schema, schema_path)
-            os.replace(new_params, params_path)
+            for path, new in staged.items():
+                os.replace(new, path)
             dvc_add(root)
         except BaseException:
             if data_dir.exists():
                 shutil.rmtree(data_dir)
-            if moved_data:
+            if had_data:
                 old_data.rename(data_dir)
-            for path in tracked:
+            for path in restore:
                 if path in backup:
                     path.write_bytes(backup[path])
                 elif path.exists():
@@ -472,4 +553,24 @@ def adopt(
             raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def adopt(
+    table: Path,
+    options: AdoptOptions,
+    root: Path = Path("."),
+    dry_run: bool = False,
+    dvc_add: Callable[[Path], None] = _dvc_add,
+) -> Adopted:
+    """Adopt ``table`` in the repository at ``root``: every change lands, or none does."""
+    root = root.resolve()
+    table = table.resolve() if table.exists() else table
+    plan, files = _planned_files(root, table, options)
+    data_path = f"{DATA_DIR}/{table.name}"
+    data_dir = root / DATA_DIR
+    removed = sorted(p.name for p in data_dir.iterdir() if p.name != table.name) if data_dir.is_dir() else []
+    if dry_run:
+        return Adopted(plan, data_path, removed, [])
+    _swap_in(root, table, files, dvc_add)
+    written = [*(str(path.relative_to(root)) for path in files), data_path, "data.dvc"]
     return Adopted(plan, data_path, removed, written)
