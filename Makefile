@@ -14,7 +14,7 @@ export DVC_NO_ANALYTICS := 1
 export ITERATIVE_DO_NOT_TRACK := 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup run repro test test-fast lint format bench clean
+.PHONY: help setup data run repro test test-fast lint format bench clean
 
 help: ## list the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -26,18 +26,20 @@ $(VENV)/.synced: pyproject.toml uv.lock
 
 setup: $(VENV)/.synced ## create .venv and install the locked dependencies
 
-run: setup ## the whole loop on the demo data: pull the data, reproduce the pipeline, show the metrics
-	dvc pull
+data: setup ## pull the raw data from the DVC remote (pipeline outputs are rebuilt, not stored)
+	dvc pull data.dvc
+
+run: data ## the whole loop on the demo data: pull the data, reproduce the pipeline, show the metrics
 	dvc repro
 	dvc metrics show
 
 repro: setup ## reproduce the pipeline (only the stages whose inputs changed)
 	dvc repro
 
-test: setup ## the whole test suite, end-to-end runs included
+test: data ## the whole test suite, end-to-end runs included
 	pytest $(PYTEST_ARGS)
 
-test-fast: setup ## the suite without the slow end-to-end runs
+test-fast: data ## the suite without the slow end-to-end runs
 	pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: setup ## ruff lint and format check

@@ -72,3 +72,11 @@ def fresh_clone(dest: Path, source: Path = REPO_ROOT) -> Path:
     run(["git", "add", "-A"], dest, env=env)
     run(["git", "commit", "-q", "-m", "fresh clone"], dest, env=env)
     return dest
+
+
+def reproduced_clone(dest: Path) -> Path:
+    """A fresh clone with the data pulled (offline, from the embedded remote) and `dvc repro` run."""
+    repo = fresh_clone(dest)
+    run(["dvc", "pull", "-q", "data.dvc"], repo)
+    run(["dvc", "repro"], repo)
+    return repo

@@ -19,9 +19,7 @@ def generate(
     rows: Annotated[int, typer.Option(help="number of rows")] = 10_000,
     seed: Annotated[int, typer.Option(help="random seed")] = 42,
     id_offset: Annotated[int, typer.Option(help="first customer number (keeps ids unique across periods)")] = 0,
-    shift: Annotated[
-        str, typer.Option(help='JSON: numeric shifts in std units, e.g. {"monthly_charges": 0.5}')
-    ] = "{}",
+    shift: Annotated[str, typer.Option(help='JSON: numeric shifts in std units, e.g. {"monthly_charges": 0.5}')] = "{}",
     concept_shift: Annotated[float, typer.Option(help="0 = usual signal, 1 = churn unrelated to features")] = 0.0,
 ) -> None:
     """Generate synthetic churn data (the demo data, bigger tables for benchmarks, drifted periods)."""

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_PARAMS = Path("params.yaml")
 BUILTIN_MODELS = ("logreg", "hgb")
@@ -63,14 +63,15 @@ class TrainConfig(_Section):
     estimator_params: dict[str, Any] = Field(default_factory=dict)
     """Parameters for a model given by import path."""
 
-    @model_validator(mode="after")
-    def _known_model(self) -> TrainConfig:
-        if self.model not in BUILTIN_MODELS and "." not in self.model:
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, model: str) -> str:
+        if model not in BUILTIN_MODELS and "." not in model:
             raise ValueError(
-                f"unknown model {self.model!r}: use one of {', '.join(BUILTIN_MODELS)} "
+                f"unknown model {model!r}: use one of {', '.join(BUILTIN_MODELS)} "
                 "or an import path such as sklearn.ensemble.RandomForestClassifier"
             )
-        return self
+        return model
 
     @property
     def model_params(self) -> dict[str, Any]:

@@ -6,6 +6,7 @@ writes it for a new table, and training, CI and the serving API all read the sam
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pandas as pd
@@ -54,7 +55,9 @@ def model_input_schema(
     keep = [*features, *([id_column] if id_column and id_column in raw.columns else [])]
     columns = {name: raw.columns[name] for name in keep}
     if id_column and id_column in columns:
-        columns[id_column] = columns[id_column].set_required(False)
+        optional_id = copy.deepcopy(columns[id_column])
+        optional_id.required = False
+        columns[id_column] = optional_id
     return pa.DataFrameSchema(
         columns,
         checks=[c for c in raw.checks if not _mentions(c, target)],

@@ -1,0 +1,32 @@
+"""Data tests: the tracked demo data (pulled from the embedded DVC remote) is what the schema promises."""
+
+import pytest
+from support import REPO_ROOT
+
+from slipway.data import read_table
+from slipway.provenance import dvc_tracked_md5
+from slipway.schemas import load_schema
+from slipway.validation import validate_file
+
+
+@pytest.fixture(scope="module")
+def data_path(config):
+    path = REPO_ROOT / config.data.path
+    assert path.exists(), f"{path} is missing: run `dvc pull` (make test does it)"
+    return path
+
+
+def test_tracked_data_passes_the_schema(config, data_path):
+    result = validate_file(data_path, load_schema(REPO_ROOT / config.data.schema_path))
+    assert result.ok, result.failures
+
+
+def test_tracked_data_is_a_demo_sized_snapshot(config, data_path):
+    df = read_table(data_path)
+    assert 2_000 <= len(df) <= 20_000
+    assert df[config.data.id_column].is_unique
+    assert set(config.features.all) | {config.data.target} <= set(df.columns)
+
+
+def test_data_dvc_tracks_the_data_folder():
+    assert dvc_tracked_md5(REPO_ROOT / "data.dvc").endswith(".dir")

@@ -1,0 +1,29 @@
+from slipway.provenance import dvc_tracked_md5, file_md5, git_commit, library_versions, training_metadata
+
+
+def test_file_md5_matches_hashlib(tmp_path):
+    import hashlib
+
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"slipway" * 1000)
+    assert file_md5(path) == hashlib.md5(b"slipway" * 1000).hexdigest()
+
+
+def test_dvc_tracked_md5_reads_the_dvc_file(tmp_path):
+    (tmp_path / "data.dvc").write_text("outs:\n- md5: abc123.dir\n  path: data\n")
+    assert dvc_tracked_md5(tmp_path / "data.dvc") == "abc123.dir"
+    assert dvc_tracked_md5(tmp_path / "missing.dvc") is None
+
+
+def test_git_commit_outside_a_repo_is_none(tmp_path):
+    assert git_commit(tmp_path) is None
+
+
+def test_metadata_has_data_hash_params_commit_and_versions(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "train.parquet").write_bytes(b"rows")
+    meta = training_metadata(tmp_path / "train.parquet", {"train": {"model": "logreg"}})
+    assert meta["data"]["train_split_md5"] == file_md5(tmp_path / "train.parquet")
+    assert meta["params"]["train"]["model"] == "logreg"
+    assert "git_commit" in meta
+    assert {"python", "scikit-learn", "pandas"} <= set(library_versions())
