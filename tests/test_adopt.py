@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pandas as pd
 import pandera.pandas as pa
 import pytest
 import yaml
-from support import REPO_ROOT
+from support import REPO_ROOT, tree_digest
 
 from slipway.adopt import (
     AdoptError,
@@ -188,15 +187,6 @@ def _project(tmp_path: Path) -> Path:
     (root / "data").mkdir()
     (root / "data" / "churn.csv").write_text("demo\n")
     return root
-
-
-def tree_digest(root: Path) -> dict[str, str]:
-    """Every file under root (including .git and .dvc) by its content hash."""
-    return {
-        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
-    }
 
 
 def test_adopt_swaps_everything_in(tmp_path):
