@@ -248,3 +248,49 @@ def test_unreadable_tables_leave_the_project_untouched(tmp_path, content, name, 
     with pytest.raises(AdoptError, match=message):
         adopt(table, AdoptOptions(target="a"), root=root, dvc_add=pytest.fail)
     assert tree_digest(root) == before
+
+
+GATE = """
+gate:                         # the pull-request quality gate
+  lower_is_better: [log_loss, brier]   # every other metric: higher is better
+  minimum:                    # absolute floors
+    roc_auc: 0.75
+  maximum:                    # absolute ceilings
+    log_loss: 0.6
+  max_regression:
+    roc_auc: 0.01
+
+drift:
+  psi_threshold: 0.2
+"""
+
+
+@pytest.mark.parametrize(
+    ("task", "target", "lower", "minimum"),
+    [
+        ("binary", "returned", ["log_loss", "brier"], {"roc_auc": 0.5}),
+        ("multiclass", "region3", ["log_loss"], {"accuracy": None}),
+        ("regression", "amount", ["rmse", "mae", "mape"], {"r2": 0.0}),
+    ],
+)
+def test_gate_keys_follow_the_task(task, target, lower, minimum):
+    df = _table().assign(region3=lambda d: d["region"].fillna("north"), amount=lambda d: d["amount"].fillna(1.0))
+    plan = plan_adoption(df, AdoptOptions(target=target, id_column="order_id"))
+    assert plan.task == task
+    text = (REPO_ROOT / "params.yaml").read_text().rstrip() + "\n" + GATE
+    loaded = yaml.safe_load(updated_params(text, plan, "data/orders.csv"))
+    gate = loaded["gate"]
+    assert gate["lower_is_better"] == lower and gate["maximum"] == {}
+    if task == "multiclass":
+        assert gate["minimum"]["accuracy"] == np.floor(df["region3"].value_counts(normalize=True).max() * 100) / 100
+    else:
+        assert {k: gate["minimum"][k] for k in minimum} == minimum
+    assert ("roc_auc" in gate["max_regression"]) == (task == "binary")
+    assert loaded["drift"] == {"psi_threshold": 0.2}
+    if task == "binary":
+        assert gate["minimum"]["pr_auc"] == np.floor((df["returned"] == "yes").mean() * 100) / 100
+
+
+def test_params_without_a_gate_section_get_none():
+    plan = plan_adoption(_table(), OPTIONS)
+    assert "gate" not in yaml.safe_load(updated_params((REPO_ROOT / "params.yaml").read_text(), plan, "data/x.csv"))

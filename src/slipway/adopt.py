@@ -72,6 +72,8 @@ class Plan:
     excluded: dict[str, str]
     missing: dict[str, int]
     schema: pa.DataFrameSchema
+    baseline: float = 0.0
+    """Classification: the share of the positive (binary) or most frequent (multiclass) class."""
     review: list[str] = field(default_factory=list)
 
 
@@ -256,6 +258,8 @@ def plan_adoption(df: pd.DataFrame, options: AdoptOptions, source: str = "table"
     except pa.errors.SchemaErrors as error:  # the inferred schema must accept the very table it came from
         raise AdoptError(f"the inferred schema rejects the table itself:\n{error.failure_cases.head()}") from None
     missing = {name: int(n) for name, n in df.isna().sum().items() if n and name in (*numeric, *categorical)}
+    shares = df[options.target].value_counts(normalize=True)
+    baseline = 0.0 if task == "regression" else float(shares[classes[-1]] if task == "binary" else shares.max())
     review.extend(_review_notes(task, classes, categorical, excluded, missing, options))
     return Plan(
         source=source,
@@ -272,6 +276,7 @@ def plan_adoption(df: pd.DataFrame, options: AdoptOptions, source: str = "table"
         excluded=excluded,
         missing=missing,
         schema=schema,
+        baseline=baseline,
         review=review,
     )
 
@@ -300,7 +305,11 @@ def _review_notes(
         notes.append(f"binary metrics treat {classes[-1]!r} as the positive class")
     if task != "binary":
         notes.append(f"evaluate.threshold and calibration settings apply to binary tasks only (task is {task})")
-    notes.append("dvc.yaml `artifacts: model` description and labels still describe the demo model")
+    notes.append(
+        "params.yaml gate: floors are set at a trivial baseline (random ranking, majority class, mean); "
+        "raise them once you know what a good model scores"
+    )
+    notes.append("dvc.yaml `artifacts: model` and params.yaml `report.intended_use` still describe the demo model")
     return notes
 
 
@@ -326,8 +335,49 @@ def _flow(items: list[str]) -> Any:
     return seq
 
 
+def _dump(yaml: Any, doc: Any) -> str:
+    """YAML text with one blank line before each top-level key (a round trip can drop the separating line)."""
+    out = io.StringIO()
+    yaml.dump(doc, out)
+    lines: list[str] = []
+    for line in out.getvalue().rstrip().split("\n"):
+        top_level_key = line[:1].isalpha() and ":" in line
+        if top_level_key and lines and lines[-1].strip() and not lines[-1].startswith("#"):
+            lines.append("")
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def gate_for(plan: Plan) -> dict[str, Any]:
+    """Quality-gate settings for the task: floors at a trivial baseline, the template's regression limits.
+
+    Floors: ROC AUC 0.5 and PR AUC at the positive rate (a random ranking), accuracy at the majority class's
+    share (always predicting it), R² 0 (always predicting the mean). Raise them once you know what is good.
+    """
+    if plan.task == "binary":
+        return {
+            "lower_is_better": ["log_loss", "brier"],
+            "minimum": {"roc_auc": 0.5, "pr_auc": math.floor(plan.baseline * 100) / 100},
+            "maximum": {},
+            "max_regression": {"roc_auc": 0.01, "pr_auc": 0.02, "f1": 0.03, "log_loss": 0.02, "brier": 0.01},
+        }
+    if plan.task == "multiclass":
+        return {
+            "lower_is_better": ["log_loss"],
+            "minimum": {"accuracy": math.floor(plan.baseline * 100) / 100},
+            "maximum": {},
+            "max_regression": {"accuracy": 0.02, "f1_macro": 0.03, "log_loss": 0.05},
+        }
+    return {
+        "lower_is_better": ["rmse", "mae", "mape"],
+        "minimum": {"r2": 0.0},
+        "maximum": {},
+        "max_regression": {"r2": 0.02},
+    }
+
+
 def updated_params(text: str, plan: Plan, data_path: str) -> str:
-    """params.yaml with the data and features sections set for ``plan``; comments and other keys are kept."""
+    """params.yaml with data, features (and gate, if present) set for ``plan``; comments and other keys kept."""
     yaml = _yaml()
     doc = yaml.load(text)
     data, features = doc["data"], doc["features"]
@@ -339,9 +389,12 @@ def updated_params(text: str, plan: Plan, data_path: str) -> str:
         data["time_column"] = plan.time_column
     features["numeric"] = _flow(plan.numeric)
     features["categorical"] = _flow(plan.categorical)
-    out = io.StringIO()
-    yaml.dump(doc, out)
-    return out.getvalue().rstrip() + "\n"
+    gate = doc.get("gate")
+    if gate is not None:
+        for key, value in gate_for(plan).items():
+            if key in gate:
+                gate[key] = _flow(value) if isinstance(value, list) else value
+    return _dump(yaml, doc)
 
 
 PLOTS: dict[str, list[dict[str, Any]]] = {
@@ -414,9 +467,7 @@ def updated_dvc_yaml(text: str, task: Task) -> str | None:
     if json.loads(json.dumps(doc.get("plots"))) == PLOTS[task]:
         return None
     doc["plots"] = PLOTS[task]
-    out = io.StringIO()
-    yaml.dump(doc, out)
-    return out.getvalue().rstrip() + "\n"
+    return _dump(yaml, doc)
 
 
 # --- the report -------------------------------------------------------------------------------------------------
