@@ -55,3 +55,9 @@ bench: setup ## benchmarks (see bench/README.md)
 
 clean: ## remove the environment and pipeline outputs (the data and its cache stay)
 	rm -rf $(VENV) outputs
+
+# ---- bring your own data, train on a bigger machine (docs/own-data.md, docs/scale-out.md)
+.PHONY: cloud-runner
+
+cloud-runner: setup ## launch a CML cloud runner when CML_CLOUD and its secrets are set, else say why not
+	slipway cloud-runner

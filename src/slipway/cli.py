@@ -81,5 +81,29 @@ def adopt(
     typer.echo(next_steps(done))
 
 
+@app.command("cloud-runner")
+def cloud_runner(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="say what would happen, launch nothing")] = False,
+) -> None:
+    """Launch a CML cloud runner when CML_CLOUD and its secrets are set; otherwise say why not (exit 0)."""
+    import os
+    import subprocess
+
+    from slipway.scaleout import plan_runner
+
+    plan = plan_runner(os.environ)
+    typer.echo(plan.reason)
+    if plan.command and not dry_run:
+        typer.echo("$ " + " ".join(plan.command))
+        code = subprocess.run(plan.command, check=False).returncode
+        if code != 0:
+            typer.echo(f"cloud-runner: cml exited with {code}", err=True)
+            raise typer.Exit(code)
+    output = os.environ.get("GITHUB_OUTPUT")
+    if output:
+        with open(output, "a") as handle:
+            handle.write(f"runner={plan.runner if not dry_run else 'github'}\n")
+
+
 if __name__ == "__main__":
     app()
