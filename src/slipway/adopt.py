@@ -557,6 +557,10 @@ def _planned_files(root: Path, table: Path, options: AdoptOptions) -> tuple[Plan
         raise AdoptError(f"cannot read the project's settings: {error}") from None
     plan = plan_adoption(read_source(table), options, source=table.name)
     params_text = updated_params(params_path.read_text(), plan, f"{DATA_DIR}/{table.name}")
+    sections = _yaml().load(params_text) or {}
+    if plan.task != "binary" and "monitor" in sections:
+        kpis = sorted((sections["monitor"] or {}).get("kpis") or {})
+        plan.review.append(f"params.yaml monitor.kpis {kpis} are binary-classification KPIs; set ones for {plan.task}")
     try:
         parse_config(_yaml().load(params_text))
     except ConfigError as error:
