@@ -17,6 +17,7 @@ from slipway.adopt import (
     AdoptOptions,
     adopt,
     infer_task,
+    next_steps,
     plan_adoption,
     updated_dvc_yaml,
     updated_params,
@@ -210,7 +211,8 @@ def test_adopt_dry_run_changes_nothing(tmp_path):
     _table().to_parquet(table, index=False)
     before = tree_digest(root)
     done = adopt(table, OPTIONS, root=root, dry_run=True, dvc_add=pytest.fail)
-    assert done.written == [] and done.plan.rows == 60
+    assert done.dry_run and done.plan.rows == 60
+    assert "nothing was changed; adopting would write schema.yaml, params.yaml, data/orders.parquet" in next_steps(done)
     assert tree_digest(root) == before
 
 

@@ -305,10 +305,6 @@ def _review_notes(
         notes.append(f"binary metrics treat {classes[-1]!r} as the positive class")
     if task != "binary":
         notes.append(f"evaluate.threshold and calibration settings apply to binary tasks only (task is {task})")
-    notes.append(
-        "params.yaml gate: floors are set at a trivial baseline (random ranking, majority class, mean); "
-        "raise them once you know what a good model scores"
-    )
     notes.append("dvc.yaml `artifacts: model` and params.yaml `report.intended_use` still describe the demo model")
     return notes
 
@@ -500,16 +496,20 @@ class Adopted:
     data_path: str
     removed: list[str]
     written: list[str]
+    dry_run: bool = False
 
 
 def next_steps(done: Adopted) -> str:
     """What was changed (or would be, in a dry run), what to review, and the commands that follow."""
-    if not done.written:
-        return "dry run: nothing was changed"
-    removed = f"; removed {', '.join(f'{DATA_DIR}/{name}' for name in done.removed)}" if done.removed else ""
-    lines = [f"wrote {', '.join(done.written)}{removed}; ran `dvc add {DATA_DIR}`", "", "review before you commit:"]
+    removed = f"; remove {', '.join(f'{DATA_DIR}/{name}' for name in done.removed)}" if done.removed else ""
+    done_line = f"write {', '.join(done.written)}{removed}; run `dvc add {DATA_DIR}`"
+    if done.dry_run:
+        lines = [f"dry run, nothing was changed; adopting would {done_line}", "", "then review:"]
+    else:
+        lines = [f"done: {done_line}", "", "review before you commit:"]
     lines += [f"  - {note}" for note in done.plan.review]
-    lines += ["", "then: dvc repro && dvc push && git add -A && git commit -m 'Adopt my data'"]
+    if not done.dry_run:
+        lines += ["", "then: dvc repro && dvc push && git add -A && git commit -m 'Adopt my data'"]
     return "\n".join(lines)
 
 
@@ -558,6 +558,11 @@ def _planned_files(root: Path, table: Path, options: AdoptOptions) -> tuple[Plan
     plan = plan_adoption(read_source(table), options, source=table.name)
     params_text = updated_params(params_path.read_text(), plan, f"{DATA_DIR}/{table.name}")
     sections = _yaml().load(params_text) or {}
+    if "gate" in sections:
+        plan.review.append(
+            "params.yaml gate: floors are set at a trivial baseline (random ranking, majority class, mean); "
+            "raise them once you know what a good model scores"
+        )
     if plan.task != "binary" and "monitor" in sections:
         kpis = sorted((sections["monitor"] or {}).get("kpis") or {})
         plan.review.append(f"params.yaml monitor.kpis {kpis} are binary-classification KPIs; set ones for {plan.task}")
@@ -624,8 +629,7 @@ def adopt(
     data_path = f"{DATA_DIR}/{table.name}"
     data_dir = root / DATA_DIR
     removed = sorted(p.name for p in data_dir.iterdir() if p.name != table.name) if data_dir.is_dir() else []
-    if dry_run:
-        return Adopted(plan, data_path, removed, [])
-    _swap_in(root, table, files, dvc_add)
     written = [*(str(path.relative_to(root)) for path in files), data_path, "data.dvc"]
-    return Adopted(plan, data_path, removed, written)
+    if not dry_run:
+        _swap_in(root, table, files, dvc_add)
+    return Adopted(plan, data_path, removed, written, dry_run)
