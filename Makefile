@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(abspath $(VENV)/bin)
 UV := $(PYTHON) -m uv
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto --dist loadfile
 
 export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
@@ -55,6 +55,29 @@ bench: setup ## benchmarks (see bench/README.md)
 
 clean: ## remove the environment and pipeline outputs (the data and its cache stay)
 	rm -rf $(VENV) outputs
+
+# ---- pull requests: data checks, report, gate, comment (.github/workflows/pr.yml calls these)
+SLIPWAY_BASE ?= main
+export SLIPWAY_BASE
+
+.PHONY: data-check report gate comment check-workflows
+
+data-check: data ## data checks: the validate stage (pandera schema) on the pulled data
+	dvc repro validate
+
+report: setup ## the PR report vs SLIPWAY_BASE (default main): report/report.md + PNGs
+	slipway report
+
+gate: setup ## the quality gate vs SLIPWAY_BASE: exits 1 naming the metric that fell and by how much
+	slipway gate
+
+comment: setup ## post report/report.md as the PR's sticky comment (skipped without a token or on a fork)
+	slipway comment report/report.md
+
+check-workflows: setup ## static checks of .github: workflow schema, actionlint (with shellcheck), zizmor
+	check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	actionlint
+	zizmor --offline --no-progress .github
 
 # ---- bring your own data, train on a bigger machine (docs/own-data.md, docs/scale-out.md)
 .PHONY: cloud-runner

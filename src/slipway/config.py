@@ -89,6 +89,42 @@ class EvaluateConfig(_Section):
     """Regression: predicted-vs-actual and residual plots keep at most this many test rows."""
 
 
+class GateConfig(_Section):
+    """The quality gate of a pull request: absolute limits, and the largest allowed regression against the base."""
+
+    lower_is_better: list[str] = Field(default_factory=lambda: ["log_loss", "brier"])
+    """Metrics where smaller is better; every other metric is higher-is-better."""
+    minimum: dict[str, float] = Field(default_factory=dict)
+    """Absolute floors, e.g. roc_auc: 0.75."""
+    maximum: dict[str, float] = Field(default_factory=dict)
+    """Absolute ceilings (for lower-is-better metrics), e.g. log_loss: 0.6."""
+    max_regression: dict[str, float] = Field(default_factory=dict)
+    """Largest allowed change for the worse against the base, in the metric's units, e.g. roc_auc: 0.01."""
+
+    @model_validator(mode="after")
+    def _non_negative(self) -> GateConfig:
+        negative = sorted(k for k, v in self.max_regression.items() if v < 0)
+        if negative:
+            raise ValueError(f"max_regression must be >= 0 (a regression is measured as a positive drop): {negative}")
+        return self
+
+
+class DriftConfig(_Section):
+    """When a feature counts as drifted (see slipway.drift)."""
+
+    psi_threshold: float = Field(0.2, gt=0.0)
+    ks_pvalue: float = Field(0.01, ge=0.0, le=1.0)
+    bins: int = Field(10, ge=2)
+
+
+class ReportConfig(_Section):
+    """The pull-request report and its model card."""
+
+    title: str = "Model report"
+    """Also the watermark that makes the PR comment sticky (one comment, updated on every push)."""
+    intended_use: str = "Demonstration model; describe who uses it, for what, and its limits."
+
+
 class Config(BaseModel):
     """Every knob of the project. Unknown top-level sections are kept for the user's own stages."""
 
@@ -99,6 +135,9 @@ class Config(BaseModel):
     split: SplitConfig = Field(default_factory=SplitConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
+    gate: GateConfig = Field(default_factory=GateConfig)
+    drift: DriftConfig = Field(default_factory=DriftConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
 
 
 def _describe(error: ValidationError) -> str:

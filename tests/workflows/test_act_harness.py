@@ -1,0 +1,165 @@
+"""The act harness and its stand-ins, on a tiny workflow (seconds): what the tests of real workflows rely on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from support import project_env, run
+from workflows.act_harness import (
+    STANDINS,
+    act_missing,
+    local_repository_args,
+    parse_log,
+    pull_request_event,
+    run_workflow,
+    skip_under_act,
+    used_actions,
+)
+
+PINS = {
+    "cache": "actions/cache@27d5ce7f107fe9357f9df03efb73ab90386fccae # v5.0.5",
+    "upload": "actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f # v7.0.0",
+    "download": "actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1",
+    "cml": "iterative/setup-cml@f12ea7685438c1fc438d50f77519b3860cf5fa98 # v2.0.1",
+    "checkout": "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1",
+}
+
+WORKFLOW = f"""
+on: pull_request
+permissions: {{}}
+jobs:
+  make:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: {PINS["checkout"]}
+        with:
+          persist-credentials: false
+      - uses: {PINS["cache"]}
+        with:
+          path: .dvc/cache
+          key: dvc-${{{{ hashFiles('dvc.lock') }}}}
+      - run: |
+          mkdir -p out/plots
+          printf '# Report\\n\\n![roc](plots/roc.png)\\n' > out/report.md
+          printf 'png' > out/plots/roc.png
+          echo "## made by $GITHUB_JOB" >> "$GITHUB_STEP_SUMMARY"
+      - uses: {PINS["upload"]}
+        with:
+          name: report
+          path: |
+            out/report.md
+            out/plots/
+          if-no-files-found: error
+  post:
+    needs: make
+    runs-on: ubuntu-latest
+    permissions:
+      pull-requests: write
+    steps:
+      - uses: {PINS["download"]}
+        with:
+          name: report
+          path: report
+      - uses: {PINS["cml"]}
+      - run: |
+          test "$REMOVE_IMAGE" = no || rm report/plots/roc.png
+          cd report && cml comment update --watermark-title=harness report.md
+        env:
+          REPO_TOKEN: ${{{{ secrets.GITHUB_TOKEN }}}}
+          REMOVE_IMAGE: ${{{{ vars.REMOVE_IMAGE }}}}
+"""
+
+
+def _repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / ".github" / "workflows" / "harness.yml").write_text(WORKFLOW)
+    (repo / "dvc.lock").write_text("schema: '2.0'\n")
+    env = project_env(repo)
+    run(["git", "init", "-q", "-b", "main"], repo, env=env)
+    run(["git", "add", "-A"], repo, env=env)
+    run(["git", "commit", "-qm", "harness"], repo, env=env)
+    return repo
+
+
+def test_used_actions_reads_pins_from_workflows_and_composite_actions(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    action = repo / ".github" / "actions" / "setup" / "action.yml"
+    action.parent.mkdir(parents=True)
+    action.write_text("runs:\n  using: composite\n  steps:\n    - uses: astral-sh/setup-uv@abc123 # v9\n")
+    found = used_actions(repo)
+    assert ("astral-sh/setup-uv", "abc123") in found
+    assert ("actions/cache", "27d5ce7f107fe9357f9df03efb73ab90386fccae") in found
+    flags = local_repository_args(repo)
+    assert f"actions/cache@27d5ce7f107fe9357f9df03efb73ab90386fccae={STANDINS / 'cache'}" in flags
+    assert not any(flag.startswith("actions/checkout") for flag in flags)  # act copies the tree itself
+
+
+def test_an_action_without_stand_in_is_named(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    (repo / ".github" / "workflows" / "other.yml").write_text("jobs: {a: {steps: [{uses: some/action@v1}]}}\n")
+    with pytest.raises(LookupError, match="some/action@v1"):
+        local_repository_args(repo)
+
+
+def test_parse_log_collects_job_results_and_summaries() -> None:
+    lines = [
+        {"jobID": "a", "msg": "hello\n", "stage": "Main", "step": "x"},
+        {"jobID": "a", "command": "summary", "content": "## one\n", "msg": ""},
+        {"jobID": "a", "command": "summary", "content": "two\n", "msg": ""},
+        {"jobID": "a", "jobResult": "failure", "msg": "done"},
+    ]
+    text = "not json\n" + "\n".join(json.dumps(line) for line in lines)
+    events, jobs, summaries = parse_log(text)
+    assert len(events) == 4
+    assert jobs == {"a": "failure"}
+    assert summaries == {"a": "## one\ntwo\n"}
+
+
+@pytest.mark.slow
+@skip_under_act()
+@act_missing()
+def test_stand_ins_record_artifacts_cache_and_cml(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    record = tmp_path / "record"
+    result = run_workflow(
+        repo,
+        ".github/workflows/harness.yml",
+        "pull_request",
+        pull_request_event(),
+        record_dir=record,
+        variables={"REMOVE_IMAGE": "no"},
+    )
+    assert result.returncode == 0, result.describe()
+    assert result.job_results == {"make": "success", "post": "success"}
+    assert result.summaries["make"] == "## made by make\n"
+    uploads = [json.loads(line) for line in (record / "upload-artifact.jsonl").read_text().splitlines()]
+    assert uploads == [{"job": "make", "name": "report", "files": ["plots/roc.png", "report.md"]}]
+    cache = json.loads((record / "cache.jsonl").read_text())
+    assert cache["path"] == ".dvc/cache" and cache["key"].startswith("dvc-") and len(cache["key"]) > 10
+    (call,) = [json.loads(line) for line in (record / "cml.jsonl").read_text().splitlines()]
+    assert call["args"] == ["comment", "update", "--watermark-title=harness", "report.md"]
+    assert call["images"] == ["plots/roc.png"]
+    assert (Path(call["saved"]) / "plots" / "roc.png").read_text() == "png"
+
+
+@pytest.mark.slow
+@skip_under_act()
+@act_missing()
+def test_cml_stand_in_fails_when_a_linked_image_is_missing(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    record = tmp_path / "record"
+    result = run_workflow(
+        repo,
+        ".github/workflows/harness.yml",
+        "pull_request",
+        pull_request_event(),
+        record_dir=record,
+        variables={"REMOVE_IMAGE": "yes"},
+    )
+    assert result.returncode != 0
+    assert result.job_results == {"make": "success", "post": "failure"}
+    assert "links images that do not exist: ['plots/roc.png']" in result.output("post")
+    assert not (record / "cml.jsonl").exists()
