@@ -1,4 +1,5 @@
-"""`slipway adopt` on tables the project has never seen, then the whole pipeline, in fresh clones. (slow)
+"""`slipway adopt` on tables the project has never seen, then the whole pipeline, in fresh clones, then the
+pull-request report and gate against the demo on main. (slow)
 
 The tables are built here from data sets that ship with scikit-learn, with categorical columns and missing
 values added, a few hundred rows each: binary (text labels, id and time columns, CSV), multiclass (integer
@@ -114,6 +115,12 @@ def test_adopt_then_the_whole_pipeline_runs(tmp_path, task):
     shown = run(["dvc", "plots", "show", "--json"], repo).stdout
     assert not json.loads(shown).get("errors"), "dvc.yaml declares plot files the task does not write"
     assert run(["dvc", "status", "--json"], repo).stdout.strip() == "{}"
+
+    # the pull request that adopts the table: report and gate against main (the demo), with the task's metrics
+    reported = run(["slipway", "report", "--base", "main"], repo)
+    assert "gate passed" in reported.stdout, reported.stdout
+    assert f"| `{headline}` |" in (repo / "report/report.md").read_text()
+    run(["slipway", "gate", "--base", "main"], repo)
 
 
 BAD_TABLES = {
