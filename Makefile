@@ -182,3 +182,8 @@ simulate: setup ## the monitoring story locally: serve, drifted traffic, monitor
 
 bench-monitoring: setup ## monitor time on 1M logged predictions, detection delay, false-alarm rate
 	python bench/monitoring.py
+# ---- bring your own data, train on a bigger machine (docs/own-data.md, docs/scale-out.md)
+.PHONY: cloud-runner
+
+cloud-runner: setup ## launch a CML cloud runner when CML_CLOUD and its secrets are set, else say why not
+	slipway cloud-runner

@@ -1,4 +1,4 @@
-"""Stage `evaluate`: metrics.json and small plot data files on the held-out test split."""
+"""Stage `evaluate`: metrics.json and small plot data files on the held-out test split, for data.task."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import argparse
 import logging
 from pathlib import Path
 
-from slipway import evaluation
 from slipway.config import load_config
 from slipway.data import read_table
+from slipway.evaluation_tasks import evaluate
 from slipway.io import write_json
 from slipway.model import load_model
 from slipway.stage import run_stage
@@ -26,26 +26,14 @@ def main() -> None:
     args = parser.parse_args()
 
     config = load_config(args.params)
-    settings = config.evaluate
     model = load_model(args.model)
     df = read_table(args.test)
     x, y = df[config.features.all], df[config.data.target].to_numpy()
-    proba = model.predict_proba(x)[:, 1]
-
-    metrics = evaluation.binary_metrics(y, proba, settings.threshold)
-    write_json(metrics, args.metrics)
-    write_json(evaluation.roc_points(y, proba, settings.curve_points), args.plots / "roc.json")
-    write_json(evaluation.pr_points(y, proba, settings.curve_points), args.plots / "precision_recall.json")
-    write_json(evaluation.confusion_counts(y, proba, settings.threshold), args.plots / "confusion.json")
-    write_json(
-        evaluation.calibration_points(y, proba, settings.calibration_bins),
-        args.plots / "calibration.json",
-    )
-    importance = evaluation.feature_importance(
-        model, x, y, settings.importance_repeats, settings.importance_max_rows, settings.seed
-    )
-    write_json(importance, args.plots / "importance.json")
-    log.info("metrics: %s", metrics)
+    result = evaluate(config.data.task, model, x, y, config.evaluate)
+    write_json(result.metrics, args.metrics)
+    for name, rows in result.plots.items():
+        write_json(rows, args.plots / name)
+    log.info("metrics: %s", result.metrics)
 
 
 if __name__ == "__main__":

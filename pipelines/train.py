@@ -31,7 +31,7 @@ def main() -> None:
     args = parser.parse_args()
 
     config = load_config(args.params)
-    model = build_pipeline(config.features, config.train)
+    model = build_pipeline(config.features, config.train, config.data.task)
     df = read_table(args.train)
     model.fit(df[config.features.all], df[config.data.target])
     save_model(model, args.out / "model.skops")

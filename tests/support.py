@@ -80,3 +80,15 @@ def reproduced_clone(dest: Path) -> Path:
     run(["dvc", "pull", "-q", "data.dvc"], repo)
     run(["dvc", "repro"], repo)
     return repo
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Every file under ``root`` (.git and .dvc included) by content hash: compare before/after to prove
+    that a command left a repository exactly as it was."""
+    import hashlib
+
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and not path.is_symlink()
+    }

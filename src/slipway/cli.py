@@ -733,6 +733,57 @@ def smoke(
     result = smoke_test(url, expect_version=expect_version, expect_backend=expect_backend, wait=wait)
     typer.echo(result.render())
     raise typer.Exit(0 if result.ok else 1)
+@app.command()
+def adopt(
+    table: Annotated[Path, typer.Argument(help="your table (.csv or .parquet)")],
+    target: Annotated[str, typer.Option(help="the column to predict")],
+    id_column: Annotated[str | None, typer.Option("--id", help="a unique row identifier (not a feature)")] = None,
+    time_column: Annotated[str | None, typer.Option("--time", help="an event-time column (not a feature)")] = None,
+    task: Annotated[str, typer.Option(help="auto | binary | multiclass | regression")] = "auto",
+    repo: Annotated[Path, typer.Option(help="the project's root folder")] = Path("."),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the decisions, change nothing")] = False,
+) -> None:
+    """Make the pipeline yours: infer schema, task and features from your table and swap it in for the demo data."""
+    from slipway.adopt import AdoptError, AdoptOptions, describe, next_steps
+    from slipway.adopt import adopt as run_adopt
+
+    if task not in ("auto", "binary", "multiclass", "regression"):
+        typer.echo(f"adopt: --task must be auto, binary, multiclass or regression, not {task!r}", err=True)
+        raise typer.Exit(2)
+    options = AdoptOptions(target=target, id_column=id_column, time_column=time_column, task=task)  # type: ignore[arg-type]
+    try:
+        done = run_adopt(table, options, root=repo, dry_run=dry_run)
+    except AdoptError as error:
+        typer.echo(f"adopt: {error}", err=True)
+        typer.echo("adopt: nothing was changed.", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(describe(done.plan))
+    typer.echo("")
+    typer.echo(next_steps(done))
+
+
+@app.command("cloud-runner")
+def cloud_runner(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="say what would happen, launch nothing")] = False,
+) -> None:
+    """Launch a CML cloud runner when CML_CLOUD and its secrets are set; otherwise say why not (exit 0)."""
+    import os
+    import subprocess
+
+    from slipway.scaleout import plan_runner
+
+    plan = plan_runner(os.environ)
+    typer.echo(plan.reason)
+    if plan.command and not dry_run:
+        typer.echo("$ " + " ".join(plan.command))
+        code = subprocess.run(plan.command, check=False).returncode
+        if code != 0:
+            typer.echo(f"cloud-runner: cml exited with {code}", err=True)
+            raise typer.Exit(code)
+    output = os.environ.get("GITHUB_OUTPUT")
+    if output:
+        with open(output, "a") as handle:
+            handle.write(f"runner={plan.runner if not dry_run else 'github'}\n")
 
 
 if __name__ == "__main__":

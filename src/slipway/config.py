@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 DEFAULT_PARAMS = Path("params.yaml")
 BUILTIN_MODELS = ("logreg", "hgb")
+Task = Literal["binary", "multiclass", "regression"]
 
 
 class ConfigError(ValueError):
@@ -25,7 +26,9 @@ class DataConfig(_Section):
     schema_path: str = Field("schema.yaml", alias="schema")
     target: str = "churned"
     id_column: str | None = "customer_id"
-    task: Literal["binary", "multiclass", "regression"] = "binary"
+    task: Task = "binary"
+    time_column: str | None = None
+    """An optional event-time column: validated, never used as a feature."""
 
 
 class FeaturesConfig(_Section):
@@ -82,6 +85,8 @@ class EvaluateConfig(_Section):
     importance_repeats: int = Field(5, ge=1)
     importance_max_rows: int = Field(5000, ge=10)
     seed: int = 42
+    scatter_points: int = Field(500, ge=10)
+    """Regression: predicted-vs-actual and residual plots keep at most this many test rows."""
 
 
 class GateConfig(_Section):

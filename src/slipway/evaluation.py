@@ -1,4 +1,8 @@
-"""Metrics and small plot data for a binary classifier. Pure functions: arrays in, plain data out."""
+"""Metrics and small plot data for a binary classifier, and helpers shared by every task.
+
+Pure functions: arrays in, plain data out. Multiclass and regression live in ``evaluation_multiclass`` and
+``evaluation_regression``; ``evaluation_tasks`` picks the right set for ``data.task``.
+"""
 
 from __future__ import annotations
 
@@ -98,12 +102,14 @@ def calibration_points(y_true: np.ndarray, proba: np.ndarray, bins: int) -> Rows
     ]
 
 
-def feature_importance(model: Any, x: pd.DataFrame, y: np.ndarray, repeats: int, max_rows: int, seed: int) -> Rows:
-    """Permutation importance (drop in ROC AUC) per raw feature on at most ``max_rows`` rows, largest first."""
+def feature_importance(
+    model: Any, x: pd.DataFrame, y: np.ndarray, repeats: int, max_rows: int, seed: int, scoring: str = "roc_auc"
+) -> Rows:
+    """Permutation importance (drop in ``scoring``) per raw feature on at most ``max_rows`` rows, largest first."""
     if len(x) > max_rows:
         rows = np.sort(np.random.default_rng(seed).choice(len(x), size=max_rows, replace=False))
         x, y = x.iloc[rows], np.asarray(y)[rows]
-    result = permutation_importance(model, x, y, scoring="roc_auc", n_repeats=repeats, random_state=seed)
+    result = permutation_importance(model, x, y, scoring=scoring, n_repeats=repeats, random_state=seed)
     rows = [
         {"feature": name, "importance": round(float(mean), 6), "std": round(float(std), 6)}
         for name, mean, std in zip(x.columns, result.importances_mean, result.importances_std, strict=True)

@@ -1,0 +1,168 @@
+"""`slipway adopt` on tables the project has never seen, then the whole pipeline, in fresh clones, then the
+pull-request report and gate against the demo on main. (slow)
+
+The tables are built here from data sets that ship with scikit-learn, with categorical columns and missing
+values added, a few hundred rows each: binary (text labels, id and time columns, CSV), multiclass (integer
+labels, Parquet) and regression (CSV).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
+from support import fresh_clone, run, tree_digest
+from typer.testing import CliRunner
+
+from slipway.cli import app
+
+pytestmark = pytest.mark.slow
+
+
+def _cancer(rows: int = 300) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    data = load_breast_cancer(as_frame=True)
+    frame = data.frame.sample(rows, random_state=1).reset_index(drop=True)
+    frame = frame[[*data.feature_names[:6], "target"]]
+    frame.columns = [c.replace(" ", "_") for c in frame.columns]
+    frame.insert(0, "case_id", [f"case-{i:04d}" for i in range(rows)])
+    frame.insert(1, "seen_at", pd.date_range("2023-01-01", periods=rows, freq="D").strftime("%Y-%m-%d"))
+    frame["clinic"] = rng.choice(["east", "west", "central"], rows)
+    frame["diagnosis"] = np.where(frame.pop("target") == 1, "benign", "malignant")
+    frame.loc[rng.choice(rows, 20, replace=False), "mean_texture"] = np.nan
+    frame.loc[rng.choice(rows, 15, replace=False), "clinic"] = None
+    return frame
+
+
+def _wine() -> pd.DataFrame:
+    rng = np.random.default_rng(2)
+    frame = load_wine(as_frame=True).frame
+    frame = frame[["alcohol", "malic_acid", "flavanoids", "color_intensity", "proline", "target"]].copy()
+    frame["cellar"] = rng.choice(["north", "south"], len(frame))
+    frame.loc[rng.choice(len(frame), 12, replace=False), "malic_acid"] = np.nan
+    return frame.rename(columns={"target": "cultivar"})
+
+
+def _diabetes(rows: int = 300) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    frame = load_diabetes(as_frame=True, scaled=False).frame.head(rows).copy()
+    frame["sex"] = np.where(frame["sex"] == 1, "female", "male")
+    frame["site"] = rng.choice(["a", "b", "c", "d"], rows)
+    frame.loc[rng.choice(rows, 25, replace=False), "bmi"] = np.nan
+    return frame.rename(columns={"target": "progression"})
+
+
+CASES = {
+    "binary": (
+        _cancer,
+        "cancer.csv",
+        ["--target", "diagnosis", "--id", "case_id", "--time", "seen_at"],
+        {"roc_auc", "pr_auc", "f1", "precision", "recall", "accuracy", "log_loss", "brier"},
+        {"roc.json", "precision_recall.json", "confusion.json", "calibration.json", "importance.json"},
+    ),
+    "multiclass": (
+        _wine,
+        "wine.parquet",
+        ["--target", "cultivar"],
+        {"accuracy", "f1_macro", "f1_weighted", "log_loss", "roc_auc_ovr"},
+        {"confusion.json", "importance.json"},
+    ),
+    "regression": (
+        _diabetes,
+        "diabetes.csv",
+        ["--target", "progression", "--task", "auto"],
+        {"rmse", "mae", "r2", "mape"},
+        {"predicted_vs_actual.json", "residuals.json", "importance.json"},
+    ),
+}
+
+
+def _write(frame: pd.DataFrame, path: Path) -> Path:
+    if path.suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("task", list(CASES))
+def test_adopt_then_the_whole_pipeline_runs(tmp_path, task):
+    build, name, args, metric_names, plot_files = CASES[task]
+    table = _write(build(), tmp_path / name)
+    repo = fresh_clone(tmp_path / "repo")
+    run(["dvc", "pull", "-q", "data.dvc"], repo)
+
+    adopted = run(["slipway", "adopt", str(table), *args], repo)
+    assert f"task: {task}" in adopted.stdout and "review before you commit" in adopted.stdout
+    assert sorted(p.name for p in (repo / "data").iterdir()) == [name]
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    assert params["data"]["task"] == task and params["data"]["path"] == f"data/{name}"
+    staged = run(["git", "diff", "--cached", "--name-only"], repo).stdout.split()
+    assert "data.dvc" in staged  # dvc add ran (autostage)
+
+    run(["dvc", "repro"], repo)
+    metrics = json.loads((repo / "outputs/metrics.json").read_text())
+    assert set(metrics) == metric_names
+    assert {p.name for p in (repo / "outputs/plots").iterdir()} == plot_files
+    headline = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "r2"}[task]
+    assert metrics[headline] > {"binary": 0.85, "multiclass": 0.8, "regression": 0.2}[task]
+    assert "passed" in (repo / "outputs/validation/report.md").read_text()
+    shown = run(["dvc", "plots", "show", "--json"], repo).stdout
+    assert not json.loads(shown).get("errors"), "dvc.yaml declares plot files the task does not write"
+    assert run(["dvc", "status", "--json"], repo).stdout.strip() == "{}"
+
+    # the pull request that adopts the table: report and gate against main (the demo), with the task's metrics
+    reported = run(["slipway", "report", "--base", "main"], repo)
+    assert "gate passed" in reported.stdout, reported.stdout
+    assert f"| `{headline}` |" in (repo / "report/report.md").read_text()
+    run(["slipway", "gate", "--base", "main"], repo)
+
+
+BAD_TABLES = {
+    "missing target column": ("table.csv", lambda: _wine().to_csv(index=False).encode(), "target column 'label'"),
+    "target with one class": (
+        "table.csv",
+        lambda: _wine().assign(label="same").to_csv(index=False).encode(),
+        "single value",
+    ),
+    "empty table": ("table.csv", lambda: b"", "file is empty"),
+    "header only": ("table.csv", lambda: b"alcohol,label\n", "no rows"),
+    "unreadable file": ("table.parquet", lambda: b"PAR1 this is not parquet", "cannot be read"),
+    "no such file": ("missing.csv", None, "file not found"),
+}
+
+
+@pytest.fixture(scope="module")
+def pulled_clone(tmp_path_factory) -> Path:
+    repo = fresh_clone(tmp_path_factory.mktemp("bad-adopt") / "repo")
+    run(["dvc", "pull", "-q", "data.dvc"], repo)
+    return repo
+
+
+@pytest.mark.parametrize("case", list(BAD_TABLES))
+def test_bad_input_is_refused_and_the_repository_is_left_as_it_was(pulled_clone, tmp_path, case):
+    name, content, message = BAD_TABLES[case]
+    table = tmp_path / name
+    if content is not None:
+        table.write_bytes(content())
+    before = tree_digest(pulled_clone)
+    result = CliRunner().invoke(app, ["adopt", str(table), "--target", "label", "--repo", str(pulled_clone)])
+    assert result.exit_code == 1, result.output
+    assert message in result.stderr and "nothing was changed" in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert tree_digest(pulled_clone) == before
+
+
+def test_the_command_line_reports_a_bad_table_without_a_traceback(pulled_clone, tmp_path):
+    table = tmp_path / "table.csv"
+    table.write_bytes(_wine().to_csv(index=False).encode())
+    before = tree_digest(pulled_clone)
+    result = run(["slipway", "adopt", str(table), "--target", "label"], pulled_clone, check=False)
+    assert result.returncode == 1
+    assert "target column 'label' is not in the table" in result.stderr and "Traceback" not in result.stderr
+    assert tree_digest(pulled_clone) == before
