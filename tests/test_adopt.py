@@ -156,8 +156,9 @@ def test_params_edit_keeps_comments_and_other_sections():
         "time_column": "placed_at",
     }
     assert loaded["features"] == {"numeric": ["amount", "items"], "categorical": ["region", "gift"]}
-    assert {k: v for k, v in loaded.items() if k not in ("data", "features")} == {
-        k: v for k, v in before.items() if k not in ("data", "features")
+    changed = ("data", "features", "gate")  # the gate follows the task (test below)
+    assert {k: v for k, v in loaded.items() if k not in changed} == {
+        k: v for k, v in before.items() if k not in changed
     }
     assert "  numeric: [amount, items]\n" in new
 
@@ -261,9 +262,6 @@ gate:                         # the pull-request quality gate
     log_loss: 0.6
   max_regression:
     roc_auc: 0.01
-
-drift:
-  psi_threshold: 0.2
 """
 
 
@@ -279,7 +277,7 @@ def test_gate_keys_follow_the_task(task, target, lower, minimum):
     df = _table().assign(region3=lambda d: d["region"].fillna("north"), amount=lambda d: d["amount"].fillna(1.0))
     plan = plan_adoption(df, AdoptOptions(target=target, id_column="order_id"))
     assert plan.task == task
-    text = (REPO_ROOT / "params.yaml").read_text().rstrip() + "\n" + GATE
+    text = _params_without_gate() + GATE
     loaded = yaml.safe_load(updated_params(text, plan, "data/orders.csv"))
     gate = loaded["gate"]
     assert gate["lower_is_better"] == lower and gate["maximum"] == {}
@@ -288,11 +286,17 @@ def test_gate_keys_follow_the_task(task, target, lower, minimum):
     else:
         assert {k: gate["minimum"][k] for k in minimum} == minimum
     assert ("roc_auc" in gate["max_regression"]) == (task == "binary")
-    assert loaded["drift"] == {"psi_threshold": 0.2}
+    assert loaded["split"] == yaml.safe_load(text)["split"]
     if task == "binary":
         assert gate["minimum"]["pr_auc"] == np.floor((df["returned"] == "yes").mean() * 100) / 100
 
 
+def _params_without_gate() -> str:
+    params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+    params.pop("gate", None)
+    return yaml.safe_dump(params, sort_keys=False) + "\n"
+
+
 def test_params_without_a_gate_section_get_none():
     plan = plan_adoption(_table(), OPTIONS)
-    assert "gate" not in yaml.safe_load(updated_params((REPO_ROOT / "params.yaml").read_text(), plan, "data/x.csv"))
+    assert "gate" not in yaml.safe_load(updated_params(_params_without_gate(), plan, "data/x.csv"))
