@@ -3,7 +3,10 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-PYTHON ?= python3
+# The interpreter that bootstraps uv: found before .venv/bin is put first on PATH.
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell command -v python3)
+endif
 VENV := .venv
 BIN := $(abspath $(VENV)/bin)
 UV := $(PYTHON) -m uv

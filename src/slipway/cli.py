@@ -393,7 +393,6 @@ def gate(
     from slipway.gate import evaluate_gate, render_text
     from slipway.report import METRICS_PATH
     from slipway.revisions import json_at, resolve_base
-    from slipway.report import METRICS_PATH, _json_at, resolve_base
 
     config = load_config(params)
     if not metrics.exists():
@@ -401,7 +400,7 @@ def gate(
         raise typer.Exit(1)
     sha = resolve_base(base, Path.cwd())
     result = evaluate_gate(json.loads(metrics.read_text()), json_at(sha, METRICS_PATH, Path.cwd()), config.gate)
-    result = evaluate_gate(json.loads(metrics.read_text()), _json_at(sha, METRICS_PATH, Path.cwd()), config.gate)
+    result = evaluate_gate(json.loads(metrics.read_text()), json_at(sha, METRICS_PATH, Path.cwd()), config.gate)
     typer.echo(render_text(result))
     raise typer.Exit(0 if result.passed else 1)
 
@@ -688,51 +687,6 @@ def retrain_pr(
     typer.echo(f"branch {done['branch']} at {done['commit'][:12]}{opened}")
 
 
-# --- serving -------------------------------------------------------------------------------------------------------
-
-
-@app.command()
-def serve(
-    model_dir: Annotated[
-        Path, typer.Option("--model-dir", help="model folder (model.skops, metadata.json, ...)")
-    ] = Path("outputs/model"),
-    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
-    prediction_log: Annotated[
-        Path | None,
-        typer.Option(envvar="SLIPWAY_PREDICTION_LOG", help="folder for the prediction log (JSON lines); off if unset"),
-    ] = None,
-    backend: Annotated[str, typer.Option(help="auto (ONNX when exported), onnx or sklearn")] = "auto",
-    params: ParamsOption = Path("params.yaml"),
-    access_log: Annotated[bool, typer.Option(help="log every request (metrics count them anyway)")] = False,
-) -> None:
-    """Serve the model folder over HTTP with one uvicorn worker (POST /predict, /health, /ready, /version, /metrics)."""
-    import logging
-
-    import uvicorn
-
-    from slipway.serving import create_app
-
-    if backend not in {"auto", "onnx", "sklearn"}:
-        raise typer.BadParameter("use auto, onnx or sklearn", param_hint="--backend")
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    api = create_app(model_dir, backend=backend, prediction_log=prediction_log, params_path=params)  # type: ignore[arg-type]
-    uvicorn.run(api, host=host, port=port, workers=1, access_log=access_log, log_level="info")
-
-
-@app.command()
-def smoke(
-    url: Annotated[str, typer.Option(help="base URL of the running API")] = "http://127.0.0.1:8000",
-    expect_version: Annotated[str | None, typer.Option(help="fail unless /version reports this model version")] = None,
-    expect_backend: Annotated[str | None, typer.Option(help="fail unless this backend serves (onnx, sklearn)")] = None,
-    wait: Annotated[float, typer.Option(help="seconds to wait for /health to answer")] = 30.0,
-) -> None:
-    """Smoke-test a running API over HTTP: health, ready, version, a valid and an invalid prediction, metrics."""
-    from slipway.serving.smoke import smoke_test
-
-    result = smoke_test(url, expect_version=expect_version, expect_backend=expect_backend, wait=wait)
-    typer.echo(result.render())
-    raise typer.Exit(0 if result.ok else 1)
 @app.command()
 def adopt(
     table: Annotated[Path, typer.Argument(help="your table (.csv or .parquet)")],

@@ -57,6 +57,7 @@ def model_input_schema(
     if id_column and id_column in columns:
         optional_id = copy.deepcopy(columns[id_column])
         optional_id.required = False
+        optional_id.nullable = True  # each record may carry an id or not
         columns[id_column] = optional_id
     return pa.DataFrameSchema(
         columns,
