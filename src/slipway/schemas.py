@@ -58,6 +58,7 @@ def model_input_schema(
         optional_id = copy.deepcopy(columns[id_column])
         optional_id.required = False
         optional_id.nullable = True  # each record may carry an id or not
+        optional_id.unique = False  # a request may score the same customer twice
         columns[id_column] = optional_id
     return pa.DataFrameSchema(
         columns,
