@@ -96,10 +96,13 @@ def test_batch_errors_name_the_record(client: TestClient) -> None:
     assert {(e["record"], e["field"]) for e in errors} == {(1, "age"), (3, "contract")}
 
 
-def test_duplicate_ids_in_a_batch_are_refused_by_the_schema(client: TestClient) -> None:
-    records = [{**VALID, "customer_id": "C00000001"}, {**VALID, "customer_id": "C00000001"}]
-    errors = _errors(client.post("/predict", json={"records": records}))
-    assert any(e["field"] == "customer_id" and "unique" in e["reason"] for e in errors), errors
+def test_ids_are_optional_per_record_and_may_repeat(client: TestClient) -> None:
+    """The id only labels a record for the caller: a batch may score one customer twice, or carry no ids."""
+    records = [{**VALID, "customer_id": "C00000001"}, {**VALID, "customer_id": "C00000001"}, VALID]
+    response = client.post("/predict", json={"records": records})
+    assert response.status_code == 200, response.text
+    probabilities = [p["probability"] for p in response.json()["predictions"]]
+    assert len(probabilities) == 3 and len(set(probabilities)) == 1
 
 
 @pytest.mark.parametrize("raw", [b"{not json", b"", b"\xff\xfe", b"[" * 100_000, b"NaN", b"1" * 5000])
