@@ -46,6 +46,7 @@ def test_main_workflow_promotes_then_rolls_back_a_broken_candidate(tmp_path: Pat
     for stage in ("staging", "prod"):
         params["deploy"]["stages"][stage]["port"] = _free_port()
     params["deploy"]["image"] = "ghcr.io/example/slipway-model"
+    params["deploy"]["smoke"]["timeout_seconds"] = 240  # a loaded 2-core machine can take long to import
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "commit", "-q", "-am", "ports for this test"], repo)  # not a stage parameter: dvc.lock still holds
     origin = tmp_path / "origin.git"
