@@ -104,7 +104,7 @@ def test_main_workflow_promotes_then_rolls_back_a_broken_candidate(tmp_path: Pat
     log = second.output("staging")
     assert "[staging] v0.2.0 FAILED" in log
     assert "v0.1.0: model folder from rebuild" in log  # the previous version, rebuilt and md5-checked
-    assert "[staging] v0.1.0 passed its smoke test" in log  # the rollback was smoke-tested too
+    assert "[staging] rolled back to v0.1.0, which passed its smoke test" in log
     assert "staging: deploying v0.2.0 failed; rolled back to v0.1.0" in log
     tags = _remote_tags(origin)
     assert "model@v0.2.0" in tags
