@@ -41,7 +41,7 @@ def _tags(repo: Path) -> set[str]:
 def _remote_tags(origin: Path) -> set[str]:
     return {
         line.split("refs/tags/")[1]
-        for line in run(["git", "ls-remote", "--tags", str(origin)], origin).stdout.splitlines()
+        for line in run(["git", "ls-remote", "--tags", "--refs", str(origin)], origin).stdout.splitlines()
     }
 
 

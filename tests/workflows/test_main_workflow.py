@@ -36,7 +36,7 @@ def _push_event(repo: Path) -> dict[str, object]:
 
 
 def _remote_tags(origin: Path) -> set[str]:
-    listed = run(["git", "ls-remote", "--tags", str(origin)], origin).stdout.splitlines()
+    listed = run(["git", "ls-remote", "--tags", "--refs", str(origin)], origin).stdout.splitlines()
     return {line.split("refs/tags/")[1] for line in listed}
 
 
