@@ -208,7 +208,10 @@ def http_json(url: str, timeout: float = 5.0) -> tuple[int, object]:
             body = response.read()
             return response.status, json.loads(body) if body else None
     except urllib.error.HTTPError as error:
-        return error.code, None
+        try:
+            return error.code, json.loads(error.read() or b"null")
+        except ValueError:
+            return error.code, None
     except (urllib.error.URLError, OSError, ValueError):
         return 0, None
 
@@ -217,9 +220,12 @@ def wait_ready(url: str, timeout: float, alive: Callable[[], bool] = lambda: Tru
     """Poll ``/ready`` until it answers 200; fail early when the server process is gone."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        status, _ = http_json(f"{url}/ready", timeout=2.0)
+        status, body = http_json(f"{url}/ready", timeout=2.0)
         if status == 200:
             return
+        detail = body.get("detail") if isinstance(body, dict) else None
+        if status == 503 and isinstance(detail, str) and detail.startswith("model not loaded"):
+            raise DeployError(f"{url}/ready: {detail}")  # the server tried and failed: waiting will not help
         if not alive():
             raise DeployError(f"the server for {url} exited before it was ready")
         time.sleep(0.25)
@@ -538,6 +544,7 @@ def deploy_stage(
             restored = target.rollback(stage, previous, materialise(previous))
             if restored.url is not None:
                 check(restored.url, previous)
+                log(f"[{stage}] rolled back to {previous}, which passed its smoke test at {restored.url}")
         except (DeployError, RegistryError) as rollback_error:
             raise PromotionError(
                 f"{stage}: deploying {version} failed, and rolling back to {previous} failed too: {rollback_error}"

@@ -41,7 +41,7 @@ def _tags(repo: Path) -> set[str]:
 def _remote_tags(origin: Path) -> set[str]:
     return {
         line.split("refs/tags/")[1]
-        for line in run(["git", "ls-remote", "--tags", str(origin)], origin).stdout.splitlines()
+        for line in run(["git", "ls-remote", "--tags", "--refs", str(origin)], origin).stdout.splitlines()
     }
 
 
@@ -53,6 +53,7 @@ def work(tmp_path: Path) -> Iterator[tuple[Path, Path, dict[str, int]]]:
     params = yaml.safe_load((source / "params.yaml").read_text())
     for stage, port in ports.items():
         params["deploy"]["stages"][stage]["port"] = port
+    params["deploy"]["smoke"]["timeout_seconds"] = 240  # a loaded 2-core machine can take long to import
     (source / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "commit", "-q", "-am", "ports for this test"], source)
     origin = tmp_path / "origin.git"
