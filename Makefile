@@ -105,6 +105,9 @@ $(KUBECTL):
 
 kubectl: $(KUBECTL) ## fetch the static kubectl (kustomize v5 inside) into .tools/
 
+# The suite renders the Kubernetes overlays: fetch kubectl before it runs.
+test test-fast: $(KUBECTL)
+
 k8s-validate: setup $(KUBECTL) ## render both kustomize overlays and check them against the Kubernetes schemas
 	for overlay in infra/k8s/overlays/*/; do \
 		$(KUBECTL) kustomize "$$overlay" | kubernetes-validate --strict --quiet -k 1.33.0 -; \
