@@ -40,3 +40,30 @@ def test_each_chart_is_a_png_with_or_without_base(tmp_path: Path, plot_data, nam
 def test_drift_chart(tmp_path: Path) -> None:
     path = plots.drift(tmp_path / "drift.png", {"age": 0.01, "monthly_charges": 0.6}, 0.2)
     assert path.read_bytes()[:8] == PNG
+
+
+def test_confusion_matrix_takes_any_class_labels(tmp_path: Path) -> None:
+    from slipway.evaluation_multiclass import confusion_counts
+
+    y = np.array(["setosa", "versicolor", "virginica"] * 20)
+    predicted = np.roll(y, 1)
+    rows = confusion_counts(y, predicted, ["setosa", "versicolor", "virginica"])
+    labels, matrix = plots._matrix(rows)
+    assert labels == ["setosa", "versicolor", "virginica"]
+    assert sum(map(sum, matrix)) == 60 and all(row[i] == 0 for i, row in enumerate(matrix))
+    assert plots.confusion(tmp_path / "multiclass.png", rows, rows, "main").read_bytes()[:8] == PNG
+
+
+@pytest.mark.parametrize("name", ["predicted_vs_actual", "residuals"])
+def test_regression_charts(tmp_path: Path, name: str) -> None:
+    from slipway.evaluation_regression import predicted_vs_actual, residual_points
+
+    rng = np.random.default_rng(1)
+    actual = rng.normal(100, 20, 300)
+    predicted = actual + rng.normal(0, 5, 300)
+    make = {"predicted_vs_actual": predicted_vs_actual, "residuals": residual_points}[name]
+    rows = make(actual, predicted, 200, 0)
+    alone = getattr(plots, name)(tmp_path / "alone.png", rows)
+    both = getattr(plots, name)(tmp_path / "both.png", rows, make(actual, actual, 200, 0), "main")
+    assert alone.read_bytes()[:8] == PNG and 2_000 < alone.stat().st_size < 80_000
+    assert both.read_bytes() != alone.read_bytes()

@@ -54,10 +54,11 @@ def calibration(path: Path, pr: Rows, base: Rows | None = None, base_label: str 
     return _curve(path, "Calibration", "predicted", "observed", pr, base, base_label, diagonal=True)
 
 
-def _matrix(rows: Rows) -> list[list[int]]:
-    cells = {(int(r["actual"]), int(r["predicted"])): int(r["count"]) for r in rows}
-    labels = sorted({a for a, _ in cells} | {p for _, p in cells})
-    return [[cells.get((a, p), 0) for p in labels] for a in labels]
+def _matrix(rows: Rows) -> tuple[list[str], list[list[int]]]:
+    """Class labels (binary 0/1 or any multiclass labels, in the order they appear) and the count matrix."""
+    cells = {(str(r["actual"]), str(r["predicted"])): int(r["count"]) for r in rows}
+    labels = list(dict.fromkeys([a for a, _ in cells] + [p for _, p in cells]))
+    return labels, [[cells.get((a, p), 0) for p in labels] for a in labels]
 
 
 def confusion(path: Path, pr: Rows, base: Rows | None = None, base_label: str = "base") -> Path:
@@ -66,13 +67,43 @@ def confusion(path: Path, pr: Rows, base: Rows | None = None, base_label: str = 
     figure = Figure(figsize=(3.3 * len(panels), 3.2))
     axes = figure.subplots(1, len(panels), squeeze=False)[0]
     for ax, (label, rows) in zip(axes, panels, strict=True):
-        matrix = _matrix(rows)
+        classes, matrix = _matrix(rows)
         ax.imshow(matrix, cmap="Blues")
         top = max(max(row) for row in matrix) or 1
         for i, row in enumerate(matrix):
             for j, count in enumerate(row):
                 ax.text(j, i, f"{count:,}", ha="center", va="center", color="white" if count > top / 2 else "black")
-        ax.set(title=label, xlabel="predicted", ylabel="actual", xticks=range(len(matrix)), yticks=range(len(matrix)))
+        ticks = range(len(classes))
+        ax.set(title=label, xlabel="predicted", ylabel="actual", xticks=ticks, yticks=ticks)
+        ax.set_xticklabels(classes, rotation=45 if len(classes) > 3 else 0)
+        ax.set_yticklabels(classes)
+    return _save(figure, path)
+
+
+def _scatter(path: Path, title: str, x: str, y: str, pr: Rows, base: Rows | None, base_label: str) -> Figure:
+    figure = Figure(figsize=(4.2, 3.6))
+    ax = figure.subplots()
+    if base:
+        ax.scatter([r[x] for r in base], [r[y] for r in base], s=8, alpha=0.5, label=base_label, color="#9e9e9e")
+    ax.scatter([r[x] for r in pr], [r[y] for r in pr], s=8, alpha=0.6, label="this PR", color=PR_STYLE["color"])
+    ax.set(title=title, xlabel=x, ylabel=y)
+    ax.legend(fontsize="small", loc="upper left")
+    return figure
+
+
+def predicted_vs_actual(path: Path, pr: Rows, base: Rows | None = None, base_label: str = "base") -> Path:
+    """Regression: predicted against actual values, with the line of perfect predictions."""
+    figure = _scatter(path, "Predicted vs actual", "actual", "predicted", pr, base, base_label)
+    values = [r[k] for r in [*pr, *(base or [])] for k in ("actual", "predicted")]
+    low, high = min(values), max(values)
+    figure.axes[0].plot([low, high], [low, high], color="#e0e0e0", linewidth=1)
+    return _save(figure, path)
+
+
+def residuals(path: Path, pr: Rows, base: Rows | None = None, base_label: str = "base") -> Path:
+    """Regression: residual (actual - predicted) against the prediction, around zero."""
+    figure = _scatter(path, "Residuals", "predicted", "residual", pr, base, base_label)
+    figure.axes[0].axhline(0, color="#e0e0e0", linewidth=1)
     return _save(figure, path)
 
 
@@ -100,7 +131,7 @@ def importance(path: Path, pr: Rows, base: Rows | None = None, base_label: str =
         label="this PR",
         color=PR_STYLE["color"],
     )
-    ax.set(title="Permutation importance (ROC AUC drop)", yticks=positions, yticklabels=order)
+    ax.set(title="Permutation importance (score drop)", yticks=positions, yticklabels=order)
     ax.legend(fontsize="small", loc="lower right")
     return _save(figure, path)
 

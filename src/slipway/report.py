@@ -36,7 +36,7 @@ Metrics = dict[str, float]
 METRICS_PATH = "outputs/metrics.json"
 PLOTS_DIR = "outputs/plots"
 VALIDATION_PATH = "outputs/validation/summary.json"
-PLOT_FILES = ("roc", "precision_recall", "confusion", "calibration", "importance")
+PLOT_FILES = ("roc", "precision_recall", "confusion", "calibration", "predicted_vs_actual", "residuals", "importance")
 SAME = 1e-9  # metric changes at or below this are "unchanged"
 
 RESULT_ICON = {"success": "✅ passed", "failure": "❌ failed", "cancelled": "⏹️ cancelled", "skipped": "⏭️ skipped"}

@@ -119,7 +119,11 @@ def test_adopt_then_the_whole_pipeline_runs(tmp_path, task):
     # the pull request that adopts the table: report and gate against main (the demo), with the task's metrics
     reported = run(["slipway", "report", "--base", "main"], repo)
     assert "gate passed" in reported.stdout, reported.stdout
-    assert f"| `{headline}` |" in (repo / "report/report.md").read_text()
+    report = (repo / "report/report.md").read_text()
+    assert f"| `{headline}` |" in report
+    for plot in plot_files:  # every chart the task writes is drawn in the report
+        png = plot.replace(".json", ".png")
+        assert f"]({png})" in report and (repo / "report" / png).stat().st_size > 2_000, png
     run(["slipway", "gate", "--base", "main"], repo)
 
 
