@@ -10,7 +10,8 @@ endif
 VENV := .venv
 BIN := $(abspath $(VENV)/bin)
 UV := $(PYTHON) -m uv
-PYTEST_ARGS ?= -n auto --dist loadfile
+# Workflow runs under act start many processes at once; one whose act run failed is retried once, and only that.
+PYTEST_ARGS ?= -n auto --dist loadfile --reruns 1 --only-rerun "act exit"
 
 export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
