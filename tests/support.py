@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -92,3 +93,25 @@ def tree_digest(root: Path) -> dict[str, str]:
         for path in sorted(root.rglob("*"))
         if path.is_file() and not path.is_symlink()
     }
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(model_dir: Path, port: int, cwd: Path = REPO_ROOT, **env: str) -> subprocess.Popen[bytes]:
+    """``slipway serve`` on 127.0.0.1:``port`` for ``model_dir``, in the background (stop it with stop_server)."""
+    command = [str(VENV_BIN / "slipway"), "serve", "--model-dir", str(model_dir), "--port", str(port)]
+    return subprocess.Popen(
+        command, cwd=cwd, env=project_env(cwd, **env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> str:
+    """Stop a server started with start_server; its output."""
+    process.terminate()
+    output, _ = process.communicate(timeout=30)
+    return output.decode(errors="replace")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 import yaml
+from support import free_port
 
 from slipway.config import DeployConfig, StageDeployConfig
 from slipway.deploy import (
@@ -222,12 +222,6 @@ HTTPServer(("127.0.0.1", port), Handler).serve_forever()
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class FakeServeTarget(LocalTarget):
     def command(self, stage: str, model_dir: Path) -> list[str]:
         port = str(self.config.stages[stage].port)
@@ -235,7 +229,7 @@ class FakeServeTarget(LocalTarget):
 
 
 def test_local_target_starts_replaces_and_stops_its_server(tmp_path: Path) -> None:
-    config = DeployConfig(stages={"prod": StageDeployConfig(port=_free_port())}, smoke={"timeout_seconds": 20})
+    config = DeployConfig(stages={"prod": StageDeployConfig(port=free_port())}, smoke={"timeout_seconds": 20})
     target = FakeServeTarget(config, tmp_path / "deployments")
     good, broken = tmp_path / "good", tmp_path / "broken"
     good.mkdir()

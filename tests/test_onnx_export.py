@@ -16,7 +16,7 @@ from slipway.onnx_export import (
     ONNX_FILE,
     export_if_agrees,
     onnx_feeds,
-    onnx_probabilities,
+    onnx_outputs,
     onnx_session,
     to_onnx_bytes,
 )
@@ -51,8 +51,9 @@ def test_missing_values_are_fed_and_imputed_like_scikit_learn(parts, config) -> 
     rows.loc[rows.index[:5], "contract"] = np.nan  # missing, as pandas reads it from a file
     rows.loc[rows.index[5:10], "total_charges"] = np.nan
     session = onnx_session(to_onnx_bytes(model, config.features))
-    got = onnx_probabilities(session, onnx_feeds(rows, config.features.numeric, config.features.categorical))
-    expected = model.predict_proba(rows[config.features.all])[:, 1]
+    got = onnx_outputs(session, onnx_feeds(rows, config.features.numeric, config.features.categorical))
+    expected = model.predict_proba(rows[config.features.all])
+    assert got.shape == (20, 2)
     assert np.max(np.abs(got - expected)) <= 1e-6
 
 
@@ -63,7 +64,7 @@ def test_disagreement_means_no_file_and_a_reason(tmp_path: Path, parts, config) 
     check = export_if_agrees(model, config.features, test, tmp_path, checked_on="test split", tolerance=0.0)
     if check.max_abs_diff == 0.0:
         pytest.skip("the export happens to be exact on this data")
-    assert not check.agrees and "exceeds" in check.reason
+    assert not check.agrees and "class probabilities" in check.reason and "exceeds" in check.reason
     assert not (tmp_path / ONNX_FILE).exists()
     assert json.loads((tmp_path / CHECK_FILE).read_text())["agrees"] is False
 
@@ -72,7 +73,7 @@ def test_unconvertible_model_falls_back_with_a_reason(tmp_path: Path, parts, con
     train, test = parts
     model = _fit(config, train, model="sklearn.linear_model.RidgeClassifier", estimator_params={})
     check = export_if_agrees(model, config.features, test, tmp_path, checked_on="test split")
-    assert not check.agrees and check.reason == "the model has no predict_proba"
+    assert not check.agrees and check.reason == "the classifier has no predict_proba"
     assert not (tmp_path / ONNX_FILE).exists()
 
 
@@ -92,3 +93,40 @@ def test_feeds_are_one_column_per_feature(config) -> None:
     assert set(feeds) == set(config.features.all)
     assert all(v.shape == (2, 1) for v in feeds.values())
     assert np.isnan(feeds[config.features.numeric[0]][1, 0]) and feeds[config.features.categorical[0]][1, 0] == ""
+
+
+def _other_task(config, task: str, model: str = "logreg") -> tuple:
+    """The demo features with another target: three tenure bands (multiclass) or monthly charges (regression)."""
+    from slipway.config import FeaturesConfig
+
+    features = FeaturesConfig(
+        numeric=[n for n in config.features.numeric if n != "monthly_charges"], categorical=config.features.categorical
+    )
+    pipeline = build_pipeline(features, config.train.model_copy(update={"model": model}), task)
+    return pipeline, features
+
+
+@pytest.mark.parametrize("model", ["logreg", "hgb"])
+def test_multiclass_export_compares_every_class_probability(tmp_path: Path, parts, config, model) -> None:
+    train, test = parts
+    bands = pd.cut(train["tenure_months"], [-1, 12, 36, 10_000], labels=["new", "settled", "loyal"]).astype(str)
+    pipeline, features = _other_task(config, "multiclass", model)
+    pipeline.fit(train[features.all], bands)
+    check = export_if_agrees(pipeline, features, test, tmp_path, checked_on="test split")
+    assert check.compared == "class probabilities" and check.agrees, check.reason
+    got = onnx_outputs(onnx_session(tmp_path / ONNX_FILE), onnx_feeds(test, features.numeric, features.categorical))
+    assert got.shape == (len(test), 3)
+    assert np.max(np.abs(got - pipeline.predict_proba(test[features.all]))) <= 1e-6
+
+
+def test_regression_export_compares_values_relative_to_their_size(tmp_path: Path, parts, config) -> None:
+    train, test = parts
+    pipeline, features = _other_task(config, "regression")
+    pipeline.fit(train[features.all], train["monthly_charges"] * 1000)  # large values: float32 is ~7 digits
+    check = export_if_agrees(pipeline, features, test, tmp_path, checked_on="test split")
+    assert check.agrees and check.tolerance == 1e-5 and check.compared.startswith("predicted values"), check.reason
+    got = onnx_outputs(onnx_session(tmp_path / ONNX_FILE), onnx_feeds(test, features.numeric, features.categorical))
+    expected = pipeline.predict(test[features.all])
+    assert got.shape == (len(test),)
+    assert np.max(np.abs(got - expected) / np.maximum(1, np.abs(expected))) <= 1e-5
+    assert np.max(np.abs(got - expected)) > 1e-6  # an absolute bar of 1e-6 would have refused a correct export

@@ -7,7 +7,11 @@ from a table or from columns of plain values; the serving API and the agreement 
 Two adjustments make the scikit-learn pipeline convertible without changing what it computes:
 - skl2onnx converts a string ``SimpleImputer`` only when its missing marker is a string, so the exported copy marks
   missing categoricals as ``""`` (``onnx_feeds`` turns a missing category into ``""``);
-- the classifier's ``ZipMap`` is switched off so probabilities come out as one ``[N, classes]`` tensor.
+- a classifier's ``ZipMap`` is switched off so probabilities come out as one ``[N, classes]`` tensor.
+
+What is compared depends on the model: a classifier's probabilities for every class (absolute difference, the
+binary positive-class probability included), a regressor's predicted values (difference relative to
+``max(1, |value|)``: ONNX computes in float32, so large targets are only exact to about seven digits).
 
 skl2onnx is imported inside the functions that need it: it belongs to the ``pipeline`` extra, not to the serving
 image, which only needs ``onnx_feeds`` and onnxruntime.
@@ -34,6 +38,7 @@ log = logging.getLogger(__name__)
 ONNX_FILE = "model.onnx"
 CHECK_FILE = "onnx_check.json"
 TOLERANCE = 1e-6
+REGRESSION_TOLERANCE = 1e-5
 TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
 PROBABILITIES = "probabilities"
 
@@ -48,6 +53,7 @@ class OnnxCheck:
     rows: int
     checked_on: str
     reason: str
+    compared: str = "class probabilities"
 
 
 def _missing_string(value: Any) -> bool:
@@ -98,8 +104,17 @@ def convertible_copy(pipeline: Any) -> Any:
     return clone
 
 
+def is_classifier_model(pipeline: Any) -> bool:
+    """Whether the fitted model predicts classes (it has ``classes_``) rather than values."""
+    return hasattr(pipeline, "classes_")
+
+
 def to_onnx_bytes(pipeline: Any, features: FeaturesConfig) -> bytes:
-    """Convert a fitted classifier pipeline to a serialized ONNX model with one input per feature column."""
+    """Convert a fitted pipeline to a serialized ONNX model with one input per feature column.
+
+    Outputs: a classifier's ``label`` and ``probabilities`` (``[N, classes]``); a regressor's ``variable``
+    (``[N, 1]``).
+    """
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 
@@ -110,11 +125,11 @@ def to_onnx_bytes(pipeline: Any, features: FeaturesConfig) -> bytes:
     model = convert_sklearn(
         clone,
         initial_types=inputs,
-        options={id(final): {"zipmap": False}},
+        options={id(final): {"zipmap": False}} if is_classifier_model(pipeline) else None,
         target_opset=TARGET_OPSET,
         naming="slipway_",
     )
-    model.doc_string = "slipway model: one [N,1] input per feature; outputs label and probabilities"
+    model.doc_string = "slipway model: one [N,1] input per feature; outputs label and probabilities, or values"
     model.graph.name = "slipway_model"  # skl2onnx names the graph with a random UUID; keep the bytes reproducible
     return model.SerializeToString()
 
@@ -130,17 +145,35 @@ def onnx_session(model: bytes | Path | str) -> Any:
     return ort.InferenceSession(source, sess_options=options, providers=["CPUExecutionProvider"])
 
 
-def onnx_probabilities(session: Any, feeds: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Positive-class probabilities from an ONNX session."""
-    (probabilities,) = session.run([PROBABILITIES], dict(feeds))
-    return np.asarray(probabilities, dtype=np.float64)[:, 1]
+def onnx_outputs(session: Any, feeds: Mapping[str, np.ndarray]) -> np.ndarray:
+    """A classifier's class probabilities ``[N, classes]``, or a regressor's predicted values ``[N]``."""
+    names = [output.name for output in session.get_outputs()]
+    if PROBABILITIES in names:
+        (probabilities,) = session.run([PROBABILITIES], dict(feeds))
+        return np.asarray(probabilities, dtype=np.float64)
+    (values,) = session.run([names[0]], dict(feeds))
+    return np.asarray(values, dtype=np.float64).reshape(-1)
+
+
+def sklearn_outputs(pipeline: Any, x: pd.DataFrame) -> np.ndarray:
+    """What ``onnx_outputs`` returns, computed by scikit-learn."""
+    if is_classifier_model(pipeline):
+        return np.asarray(pipeline.predict_proba(x), dtype=np.float64)
+    return np.asarray(pipeline.predict(x), dtype=np.float64).reshape(-1)
 
 
 def compare(pipeline: Any, onnx_model: bytes, x: pd.DataFrame, features: FeaturesConfig) -> float:
-    """Largest absolute difference of positive-class probabilities, ONNX vs scikit-learn, over ``x``."""
-    expected = pipeline.predict_proba(x[features.all])[:, 1]
-    got = onnx_probabilities(onnx_session(onnx_model), onnx_feeds(x, features.numeric, features.categorical))
-    return float(np.max(np.abs(got - expected))) if len(x) else 0.0
+    """Largest difference, ONNX vs scikit-learn over ``x``: absolute for probabilities, relative for values."""
+    if not len(x):
+        return 0.0
+    expected = sklearn_outputs(pipeline, x[features.all])
+    got = onnx_outputs(onnx_session(onnx_model), onnx_feeds(x, features.numeric, features.categorical))
+    if got.shape != expected.shape:
+        raise ValueError(f"ONNX output shape {got.shape} differs from scikit-learn's {expected.shape}")
+    difference = np.abs(got - expected)
+    if not is_classifier_model(pipeline):
+        difference = difference / np.maximum(1.0, np.abs(expected))
+    return float(np.max(difference))
 
 
 def export_if_agrees(
@@ -149,30 +182,37 @@ def export_if_agrees(
     x: pd.DataFrame,
     out_dir: Path | str,
     checked_on: str,
-    tolerance: float = TOLERANCE,
+    tolerance: float | None = None,
 ) -> OnnxCheck:
     """Write ``model.onnx`` when the export agrees with scikit-learn on ``x`` within ``tolerance``.
 
-    Always writes ``onnx_check.json`` (the outcome); removes a stale ``model.onnx`` when the export is not kept,
-    so the serving API falls back to scikit-learn. Never raises for an unconvertible model: it logs why.
+    ``tolerance`` defaults to ``TOLERANCE`` (absolute, probabilities) for a classifier and ``REGRESSION_TOLERANCE``
+    (relative, values) for a regressor. Always writes ``onnx_check.json`` (the outcome); removes a stale
+    ``model.onnx`` when the export is not kept, so the serving API falls back to scikit-learn. Never raises for an
+    unconvertible model: it logs why.
     """
     out = Path(out_dir)
     target = out / ONNX_FILE
     target.unlink(missing_ok=True)
+    classifier = is_classifier_model(pipeline)
+    compared = "class probabilities" if classifier else "predicted values (relative to max(1, |value|))"
+    if tolerance is None:
+        tolerance = TOLERANCE if classifier else REGRESSION_TOLERANCE
     diff: float | None = None
-    if not hasattr(pipeline, "predict_proba"):
-        check = OnnxCheck(False, None, tolerance, len(x), checked_on, "the model has no predict_proba")
+    if classifier and not hasattr(pipeline, "predict_proba"):
+        reason = "the classifier has no predict_proba"
+        check = OnnxCheck(False, None, tolerance, len(x), checked_on, reason, compared)
     else:
         try:
             model = to_onnx_bytes(pipeline, features)
             diff = compare(pipeline, model, x, features)
         except Exception as error:  # any converter/runtime failure means: serve with scikit-learn
             reason = f"export failed: {type(error).__name__}: {error}"
-            check = OnnxCheck(False, None, tolerance, len(x), checked_on, reason)
+            check = OnnxCheck(False, None, tolerance, len(x), checked_on, reason, compared)
         else:
             agrees = diff <= tolerance
-            reason = "agrees" if agrees else f"max abs probability difference {diff:.3g} exceeds {tolerance:g}"
-            check = OnnxCheck(agrees, diff, tolerance, len(x), checked_on, reason)
+            reason = "agrees" if agrees else f"largest difference of {compared} {diff:.3g} exceeds {tolerance:g}"
+            check = OnnxCheck(agrees, diff, tolerance, len(x), checked_on, reason, compared)
             if agrees:
                 out.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(model)

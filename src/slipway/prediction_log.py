@@ -10,8 +10,11 @@ the UTC date of the request). Line format (version 1), keys always present::
      "model_version": "v1.2.0",                          # version.json's version, or "unversioned"
      "backend": "onnx",                                  # "onnx" or "sklearn"
      "inputs": {"tenure_months": 12, "contract": "one-year", ..., "customer_id": "C00000001"},
-     "prediction": 0.731,                                # probability of the positive class
-     "label": 1}                                         # prediction at the serving threshold
+     "prediction": 0.731,                                # binary: probability of the positive class
+     "label": 1}                                         # binary: the class at the serving threshold
+
+For a multiclass model ``prediction`` is the probability of ``label``, the predicted class; for a regression
+model ``prediction`` is the predicted value and ``label`` is null.
 
 ``inputs`` holds the record's fields after validation (the id column too when the caller sent it), so labels that
 arrive later can be joined on ``customer_id`` or on ``(request_id, record)``. ``read_prediction_log`` turns the
@@ -75,7 +78,7 @@ class PredictionRecord:
     backend: str
     inputs: Mapping[str, Any]
     prediction: float
-    label: int
+    label: int | float | str | bool | None
 
     def to_line(self) -> str:
         body = {
@@ -87,7 +90,7 @@ class PredictionRecord:
             "backend": self.backend,
             "inputs": {key: _plain(value) for key, value in self.inputs.items()},
             "prediction": float(self.prediction),
-            "label": int(self.label),
+            "label": _plain(self.label),
         }
         return json.dumps(body, separators=(",", ":"), allow_nan=False)
 
@@ -97,7 +100,7 @@ def records_for_request(
     request_id: str,
     inputs: Sequence[Mapping[str, Any]],
     probabilities: Sequence[float],
-    labels: Sequence[int],
+    labels: Sequence[int | float | str | bool | None],
     model_version: str,
     backend: str,
     timestamp: datetime | None = None,
@@ -105,7 +108,7 @@ def records_for_request(
     """The log records of one answered request (one per input record)."""
     when = timestamp or datetime.now(UTC)
     return [
-        PredictionRecord(when, request_id, i, model_version, backend, row, float(p), int(y))
+        PredictionRecord(when, request_id, i, model_version, backend, row, float(p), y)
         for i, (row, p, y) in enumerate(zip(inputs, probabilities, labels, strict=True))
     ]
 
@@ -164,7 +167,7 @@ def read_prediction_log(
     """All logged records (optionally those at or after ``since``, naive times meaning UTC) as one table.
 
     Columns: ``timestamp`` (datetime64, UTC), ``request_id``, ``record``, ``model_version``, ``backend``,
-    ``prediction`` (probability), ``label``, then one column per input field. Sorted by time; empty (with the
+    ``prediction`` (probability or value), ``label``, then one column per input field. Sorted by time; empty (with the
     metadata columns) when there is nothing. Blank or truncated trailing lines (a crash mid-write) are skipped;
     malformed lines (not a JSON object with an ``inputs`` object) too, each noted as ``file:line`` in ``skipped``
     when a list is given (the monitor reports them).

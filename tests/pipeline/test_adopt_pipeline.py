@@ -1,5 +1,6 @@
 """`slipway adopt` on tables the project has never seen, then the whole pipeline, in fresh clones, then the
-pull-request report and gate against the demo on main. (slow)
+pull-request report and gate against the demo on main, then serving: `slipway serve` on loopback passes
+`slipway smoke` and answers held-out rows as the trained model does. (slow)
 
 The tables are built here from data sets that ship with scikit-learn, with categorical columns and missing
 values added, a few hundred rows each: binary (text labels, id and time columns, CSV), multiclass (integer
@@ -9,6 +10,7 @@ labels, Parquet) and regression (CSV).
 from __future__ import annotations
 
 import json
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +18,11 @@ import pandas as pd
 import pytest
 import yaml
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
-from support import fresh_clone, run, tree_digest
+from support import free_port, fresh_clone, run, start_server, stop_server, tree_digest
 from typer.testing import CliRunner
 
 from slipway.cli import app
+from slipway.model import load_model
 
 pytestmark = pytest.mark.slow
 
@@ -125,6 +128,45 @@ def test_adopt_then_the_whole_pipeline_runs(tmp_path, task):
         png = plot.replace(".json", ".png")
         assert f"]({png})" in report and (repo / "report" / png).stat().st_size > 2_000, png
     run(["slipway", "gate", "--base", "main"], repo)
+
+    _serve_and_check(repo, task, params)
+
+
+def _serve_and_check(repo: Path, task: str, params: dict) -> None:
+    """Serve the trained model over HTTP: the smoke test passes and held-out rows get the model's own answers."""
+    features = [*params["features"]["numeric"], *params["features"]["categorical"]]
+    rows = pd.read_parquet(repo / "outputs/prepared/test.parquet").head(8)
+    records = json.loads(rows[features].to_json(orient="records"))
+    model = load_model(repo / "outputs/model/model.skops")
+    port = free_port()
+    server = start_server(repo / "outputs/model", port, cwd=repo)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        smoke = run(["slipway", "smoke", "--url", url, "--wait", "120"], repo, check=False)
+        request = urllib.request.Request(
+            f"{url}/predict", json.dumps({"records": records}).encode(), {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            predictions = json.loads(response.read())["predictions"]
+    finally:
+        output = stop_server(server)
+    assert smoke.returncode == 0, smoke.stdout + output
+    assert f"ok    predict: {task}:" in smoke.stdout, smoke.stdout
+    if task == "regression":
+        expected = model.predict(rows[features])
+        got = np.array([p["value"] for p in predictions])
+        assert np.max(np.abs(got - expected) / np.maximum(1, np.abs(expected))) <= 1e-5
+        return
+    classes = model.classes_.tolist()
+    probabilities = model.predict_proba(rows[features])
+    if task == "binary":
+        got = np.array([p["probability"] for p in predictions])
+        assert np.max(np.abs(got - probabilities[:, 1])) <= 1e-6
+        assert {p["label"] for p in predictions} <= {"benign", "malignant"}
+    else:
+        got = np.array([[p["probabilities"][str(c)] for c in classes] for p in predictions])
+        assert np.max(np.abs(got - probabilities)) <= 1e-6
+        assert [p["label"] for p in predictions] == [classes[i] for i in probabilities.argmax(axis=1)]
 
 
 BAD_TABLES = {

@@ -8,22 +8,15 @@ then a broken candidate fails its smoke test, is rolled back, and the previous v
 from __future__ import annotations
 
 import json
-import socket
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from support import fresh_clone, run
+from support import free_port, fresh_clone, run
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _served(port: int) -> str | None:
@@ -49,7 +42,7 @@ def _remote_tags(origin: Path) -> set[str]:
 def work(tmp_path: Path) -> Iterator[tuple[Path, Path, dict[str, int]]]:
     """A checkout of a bare remote (as CI gets it), with free ports for the stages."""
     source = fresh_clone(tmp_path / "source")
-    ports = {"staging": _free_port(), "prod": _free_port()}
+    ports = {"staging": free_port(), "prod": free_port()}
     params = yaml.safe_load((source / "params.yaml").read_text())
     for stage, port in ports.items():
         params["deploy"]["stages"][stage]["port"] = port

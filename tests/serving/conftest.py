@@ -61,3 +61,44 @@ def sklearn_model_dir(tmp_path_factory, model_dir) -> Path:
     shutil.copytree(model_dir, out)
     (out / "model.onnx").unlink()
     return out
+
+
+TENURE_BANDS = ([-1, 12, 36, 10_000], ["new", "settled", "loyal"])
+
+
+def _task_model_dir(out: Path, splits, config, task: str) -> Path:
+    """A model folder for another task on the demo rows: tenure band (multiclass) or monthly charges (regression).
+
+    Written as the train stage writes one (model.skops, metadata, input schema, model.onnx when it agrees).
+    """
+    from slipway.config import FeaturesConfig
+    from slipway.model import build_pipeline, save_model
+    from slipway.onnx_export import export_if_agrees
+    from slipway.schemas import load_schema, model_input_schema, save_schema
+
+    train, test = (pd.read_parquet(path) for path in splits)
+    if task == "multiclass":
+        target = pd.cut(train["tenure_months"], TENURE_BANDS[0], labels=TENURE_BANDS[1]).astype(str)
+        numeric = config.features.numeric
+    else:
+        target = train["monthly_charges"]
+        numeric = [n for n in config.features.numeric if n != "monthly_charges"]
+    features = FeaturesConfig(numeric=numeric, categorical=config.features.categorical)
+    pipeline = build_pipeline(features, config.train, task).fit(train[features.all], target)
+    save_model(pipeline, out / "model.skops")
+    metadata = {"params": {"features": features.model_dump()}, "serving": {"threshold": 0.5}}
+    (out / "metadata.json").write_text(json.dumps(metadata))
+    schema = model_input_schema(load_schema(REPO_ROOT / "schema.yaml"), "churned", features.all, "customer_id")
+    save_schema(schema, out / "input_schema.yaml")
+    assert export_if_agrees(pipeline, features, test, out, checked_on="test split").agrees
+    return out
+
+
+@pytest.fixture(scope="session")
+def multiclass_model_dir(tmp_path_factory, splits, config) -> Path:
+    return _task_model_dir(tmp_path_factory.mktemp("multiclass"), splits, config, "multiclass")
+
+
+@pytest.fixture(scope="session")
+def regression_model_dir(tmp_path_factory, splits, config) -> Path:
+    return _task_model_dir(tmp_path_factory.mktemp("regression"), splits, config, "regression")

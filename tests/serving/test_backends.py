@@ -23,9 +23,11 @@ def test_onnx_and_sklearn_agree_on_the_test_split(model_dir: Path, test_split: p
     records = json.loads(test_split.drop(columns=["churned"]).to_json(orient="records"))
     assert any(r["total_charges"] is None for r in records)  # missing values take part too
     batch = onnx.validator.validate(records)
-    got, expected = onnx.predict(batch), sklearn.predict(batch)
-    assert len(got) == len(test_split)
+    got, expected = onnx.outputs(batch), sklearn.outputs(batch)
+    assert got.shape == expected.shape == (len(test_split), 2)
     assert float(np.max(np.abs(got - expected))) <= 1e-6
+    labels = [a.label for a in onnx.predict(batch)]
+    assert labels == [int(p >= onnx.threshold) for p in got[:, 1]]
     check = json.loads((model_dir / "onnx_check.json").read_text())
     assert check["agrees"] and check["max_abs_diff"] <= 1e-6 and check["rows"] == len(test_split)
 
@@ -43,7 +45,8 @@ def test_a_corrupt_export_falls_back_to_sklearn(tmp_path: Path, sklearn_model_di
     (folder / "model.onnx").write_bytes(b"not an onnx model")
     model = load_served_model(folder)
     assert model.backend == "sklearn" and "failed to load" in model.backend_reason
-    assert 0.0 <= model.predict(model.validator.validate([VALID]))[0] <= 1.0
+    (answer,) = model.predict(model.validator.validate([VALID]))
+    assert 0.0 <= answer.score <= 1.0 and answer.body == {"label": answer.label, "probability": answer.score}
 
 
 _any_value = st.one_of(

@@ -3,43 +3,22 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 from conftest import VALID
-from support import REPO_ROOT, VENV_BIN, project_env, run
+from support import REPO_ROOT, VENV_BIN, free_port, run, start_server, stop_server
 
 from slipway.prediction_log import read_prediction_log
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(model_dir: Path, port: int, **env: str) -> subprocess.Popen:
-    command = [str(VENV_BIN / "slipway"), "serve", "--model-dir", str(model_dir), "--port", str(port)]
-    return subprocess.Popen(
-        command, cwd=REPO_ROOT, env=project_env(REPO_ROOT, **env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-
-
-def _stop(process: subprocess.Popen) -> str:
-    process.terminate()
-    output, _ = process.communicate(timeout=30)
-    return output.decode(errors="replace")
-
-
 def test_served_model_passes_the_smoke_test_and_logs_predictions(model_dir: Path, tmp_path: Path) -> None:
-    port = _free_port()
-    server = _serve(model_dir, port, SLIPWAY_PREDICTION_LOG=str(tmp_path / "log"))
+    port = free_port()
+    server = start_server(model_dir, port, SLIPWAY_PREDICTION_LOG=str(tmp_path / "log"))
     try:
         url = f"http://127.0.0.1:{port}"
         smoke = run(
@@ -48,7 +27,7 @@ def test_served_model_passes_the_smoke_test_and_logs_predictions(model_dir: Path
             check=False,
         )
         assert smoke.returncode == 0, smoke.stdout + smoke.stderr
-        assert "ok    predict: probability" in smoke.stdout and "smoke test passed" in smoke.stdout
+        assert "ok    predict: binary: label" in smoke.stdout and "smoke test passed" in smoke.stdout
         request = urllib.request.Request(
             f"{url}/predict", json.dumps({"records": [VALID, VALID]}).encode(), {"Content-Type": "application/json"}
         )
@@ -61,7 +40,7 @@ def test_served_model_passes_the_smoke_test_and_logs_predictions(model_dir: Path
         )
         assert wrong.returncode == 1 and "serves 'v1.2.0', expected 'v9.9.9'" in wrong.stdout
     finally:
-        output = _stop(server)
+        output = stop_server(server)
     assert "Uvicorn running on http://127.0.0.1" in output, output
     logged = read_prediction_log(tmp_path / "log")
     assert answer["request_id"] in set(logged["request_id"])
@@ -72,8 +51,8 @@ def test_smoke_fails_with_a_reason_when_the_model_is_broken(tmp_path: Path) -> N
     broken = tmp_path / "model"
     broken.mkdir()
     (broken / "model.skops").write_bytes(b"not a model")
-    port = _free_port()
-    server = _serve(broken, port)
+    port = free_port()
+    server = start_server(broken, port)
     try:
         smoke = run(
             [str(VENV_BIN / "slipway"), "smoke", "--url", f"http://127.0.0.1:{port}", "--wait", "120"],
@@ -81,7 +60,7 @@ def test_smoke_fails_with_a_reason_when_the_model_is_broken(tmp_path: Path) -> N
             check=False,
         )
     finally:
-        _stop(server)
+        stop_server(server)
     assert smoke.returncode == 1, smoke.stdout
     assert "ok    health: up" in smoke.stdout
     assert "FAIL  ready: status 503" in smoke.stdout and "smoke test FAILED" in smoke.stdout
@@ -90,7 +69,7 @@ def test_smoke_fails_with_a_reason_when_the_model_is_broken(tmp_path: Path) -> N
 def test_smoke_fails_when_nothing_answers() -> None:
     started = time.monotonic()
     smoke = run(
-        [str(VENV_BIN / "slipway"), "smoke", "--url", f"http://127.0.0.1:{_free_port()}", "--wait", "1"],
+        [str(VENV_BIN / "slipway"), "smoke", "--url", f"http://127.0.0.1:{free_port()}", "--wait", "1"],
         REPO_ROOT,
         check=False,
     )

@@ -7,23 +7,16 @@ bare repository, the DVC remote the embedded one; servers run for real on loopba
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
 import yaml
-from support import fresh_clone, run
+from support import free_port, fresh_clone, run
 from workflows.act_harness import STANDINS, act_env, act_missing, run_workflow, skip_under_act
 
 from slipway.provenance import file_md5
 
 pytestmark = [pytest.mark.slow, skip_under_act(), act_missing()]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _push_event(repo: Path) -> dict[str, object]:
@@ -44,7 +37,7 @@ def test_main_workflow_promotes_then_rolls_back_a_broken_candidate(tmp_path: Pat
     repo = fresh_clone(tmp_path / "repo")
     params = yaml.safe_load((repo / "params.yaml").read_text())
     for stage in ("staging", "prod"):
-        params["deploy"]["stages"][stage]["port"] = _free_port()
+        params["deploy"]["stages"][stage]["port"] = free_port()
     params["deploy"]["image"] = "ghcr.io/example/slipway-model"
     params["deploy"]["smoke"]["timeout_seconds"] = 240  # a loaded 2-core machine can take long to import
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))

@@ -22,7 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -39,8 +39,14 @@ ENDPOINTS = ("/predict", "/health", "/ready", "/version", "/metrics")
 
 
 class Prediction(BaseModel):
-    probability: float
-    label: int
+    """One record's prediction; which fields are present depends on the task (see /version's ``task``)."""
+
+    label: int | float | str | bool | None = Field(None, description="Predicted class (classification)")
+    probability: float | None = Field(
+        None, description="Binary: probability of the positive class. Multiclass: probability of the label."
+    )
+    probabilities: dict[str, float] | None = Field(None, description="Multiclass: probability of every class")
+    value: float | None = Field(None, description="Predicted value (regression)")
 
 
 class PredictionResponse(BaseModel):
@@ -179,7 +185,11 @@ def create_app(
         openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": request_schema}}}},
     )
     async def predict(request: Request) -> Response:
-        """Predict for one record, or for ``{"records": [...]}``; each prediction has probability and label."""
+        """Predict for one record, or for ``{"records": [...]}``.
+
+        Each prediction holds ``label`` and ``probability`` (binary), plus ``probabilities`` of every class
+        (multiclass), or ``value`` (regression).
+        """
         request_id = uuid.uuid4().hex
         model = state.ensure_loaded()
         if model is None:
@@ -202,16 +212,16 @@ def create_app(
             return _error(422, "request does not match the model's input schema", [problem], request_id)
 
         if batch.size > THREADPOOL_ABOVE:
-            probabilities = await run_in_threadpool(model.predict, batch)
+            answered = await run_in_threadpool(model.predict, batch)
         else:
-            probabilities = model.predict(batch)
-        probs = [float(p) for p in probabilities]
-        labels = [int(p >= model.threshold) for p in probs]
-        metrics.observe_predictions(probs, labels)
+            answered = model.predict(batch)
+        scores = [a.score for a in answered]
+        labels = [a.label for a in answered]
+        metrics.observe_predictions(model.task, scores, labels)
         if predictions_log is not None:
             predictions_log.write(
                 records_for_request(
-                    request_id=request_id, inputs=batch.records, probabilities=probs, labels=labels,
+                    request_id=request_id, inputs=batch.records, probabilities=scores, labels=labels,
                     model_version=model.model_version, backend=model.backend, timestamp=datetime.now(UTC),
                 )
             )  # fmt: skip
@@ -219,7 +229,7 @@ def create_app(
             "request_id": request_id,
             "model_version": model.model_version,
             "backend": model.backend,
-            "predictions": [{"probability": p, "label": y} for p, y in zip(probs, labels, strict=True)],
+            "predictions": [a.body for a in answered],
         }
         return Response(json.dumps(body), media_type="application/json", headers={"X-Request-ID": request_id})
 
@@ -252,7 +262,9 @@ def create_app(
                 "backend": model.backend,
                 "backend_reason": model.backend_reason,
                 "features": model.features,
-                "threshold": model.threshold,
+                "task": model.task,
+                "classes": model.classes,
+                "threshold": model.threshold if model.task == "binary" else None,
                 "deploy": model.version,
             }
         )

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Summary
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 PROBABILITY_BUCKETS = tuple(round(0.1 * i, 1) for i in range(1, 11))
@@ -29,12 +29,15 @@ class ServingMetrics:
             ["endpoint"], buckets=LATENCY_BUCKETS, registry=self.registry,
         )  # fmt: skip
         self.probability = Histogram(
-            "slipway_prediction_probability", "Predicted probability of the positive class",
+            "slipway_prediction_probability",
+            "Binary: predicted probability of the positive class; multiclass: probability of the predicted class",
             buckets=PROBABILITY_BUCKETS, registry=self.registry,
         )  # fmt: skip
         self.labels = Counter(
-            "slipway_predictions", "Predicted labels at the serving threshold", ["label"], registry=self.registry
-        )
+            "slipway_predictions", "Predicted classes (binary: at the serving threshold)", ["label"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.value = Summary("slipway_prediction_value", "Predicted values (regression)", registry=self.registry)
         self.invalid = Counter(
             "slipway_invalid_requests", "Prediction requests refused by validation, by field", ["field"],
             registry=self.registry,
@@ -43,11 +46,14 @@ class ServingMetrics:
             "slipway_model_info", "The served model (value 1)", ["version", "stage", "backend"], registry=self.registry
         )
 
-    def observe_predictions(self, probabilities: Iterable[float], labels: Iterable[int]) -> None:
-        for p in probabilities:
-            self.probability.observe(p)
+    def observe_predictions(self, task: str, scores: Iterable[float], labels: Iterable[object]) -> None:
+        """Scores are probabilities for classifiers and values for regressors; labels are classes or None."""
+        observe = self.value.observe if task == "regression" else self.probability.observe
+        for score in scores:
+            observe(score)
         for label in labels:
-            self.labels.labels(str(label)).inc()
+            if label is not None:
+                self.labels.labels(str(label)).inc()
 
 
 class MetricsMiddleware:

@@ -1,6 +1,7 @@
 """The served model: a model folder loaded into a predictor (onnxruntime when the export exists, else scikit-learn).
 
-A model folder holds ``model.skops`` (always), ``metadata.json`` (provenance, features, serving threshold),
+The task (binary, multiclass, regression) and the classes come from the fitted model itself. A model folder holds
+``model.skops`` (always), ``metadata.json`` (provenance, features, serving threshold),
 ``input_schema.yaml`` (the model-input schema), and optionally ``model.onnx`` (written by the train stage only
 when it agrees with scikit-learn) and ``version.json`` (written by the deploy step: ``{"version": "v1.2.0",
 "stage": "prod", ...}``).
@@ -20,8 +21,9 @@ import pandas as pd
 import pandera.pandas as pa
 
 from slipway.model import load_model
-from slipway.onnx_export import ONNX_FILE, onnx_feeds, onnx_probabilities, onnx_session
+from slipway.onnx_export import ONNX_FILE, onnx_feeds, onnx_outputs, onnx_session
 from slipway.schemas import load_schema, model_input_schema
+from slipway.serving.predictions import Answer, ClassLabel, Task, answers, plain_classes, task_of
 from slipway.serving.validation import RecordValidator, ValidatedBatch
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,8 @@ class LoadedModel:
     validator: RecordValidator
     numeric: list[str]
     categorical: list[str]
+    task: Task
+    classes: list[ClassLabel]
     threshold: float
     backend: str
     backend_reason: str
@@ -93,11 +97,17 @@ class LoadedModel:
             data[name] = pd.Series(batch.columns[name], dtype="str")
         return pd.DataFrame(data)
 
-    def predict(self, batch: ValidatedBatch) -> np.ndarray:
-        """Positive-class probabilities for a validated batch."""
+    def outputs(self, batch: ValidatedBatch) -> np.ndarray:
+        """Class probabilities ``[N, classes]`` (classifiers) or predicted values ``[N]`` (regressors)."""
         if self._onnx is not None:
-            return onnx_probabilities(self._onnx, onnx_feeds(batch.columns, self.numeric, self.categorical))
-        return np.asarray(self._sklearn.predict_proba(self.frame(batch))[:, 1], dtype=np.float64)
+            return onnx_outputs(self._onnx, onnx_feeds(batch.columns, self.numeric, self.categorical))
+        if self.task == "regression":
+            return np.asarray(self._sklearn.predict(self.frame(batch)), dtype=np.float64).reshape(-1)
+        return np.asarray(self._sklearn.predict_proba(self.frame(batch)), dtype=np.float64)
+
+    def predict(self, batch: ValidatedBatch) -> list[Answer]:
+        """One answer per record of a validated batch (see ``slipway.serving.predictions``)."""
+        return answers(self.task, self.outputs(batch), self.classes, self.threshold)
 
 
 def load_served_model(
@@ -124,6 +134,9 @@ def load_served_model(
         numeric, categorical = list(config.features.numeric), list(config.features.categorical)
     threshold = float((metadata.get("serving") or {}).get("threshold", 0.5))
     sklearn_model = load_model(folder / MODEL_FILE)  # skops, trusted types only
+    task = task_of(sklearn_model)
+    if task != "regression" and not hasattr(sklearn_model, "predict_proba"):
+        raise ModelLoadError(f"{folder / MODEL_FILE}: the classifier has no predict_proba, so it cannot be served")
 
     onnx, chosen, reason = None, "sklearn", "configured" if backend == "sklearn" else "no model.onnx in the folder"
     if backend != "sklearn" and (folder / ONNX_FILE).exists():
@@ -136,8 +149,8 @@ def load_served_model(
     if backend == "onnx" and onnx is None:
         raise ModelLoadError(f"backend onnx requested but unavailable: {reason}")
     loaded = LoadedModel(
-        folder, schema, RecordValidator(schema), numeric, categorical, threshold, chosen, reason, version, metadata,
-        0.0, sklearn_model, onnx,
+        folder, schema, RecordValidator(schema), numeric, categorical, task, plain_classes(sklearn_model), threshold,
+        chosen, reason, version, metadata, 0.0, sklearn_model, onnx,
     )  # fmt: skip
     loaded.load_seconds = time.perf_counter() - started
     log.info("loaded %s (%s backend) in %.3f s", folder, chosen, loaded.load_seconds)

@@ -1,14 +1,16 @@
 """Smoke test of a running serving API over HTTP (standard library only, so it runs anywhere).
 
 Checks, in order: /health answers, /ready is 200, /version names a model version and backend (optionally the
-expected ones), a valid prediction (the example record from the API's own OpenAPI document) returns a probability
-in [0, 1] and a request id, an invalid request (an unknown field) gets a 422 naming that field, a malformed body
-gets a 422, and /metrics counts the requests.
+expected ones), a valid prediction (the example record from the API's own OpenAPI document) returns a request id
+and a prediction that fits the task /version names (binary: a known class and a probability in [0, 1];
+multiclass: also probabilities of every class summing to 1; regression: a finite value), an invalid request (an
+unknown field) gets a 422 naming that field, a malformed body gets a 422, and /metrics counts the requests.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time
 import urllib.error
 import urllib.request
@@ -62,6 +64,27 @@ def example_record(openapi: dict[str, Any]) -> dict[str, Any]:
         if "example" in option:
             return dict(option["example"])
     raise KeyError("no example record in the OpenAPI document of POST /predict")
+
+
+def check_prediction(prediction: dict[str, Any], task: str, classes: list[Any]) -> str:
+    """What a prediction says if it fits the task; raises ``ValueError`` saying what does not."""
+    if task == "regression":
+        value = prediction.get("value")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ValueError(f"expected a finite 'value', got {prediction}")
+        return f"value {value:.6g}"
+    label, probability = prediction.get("label"), prediction.get("probability")
+    if label not in classes:
+        raise ValueError(f"label {label!r} is not one of the model's classes {classes}")
+    if isinstance(probability, bool) or not isinstance(probability, int | float) or not 0.0 <= probability <= 1.0:
+        raise ValueError(f"probability {probability!r} is not in [0, 1]")
+    if task == "multiclass":
+        spread = prediction.get("probabilities") or {}
+        if sorted(spread) != sorted(str(c) for c in classes) or not math.isclose(
+            sum(spread.values()), 1.0, abs_tol=1e-4
+        ):
+            raise ValueError(f"probabilities {spread} do not cover the classes {classes} or do not sum to 1")
+    return f"label {label!r}, probability {probability:.4f}"
 
 
 def wait_until_up(base: str, timeout: float) -> None:
@@ -122,6 +145,8 @@ def smoke_test(
         return f"{info['model_version']} ({info['backend']}, commit {str(info.get('git_commit'))[:12]})"
 
     def predict() -> str:
+        status, payload = _call(f"{base}/version")
+        info = _json(status, payload, "version")
         status, payload = _call(f"{base}/openapi.json")
         record = example_record(_json(status, payload, "openapi.json"))
         status, payload = _call(f"{base}/predict", "POST", json.dumps(record).encode())
@@ -131,10 +156,11 @@ def smoke_test(
         predictions = answer.get("predictions") or []
         if len(predictions) != 1 or not answer.get("request_id"):
             raise _Failure(f"expected one prediction and a request id, got {answer}")
-        probability = predictions[0].get("probability")
-        if not isinstance(probability, int | float) or not 0.0 <= probability <= 1.0:
-            raise _Failure(f"probability {probability!r} is not in [0, 1]")
-        return f"probability {probability:.4f}"
+        try:
+            said = check_prediction(predictions[0], str(info.get("task", "binary")), list(info.get("classes") or []))
+        except ValueError as error:
+            raise _Failure(f"{info.get('task')} model: {error}") from None
+        return f"{info.get('task')}: {said}"
 
     def invalid() -> str:
         status, payload = _call(f"{base}/openapi.json")
