@@ -23,7 +23,7 @@ from slipway.adopt import (
     updated_params,
     widened_range,
 )
-from slipway.config import load_config
+from slipway.config import load_config, parse_config
 from slipway.schemas import load_schema
 
 
@@ -156,10 +156,11 @@ def test_params_edit_keeps_comments_and_other_sections():
         "time_column": "placed_at",
     }
     assert loaded["features"] == {"numeric": ["amount", "items"], "categorical": ["region", "gift"]}
-    changed = ("data", "features", "gate")  # the gate follows the task (test below)
+    changed = ("data", "features", "gate", "monitor")  # the gate and the KPI bounds follow the task (tests below)
     assert {k: v for k, v in loaded.items() if k not in changed} == {
         k: v for k, v in before.items() if k not in changed
     }
+    assert {**loaded["monitor"], "kpis": None} == {**before["monitor"], "kpis": None}
     assert "  numeric: [amount, items]\n" in new
 
 
@@ -289,6 +290,21 @@ def test_gate_keys_follow_the_task(task, target, lower, minimum):
     assert loaded["split"] == yaml.safe_load(text)["split"]
     if task == "binary":
         assert gate["minimum"]["pr_auc"] == np.floor((df["returned"] == "yes").mean() * 100) / 100
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_monitor_kpi_bounds_follow_the_task_at_a_trivial_baseline(task):
+    df = _table().assign(region3=lambda d: d["region"].fillna("north"), amount=lambda d: d["amount"].fillna(1.0))
+    target = {"binary": "returned", "multiclass": "region3", "regression": "amount"}[task]
+    plan = plan_adoption(df, AdoptOptions(target=target, id_column="order_id"))
+    loaded = yaml.safe_load(updated_params((REPO_ROOT / "params.yaml").read_text(), plan, "data/orders.csv"))
+    expected = {
+        "binary": {"roc_auc": {"min": 0.5}},
+        "multiclass": {"accuracy": {"min": np.floor(df["region3"].value_counts(normalize=True).max() * 100) / 100}},
+        "regression": {"rmse": {"max": float(f"{df['amount'].std(ddof=0):.3g}")}},
+    }[task]
+    assert loaded["monitor"]["kpis"] == expected
+    parse_config(loaded)  # valid for the task: the demo's binary bounds are gone
 
 
 def _params_without_gate() -> str:

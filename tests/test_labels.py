@@ -34,7 +34,7 @@ def test_batch_records_are_joined_by_position(tmp_path: Path) -> None:
 def test_malformed_label_lines_are_skipped_and_named(tmp_path: Path) -> None:
     record_labels(tmp_path, pd.DataFrame({"request_id": ["a"], "label": [1]}), now=datetime(2026, 1, 2, tzinfo=UTC))
     with (tmp_path / "labels-2026-01-02.jsonl").open("a") as handle:
-        handle.write('{"request_id": "b"}\n[1, 2]\nnot json\n{"request_id": "c", "label": "yes"}\n')
+        handle.write('{"request_id": "b"}\n[1, 2]\nnot json\n{"request_id": "c", "label": null}\n')
     skipped: list[str] = []
     labels = read_labels(tmp_path, skipped=skipped)
     assert labels["request_id"].tolist() == ["a"]
@@ -45,13 +45,38 @@ def test_malformed_label_lines_are_skipped_and_named(tmp_path: Path) -> None:
     ("frame", "message"),
     [
         (pd.DataFrame({"id": ["a"], "label": [1]}), "request_id"),
-        (pd.DataFrame({"request_id": ["a"], "label": [3]}), "0 or 1"),
-        (pd.DataFrame({"request_id": ["a"], "label": ["x"]}), "0 or 1"),
+        (pd.DataFrame({"request_id": ["a"], "label": [3]}), "binary labels must be 0 or 1"),
+        (pd.DataFrame({"request_id": ["a"], "label": ["x"]}), "binary labels must be 0 or 1"),
     ],
 )
 def test_bad_labels_are_refused(tmp_path: Path, frame: pd.DataFrame, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         record_labels(tmp_path, frame)
+    assert not list(tmp_path.glob("*.jsonl"))
+
+
+def test_classes_and_values_are_recorded_as_they_are(tmp_path: Path) -> None:
+    record_labels(
+        tmp_path, pd.DataFrame({"request_id": ["a", "b"], "label": ["setosa", "virginica"]}), task="multiclass"
+    )
+    assert read_labels(tmp_path)["label"].tolist() == ["setosa", "virginica"]
+    values = tmp_path / "values"
+    record_labels(values, pd.DataFrame({"request_id": ["a", "b"], "label": [151.5, 75]}), task="regression")
+    joined = join_labels(pd.DataFrame({"request_id": ["b", "a", "c"], "record": [0, 0, 0]}), read_labels(values))
+    assert joined["actual"].tolist()[:2] == [75.0, 151.5] and np.isnan(joined["actual"].iloc[2])
+
+
+@pytest.mark.parametrize(
+    ("task", "labels", "message"),
+    [
+        ("multiclass", ["a", None], r"multiclass labels must be a class .* got e.g. \[(None|nan)\]"),
+        ("multiclass", [1.0, 1.5], r"got e.g. \[1.5\]"),
+        ("regression", [1.0, "high"], r"regression labels must be a finite number, got e.g. \['high'\]"),
+    ],
+)
+def test_labels_that_do_not_fit_the_task_are_refused(tmp_path: Path, task: str, labels: list, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        record_labels(tmp_path, pd.DataFrame({"request_id": ["a", "b"], "label": labels}), task=task)
     assert not list(tmp_path.glob("*.jsonl"))
 
 

@@ -174,9 +174,54 @@ def test_window_keeps_the_newest_rows_of_the_period() -> None:
     assert len(select_window(log, MonitorConfig(window_days=None, window_rows=10), now=now)) == 5
 
 
-def test_other_tasks_get_drift_only_with_a_note(config, reference, model) -> None:
-    frame = generate_churn(ChurnSettings(rows=WINDOW, seed=8, concept_shift=1.0))
-    window = _window(frame, model, config)
+def _unshifted(seed: int = 8) -> pd.DataFrame:
+    return generate_churn(ChurnSettings(rows=WINDOW, seed=seed, id_offset=20_000_000))
+
+
+def test_multiclass_kpis_compare_served_and_true_classes(config, reference) -> None:
+    window = _unshifted()
+    bands = pd.cut(window["tenure_months"], [-1, 12, 36, 10_000], labels=["new", "settled", "loyal"]).astype(str)
+    window["label"] = bands.to_numpy()  # the served class
+    window["actual"] = bands.to_numpy()
+    wrong = window.index[:500]  # a quarter of the answers turn out wrong
+    window.loc[wrong, "actual"] = np.where(window.loc[wrong, "label"] == "new", "loyal", "new")
+    window.loc[window.index[-100:], "actual"] = None  # not labelled yet
+    settings = config.monitor.model_copy(update={"kpis": {"accuracy": KpiBound(min=0.8)}})
+    result = evaluate_window(reference, window, settings, 0.5, task="multiclass")
+    kpis = {k.name: k for k in result.kpis}
+    assert kpis["accuracy"].value == pytest.approx(1400 / 1900, abs=1e-6) and kpis["accuracy"].rows == 1900
+    assert kpis["accuracy"].breached and not kpis["f1_macro"].breached  # f1_macro has no bound
+    assert result.status is Status.KPI_BREACH and result.labelled_rows == 1900
+
+
+def test_multiclass_classes_match_however_the_files_spell_them(config, reference) -> None:
+    window = _unshifted()
+    window["label"] = np.resize([0, 1, 2], len(window))  # served as JSON integers
+    window["actual"] = [float(v) for v in window["label"]]  # read back from a table as floats
+    result = evaluate_window(reference, window, config.monitor, 0.5, task="multiclass")
+    assert {k.name: k.value for k in result.kpis} == {"accuracy": 1.0, "f1_macro": 1.0}
+
+
+def test_regression_kpis_measure_the_served_values_against_the_truth(config, reference) -> None:
+    window = _unshifted()
+    rng = np.random.default_rng(4)
+    window["actual"] = window["monthly_charges"]
+    window["prediction"] = window["actual"] + rng.normal(0, 5.0, len(window))
+    window["label"] = None
+    healthy = evaluate_window(reference, window, config.monitor.model_copy(update={"kpis": {}}), 0.5, task="regression")
+    kpis = {k.name: k.value for k in healthy.kpis}
+    assert kpis["rmse"] == pytest.approx(5.0, rel=0.05) and kpis["mae"] == pytest.approx(5.0 * 0.798, rel=0.05)
+    assert healthy.status is Status.HEALTHY
+    worse = window.assign(prediction=window["prediction"] + 20)  # the model drifts off by 20
+    bounded = config.monitor.model_copy(update={"kpis": {"rmse": KpiBound(max=10.0)}})
+    result = evaluate_window(reference, worse, bounded, 0.5, task="regression")
+    assert result.breached == ["rmse"] and result.status is Status.KPI_BREACH
+
+
+def test_too_few_labels_for_a_task_s_kpis_is_a_note_not_a_verdict(config, reference) -> None:
+    window = _unshifted()
+    window["prediction"], window["actual"] = 1.0, np.nan
+    window.loc[window.index[:10], "actual"] = 2.0
     result = evaluate_window(reference, window, config.monitor, 0.5, task="regression")
     assert result.kpis == [] and result.status is Status.HEALTHY
-    assert any("drift only" in note for note in result.notes)
+    assert any("10 labelled predictions" in note and "RMSE and MAE not evaluated" in note for note in result.notes)

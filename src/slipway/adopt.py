@@ -26,7 +26,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 import slipway.schemas  # noqa: F401  (registers the dataset-level checks the schema uses)
-from slipway.config import ConfigError, Task, load_config, parse_config
+from slipway.config import TASK_KPIS, ConfigError, Task, load_config, parse_config
 from slipway.data import DataReadError, read_table
 
 TaskChoice = Literal["auto", "binary", "multiclass", "regression"]
@@ -73,7 +73,8 @@ class Plan:
     missing: dict[str, int]
     schema: pa.DataFrameSchema
     baseline: float = 0.0
-    """Classification: the share of the positive (binary) or most frequent (multiclass) class."""
+    """Classification: the share of the positive (binary) or most frequent (multiclass) class. Regression: the
+    target's standard deviation (the RMSE of always predicting the mean)."""
     review: list[str] = field(default_factory=list)
 
 
@@ -259,7 +260,10 @@ def plan_adoption(df: pd.DataFrame, options: AdoptOptions, source: str = "table"
         raise AdoptError(f"the inferred schema rejects the table itself:\n{error.failure_cases.head()}") from None
     missing = {name: int(n) for name, n in df.isna().sum().items() if n and name in (*numeric, *categorical)}
     shares = df[options.target].value_counts(normalize=True)
-    baseline = 0.0 if task == "regression" else float(shares[classes[-1]] if task == "binary" else shares.max())
+    if task == "regression":
+        baseline = float(pd.to_numeric(df[options.target]).std(ddof=0))
+    else:
+        baseline = float(shares[classes[-1]] if task == "binary" else shares.max())
     review.extend(_review_notes(task, classes, categorical, excluded, missing, options))
     return Plan(
         source=source,
@@ -372,8 +376,19 @@ def gate_for(plan: Plan) -> dict[str, Any]:
     }
 
 
+def monitor_kpis_for(plan: Plan) -> dict[str, dict[str, float]]:
+    """Production KPI bounds at the gate's trivial baselines: ROC AUC 0.5 (binary), the majority class's share
+    (multiclass accuracy), the target's standard deviation (regression RMSE). Tighten them once you know better."""
+    if plan.task == "binary":
+        return {"roc_auc": {"min": 0.5}}
+    if plan.task == "multiclass":
+        return {"accuracy": {"min": math.floor(plan.baseline * 100) / 100}}
+    return {"rmse": {"max": float(f"{plan.baseline:.3g}")}}
+
+
 def updated_params(text: str, plan: Plan, data_path: str) -> str:
-    """params.yaml with data, features (and gate, if present) set for ``plan``; comments and other keys kept."""
+    """params.yaml with data, features (and gate and monitor KPIs, if present) set for ``plan``; comments and other
+    keys kept."""
     yaml = _yaml()
     doc = yaml.load(text)
     data, features = doc["data"], doc["features"]
@@ -390,6 +405,9 @@ def updated_params(text: str, plan: Plan, data_path: str) -> str:
         for key, value in gate_for(plan).items():
             if key in gate:
                 gate[key] = _flow(value) if isinstance(value, list) else value
+    monitor = doc.get("monitor")
+    if monitor is not None and "kpis" in monitor:
+        monitor["kpis"] = monitor_kpis_for(plan)
     return _dump(yaml, doc)
 
 
@@ -563,9 +581,11 @@ def _planned_files(root: Path, table: Path, options: AdoptOptions) -> tuple[Plan
             "params.yaml gate: floors are set at a trivial baseline (random ranking, majority class, mean); "
             "raise them once you know what a good model scores"
         )
-    if plan.task != "binary" and "monitor" in sections:
-        kpis = sorted((sections["monitor"] or {}).get("kpis") or {})
-        plan.review.append(f"params.yaml monitor.kpis {kpis} are binary-classification KPIs; set ones for {plan.task}")
+    if "kpis" in (sections.get("monitor") or {}):
+        plan.review.append(
+            f"params.yaml monitor.kpis: {monitor_kpis_for(plan)} is a trivial baseline; "
+            f"tighten it (KPIs for {plan.task}: {', '.join(TASK_KPIS[plan.task])})"
+        )
     try:
         parse_config(_yaml().load(params_text))
     except ConfigError as error:

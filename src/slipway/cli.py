@@ -549,7 +549,7 @@ def record_labels_command(
     else:
         frame = read_table(table)
     try:
-        path = record_labels(labels_dir or Path(config.monitor.labels_dir), frame)
+        path = record_labels(labels_dir or Path(config.monitor.labels_dir), frame, task=config.data.task)
     except ValueError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None

@@ -142,12 +142,24 @@ class Config(BaseModel):
     monitor: MonitorConfig = Field(default_factory=lambda: MonitorConfig())
     retrain: RetrainConfig = Field(default_factory=lambda: RetrainConfig())
 
+    @model_validator(mode="after")
+    def _kpis_fit_the_task(self) -> Config:
+        allowed = TASK_KPIS[self.data.task]
+        other = sorted(set(self.monitor.kpis) - set(allowed))
+        if other:
+            raise ValueError(
+                f"monitor.kpis: {', '.join(other)} not computed for a {self.data.task} task (data.task); "
+                f"use {', '.join(allowed)}"
+            )
+        return self
+
 
 def _describe(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
-        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        lines.append(f"  {key}: {item['msg']}")
+        key = ".".join(str(part) for part in item["loc"])
+        message = str(item["msg"]).removeprefix("Value error, ")
+        lines.append(f"  {key}: {message}" if key else f"  {message}")  # a cross-section check names its keys
     return "\n".join(lines)
 
 
@@ -216,7 +228,13 @@ class KpiBound(_Section):
     max: float | None = None
 
 
-MONITOR_KPIS = ("roc_auc", "precision", "recall", "positive_rate")
+TASK_KPIS: dict[str, tuple[str, ...]] = {
+    "binary": ("roc_auc", "precision", "recall", "positive_rate"),
+    "multiclass": ("accuracy", "f1_macro"),
+    "regression": ("rmse", "mae"),
+}
+"""The production KPIs the monitor computes for each task (``monitor.kpis`` bounds them)."""
+MONITOR_KPIS = tuple(dict.fromkeys(name for names in TASK_KPIS.values() for name in names))
 
 
 class MonitorConfig(_Section):

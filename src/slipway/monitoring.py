@@ -2,7 +2,8 @@
 
 Pure logic: a compact reference profile of the training split (quantile bins, category counts and a
 sample per numeric feature), per-feature drift of a live window against it (PSI for every feature, plus
-a KS test for numeric ones), KPIs where labels have arrived, and one verdict with its exit code.
+a KS test for numeric ones), KPIs where labels have arrived (by task: ROC AUC, precision, recall and positive rate
+for binary; accuracy and macro F1 for multiclass; RMSE and MAE for regression), and one verdict with its exit code.
 The PSI and the binning are ``slipway.drift``'s (used table-to-table in PR reports); this module adds the
 stored profile, so the monitor needs neither the training data nor DVC at run time.
 Reading the logs, plotting and writing the report happen at the edges (``slipway monitor``).
@@ -19,7 +20,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.metrics import precision_score, recall_score, roc_auc_score
+from sklearn.metrics import (
+    f1_score,
+    mean_absolute_error,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+    root_mean_squared_error,
+)
 
 from slipway.config import KpiBound, MonitorConfig
 from slipway.drift import MISSING, psi, quantile_edges
@@ -291,7 +299,7 @@ def _check(name: str, value: float | None, bound: KpiBound | None, rows: int, no
 def compute_kpis(
     scores: np.ndarray, labels: np.ndarray, threshold: float, settings: MonitorConfig
 ) -> tuple[list[Kpi], list[str]]:
-    """Positive rate on every scored prediction; ROC AUC, precision and recall where labels have arrived.
+    """Binary KPIs: positive rate on every scored prediction; ROC AUC, precision and recall where labels arrived.
 
     ``labels`` holds NaN for predictions without a label yet. Returns the KPIs and notes on what was skipped.
     """
@@ -326,6 +334,53 @@ def compute_kpis(
     kpis.append(_check("recall", float(recall_score(y, predicted, zero_division=0)), bounds.get("recall"), n))
     kpis.append(_check("label_rate", float(y.mean()), None, n, "observed share of positives (information)"))
     return kpis, notes
+
+
+def _class_text(value: Any) -> str | None:
+    """A class as text, so that 2, 2.0 and "2" (JSON, Parquet and CSV spell them differently) compare equal."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)) or value is pd.NA:
+        return None
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value.item() if hasattr(value, "item") else value)
+
+
+def _enough_labels(n: int, settings: MonitorConfig, what: str) -> list[str]:
+    if n >= settings.min_labels:
+        return []
+    return [
+        f"{n} labelled predictions in the window (< monitor.min_labels={settings.min_labels}): {what} not evaluated"
+    ]
+
+
+def multiclass_kpis(predicted: pd.Series, actual: pd.Series, settings: MonitorConfig) -> tuple[list[Kpi], list[str]]:
+    """Accuracy and macro F1 of the served labels where the true class has arrived."""
+    pairs = pd.DataFrame({"predicted": predicted.map(_class_text), "actual": actual.map(_class_text)}).dropna()
+    n = len(pairs)
+    notes = _enough_labels(n, settings, "accuracy and macro F1")
+    if notes:
+        return [], notes
+    bounds = settings.kpis
+    accuracy = float((pairs["predicted"] == pairs["actual"]).mean())
+    f1 = float(f1_score(pairs["actual"], pairs["predicted"], average="macro", zero_division=0))
+    return [
+        _check("accuracy", accuracy, bounds.get("accuracy"), n),
+        _check("f1_macro", f1, bounds.get("f1_macro"), n),
+    ], []
+
+
+def regression_kpis(predicted: np.ndarray, actual: np.ndarray, settings: MonitorConfig) -> tuple[list[Kpi], list[str]]:
+    """RMSE and MAE of the served values where the true value has arrived."""
+    predicted, actual = np.asarray(predicted, float), np.asarray(actual, float)
+    known = np.isfinite(predicted) & np.isfinite(actual)
+    n = int(known.sum())
+    notes = _enough_labels(n, settings, "RMSE and MAE")
+    if notes:
+        return [], notes
+    bounds, y, v = settings.kpis, actual[known], predicted[known]
+    rmse = float(root_mean_squared_error(y, v))
+    mae = float(mean_absolute_error(y, v))
+    return [_check("rmse", rmse, bounds.get("rmse"), n), _check("mae", mae, bounds.get("mae"), n)], []
 
 
 # --- the window and the verdict ---------------------------------------------------------------------------------
@@ -414,24 +469,23 @@ def evaluate_window(
         return MonitorResult(Status.INSUFFICIENT_DATA, rows, [], [], notes, **span)
 
     features = feature_drift(reference, window, settings)
-    scores = (
-        pd.to_numeric(window[score_column], errors="coerce")
-        if score_column in window.columns
-        else pd.Series(np.nan, index=window.index)
-    )
-    labels = (
-        pd.to_numeric(window[label_column], errors="coerce")
-        if label_column in window.columns
-        else pd.Series(np.nan, index=window.index)
-    )
+    missing = pd.Series(np.nan, index=window.index)
+    scores = pd.to_numeric(window[score_column], errors="coerce") if score_column in window.columns else missing
+    actual = window[label_column] if label_column in window.columns else missing
     if score_column not in window.columns:
         notes.append(f"the log has no {score_column!r} column: KPIs not computed")
-    if task == "binary":
-        kpis, kpi_notes = compute_kpis(scores.to_numpy(), labels.to_numpy(), threshold, settings)
-        notes.extend(kpi_notes)
+    if task == "multiclass":
+        served = window["label"] if "label" in window.columns else missing
+        kpis, kpi_notes = multiclass_kpis(served, actual, settings)
+        labelled = int((served.map(_class_text).notna() & actual.map(_class_text).notna()).sum())
     else:
-        kpis = []
-        notes.append(f"the KPIs are binary-classification ones and data.task is {task!r}: drift only")
+        numbers = pd.to_numeric(actual, errors="coerce").to_numpy(dtype=float)
+        if task == "regression":
+            kpis, kpi_notes = regression_kpis(scores.to_numpy(dtype=float), numbers, settings)
+        else:
+            kpis, kpi_notes = compute_kpis(scores.to_numpy(), numbers, threshold, settings)
+        labelled = int((np.isfinite(numbers) & np.isfinite(scores.to_numpy(dtype=float))).sum())
+    notes.extend(kpi_notes)
     drift = any(f.drifted for f in features)
     breach = any(k.breached for k in kpis)
     status = {
@@ -440,5 +494,4 @@ def evaluate_window(
         (False, True): Status.KPI_BREACH,
         (True, True): Status.DRIFT_AND_KPI_BREACH,
     }[(drift, breach)]
-    labelled = int((np.isfinite(labels.to_numpy(dtype=float)) & np.isfinite(scores.to_numpy(dtype=float))).sum())
     return MonitorResult(status, rows, features, kpis, notes, labelled_rows=labelled, **span)

@@ -18,10 +18,12 @@ import pandas as pd
 import pytest
 import yaml
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
+from sklearn.metrics import roc_auc_score
 from support import free_port, fresh_clone, run, start_server, stop_server, tree_digest
 from typer.testing import CliRunner
 
 from slipway.cli import app
+from slipway.config import TASK_KPIS
 from slipway.model import load_model
 
 pytestmark = pytest.mark.slow
@@ -102,6 +104,7 @@ def test_adopt_then_the_whole_pipeline_runs(tmp_path, task):
 
     adopted = run(["slipway", "adopt", str(table), *args], repo)
     assert f"task: {task}" in adopted.stdout and "review before you commit" in adopted.stdout
+    assert "monitor.kpis" in adopted.stdout and "trivial baseline" in adopted.stdout
     assert sorted(p.name for p in (repo / "data").iterdir()) == [name]
     params = yaml.safe_load((repo / "params.yaml").read_text())
     assert params["data"]["task"] == task and params["data"]["path"] == f"data/{name}"
@@ -132,41 +135,67 @@ def test_adopt_then_the_whole_pipeline_runs(tmp_path, task):
     _serve_and_check(repo, task, params)
 
 
+LOGGED_ROWS = 320  # above monitor.min_rows (300) and min_labels (200)
+
+
 def _serve_and_check(repo: Path, task: str, params: dict) -> None:
-    """Serve the trained model over HTTP: the smoke test passes and held-out rows get the model's own answers."""
+    """Serve the trained model over HTTP: the smoke test passes, held-out rows get the model's own answers, and
+    the monitor computes the task's KPIs from the prediction log and labels recorded afterwards."""
     features = [*params["features"]["numeric"], *params["features"]["categorical"]]
-    rows = pd.read_parquet(repo / "outputs/prepared/test.parquet").head(8)
+    target = params["data"]["target"]
+    test = pd.read_parquet(repo / "outputs/prepared/test.parquet")
+    rows = test.iloc[np.resize(np.arange(len(test)), LOGGED_ROWS)].reset_index(drop=True)
     records = json.loads(rows[features].to_json(orient="records"))
     model = load_model(repo / "outputs/model/model.skops")
     port = free_port()
-    server = start_server(repo / "outputs/model", port, cwd=repo)
+    server = start_server(repo / "outputs/model", port, cwd=repo, SLIPWAY_PREDICTION_LOG=str(repo / "logs/predictions"))
     try:
         url = f"http://127.0.0.1:{port}"
         smoke = run(["slipway", "smoke", "--url", url, "--wait", "120"], repo, check=False)
         request = urllib.request.Request(
             f"{url}/predict", json.dumps({"records": records}).encode(), {"Content-Type": "application/json"}
         )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            predictions = json.loads(response.read())["predictions"]
+        with urllib.request.urlopen(request, timeout=60) as response:
+            answer = json.loads(response.read())
     finally:
         output = stop_server(server)
     assert smoke.returncode == 0, smoke.stdout + output
     assert f"ok    predict: {task}:" in smoke.stdout, smoke.stdout
+    predictions = answer["predictions"]
+    truth = rows[target]
     if task == "regression":
         expected = model.predict(rows[features])
         got = np.array([p["value"] for p in predictions])
         assert np.max(np.abs(got - expected) / np.maximum(1, np.abs(expected))) <= 1e-5
-        return
-    classes = model.classes_.tolist()
-    probabilities = model.predict_proba(rows[features])
-    if task == "binary":
-        got = np.array([p["probability"] for p in predictions])
-        assert np.max(np.abs(got - probabilities[:, 1])) <= 1e-6
-        assert {p["label"] for p in predictions} <= {"benign", "malignant"}
+        labels, kpi, expected_kpi = truth, "rmse", float(np.sqrt(np.mean((got - truth) ** 2)))
     else:
-        got = np.array([[p["probabilities"][str(c)] for c in classes] for p in predictions])
-        assert np.max(np.abs(got - probabilities)) <= 1e-6
-        assert [p["label"] for p in predictions] == [classes[i] for i in probabilities.argmax(axis=1)]
+        classes = model.classes_.tolist()
+        probabilities = model.predict_proba(rows[features])
+        if task == "binary":
+            got = np.array([p["probability"] for p in predictions])
+            assert np.max(np.abs(got - probabilities[:, 1])) <= 1e-6
+            assert {p["label"] for p in predictions} == {"benign", "malignant"}
+            labels = (truth == classes[1]).astype(int)  # binary labels are recorded as 1 = the positive class
+            kpi, expected_kpi = "roc_auc", roc_auc_score(labels, got)
+        else:
+            got = np.array([[p["probabilities"][str(c)] for c in classes] for p in predictions])
+            assert np.max(np.abs(got - probabilities)) <= 1e-6
+            served = [p["label"] for p in predictions]
+            assert served == [classes[i] for i in probabilities.argmax(axis=1)]
+            labels, kpi, expected_kpi = truth, "accuracy", float(np.mean(np.array(served) == truth.to_numpy()))
+
+    # labels arrive later; the monitor joins them to the log and computes the task's KPIs
+    pd.DataFrame({"request_id": answer["request_id"], "record": range(LOGGED_ROWS), "label": labels}).to_csv(
+        repo / "labels.csv", index=False
+    )
+    run(["slipway", "record-labels", "labels.csv"], repo)
+    monitored = run(["slipway", "monitor", "--no-fail-on-alert"], repo)
+    summary = json.loads((repo / "outputs/monitoring/summary.json").read_text())
+    logged = LOGGED_ROWS + 1  # the smoke test's example is logged too, and never labelled
+    assert summary["window_rows"] == logged and summary["labelled_rows"] == LOGGED_ROWS, monitored.stdout
+    kpis = {k["name"]: k["value"] for k in summary["kpis"]}
+    assert set(TASK_KPIS[task]) - {"positive_rate"} <= set(kpis), summary
+    assert kpis[kpi] == pytest.approx(expected_kpi, abs=1e-5)
 
 
 BAD_TABLES = {
