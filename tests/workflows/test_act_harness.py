@@ -9,6 +9,7 @@ import pytest
 from support import project_env, run
 from workflows.act_harness import (
     STANDINS,
+    ActRun,
     act_missing,
     local_repository_args,
     parse_log,
@@ -116,6 +117,48 @@ def test_parse_log_collects_job_results_and_summaries() -> None:
     assert len(events) == 4
     assert jobs == {"a": "failure"}
     assert summaries == {"a": "## one\ntwo\n"}
+
+
+def _event(job: str, msg: str, step: str, step_id: list[str], **extra: object) -> dict[str, object]:
+    return {"jobID": job, "msg": msg, "stage": "Main", "step": step, "stepID": step_id, "raw_output": True} | extra
+
+
+def test_describe_shows_each_failed_jobs_failing_step_even_when_other_jobs_log_after_it() -> None:
+    setup = "./.github/actions/setup"
+    lines = [
+        _event("data", "⭐ Run Main make data-check", "make data-check", ["2"], raw_output=False),
+        _event("data", "dvc repro validate\n", "make data-check", ["2"]),
+        _event("tests", "tests collected\n", "make test-fast", ["3"]),
+        _event("data", "\x1b[31mERROR\x1b[39m: Unable to acquire lock\n", "make data-check", ["2"]),
+        _event("data", "  ❌  Failure - Main make data-check", "make data-check", ["2"], stepResult="failure"),
+        _event("data", "exit status 2", "make data-check", ["2"], level="error"),
+        {"jobID": "data", "jobResult": "failure", "msg": "🏁  Job failed"},
+        # a failed step inside a composite action: the composite fails too; its output is shown once
+        _event("train", "uv sync failed: no space left\n", setup, ["1", "2"]),
+        _event("train", "  ❌  Failure - Main make setup", setup, ["1", "2"], stepResult="failure"),
+        _event("train", "  ❌  Failure - Main ./.github/actions/setup", setup, ["1"], stepResult="failure"),
+        {"jobID": "train", "jobResult": "failure", "msg": "🏁  Job failed"},
+        *[_event("tests", f"test_{i} PASSED\n", "make test-fast", ["3"]) for i in range(400)],
+        {"jobID": "tests", "jobResult": "success", "msg": "🏁  Job succeeded"},
+    ]
+    events, jobs, summaries = parse_log("\n".join(json.dumps(line) for line in lines))
+    run = ActRun(1, events, "", 1.0, Path("."), jobs, summaries)
+
+    assert run.failed_steps("tests") == []
+    ((stage, step, text),) = run.failed_steps("data")
+    assert (stage, step) == ("Main", "make data-check")
+    assert "dvc repro validate\n\x1b[31mERROR\x1b[39m: Unable to acquire lock\n" in text
+    assert "exit status 2" in text and "tests collected" not in text
+    ((_, step, text),) = run.failed_steps("train")
+    assert step == setup and text.count("uv sync failed: no space left") == 1
+
+    description = run.describe(tail=600)
+    assert "ERROR: Unable to acquire lock" not in run.output()[-200:]  # the mixed log's tail is the tests job
+    assert "--- job 'data' failed at Main step 'make data-check'" in description
+    assert "dvc repro validate\nERROR: Unable to acquire lock\n" in description  # ANSI colours stripped
+    assert "--- job 'train' failed at Main step './.github/actions/setup'" in description
+    assert "uv sync failed: no space left" in description
+    assert "test_399 PASSED" in description  # the end of the whole log still follows
 
 
 @pytest.mark.slow
