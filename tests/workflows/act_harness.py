@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -148,19 +149,57 @@ class ActRun:
 
     def output(self, job: str | None = None) -> str:
         """Everything the steps printed (for one job, or all), in order."""
-        return "".join(
-            event.get("msg", "") + ("" if event.get("msg", "").endswith("\n") else "\n")
-            for event in self.events
-            if job is None or event.get("jobID") == job
-        )
+        return _joined([event.get("msg", "") for event in self.events if job is None or event.get("jobID") == job])
+
+    def failed_steps(self, job: str) -> list[tuple[str, str, str]]:
+        """(stage, step name, what it printed) for each failed step of ``job``, outermost only: a failed
+        composite action's output includes its own failed inner step. A job that failed outside any step
+        (e.g. setting up) gives one entry with the job's whole output."""
+        events = [event for event in self.events if event.get("jobID") == job]
+        failed: dict[tuple[str, tuple[str, ...]], str] = {}
+        for event in events:
+            if event.get("stepResult") == "failure":
+                failed.setdefault(_step_key(event), event.get("step", "?"))
+        outermost = [
+            key for key in failed if not any(o[0] == key[0] and key[1][: len(o[1])] == o[1] != key[1] for o in failed)
+        ]
+        found = []
+        for stage, step_id in outermost:
+            lines = [
+                event.get("msg", "")
+                for event in events
+                if _step_key(event)[0] == stage and _step_key(event)[1][: len(step_id)] == step_id
+            ]
+            found.append((stage, failed[stage, step_id], _joined(lines)))
+        if not found and self.job_results.get(job) == "failure":
+            found.append(("", "(no failed step)", self.output(job)))
+        return found
 
     def describe(self, tail: int = 12_000) -> str:
-        """A failure message for asserts: job results and the end of the log."""
-        text = self.output()
-        return (
-            f"act exit {self.returncode}, jobs {self.job_results}\n--- log (tail)\n{text[-tail:]}\n"
-            f"--- stderr (tail)\n{self.stderr[-3000:]}"
-        )
+        """A failure message for asserts: job results, each failed job's failed steps, the end of the log.
+
+        Jobs run concurrently and their lines interleave, so the failing step's own output is shown first."""
+        parts = [f"act exit {self.returncode}, jobs {self.job_results}"]
+        for job, result in self.job_results.items():
+            if result != "failure":
+                continue
+            for stage, step, text in self.failed_steps(job):
+                parts.append(f"--- job {job!r} failed at {stage} step {step!r} (its output, tail)\n{text[-tail:]}")
+        parts.append(f"--- whole log (tail)\n{self.output()[-tail // 3 :]}")
+        parts.append(f"--- stderr (tail)\n{self.stderr[-3000:]}")
+        return _ANSI.sub("", "\n".join(parts))
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _step_key(event: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """(stage, step id path) of an event; act spells the id ``stepid`` for its set-up and complete-job steps."""
+    return event.get("stage", ""), tuple(event.get("stepID") or event.get("stepid") or ())
+
+
+def _joined(messages: list[str]) -> str:
+    return "".join(msg if msg.endswith("\n") else msg + "\n" for msg in messages)
 
 
 def parse_log(stdout: str) -> tuple[list[dict[str, Any]], dict[str, str], dict[str, str]]:
