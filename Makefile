@@ -11,7 +11,7 @@ VENV := .venv
 BIN := $(abspath $(VENV)/bin)
 UV := $(PYTHON) -m uv
 # Workflow runs under act start many processes at once; one whose act run failed is retried once, and only that.
-PYTEST_ARGS ?= -n auto --dist loadfile --reruns 1 --only-rerun "act exit"
+PYTEST_ARGS ?= -n auto --dist loadfile --reruns 1 --only-rerun "act exit" --durations 15
 
 export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
