@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from slipway.config import DeployConfig
+    from slipway.deploy import DeployTarget, Materialiser, StageResult
+    from slipway.registry import Decision, Registry
+
+    Promotion = tuple[DeployConfig, Registry, DeployTarget, Materialiser]
 
 app = typer.Typer(help="Slipway: data checks, reports, promotion, serving and monitoring.", no_args_is_help=True)
 
@@ -69,7 +76,7 @@ def _github_output(**values: str) -> None:
             handle.writelines(f"{key}={value}\n" for key, value in values.items())
 
 
-def _promotion(params: Path, target: str | None = None):  # type: ignore[no-untyped-def]
+def _promotion(params: Path, target: str | None = None) -> Promotion:
     from slipway.config import load_config
     from slipway.deploy import Materialiser, make_target
     from slipway.registry import Registry
@@ -104,13 +111,11 @@ def verify_lock() -> None:
     typer.echo("dvc.lock matches the code, data and params")
 
 
-@app.command()
-def register(params: ParamsOption = Path("params.yaml"), push_tags: PushTagsOption = False) -> None:
-    """Register the workspace's model as a new minor version if its file changed since the latest version."""
+def _register_workspace_model(config: DeployConfig, registry: Registry, push_tags: bool) -> Decision:
+    """Register the workspace's model file if it changed (pushing the new tag when asked); say what happened."""
     from slipway.deploy import artifact_path
     from slipway.provenance import file_md5
 
-    config, registry, _, _ = _promotion(params)
     model = Path(artifact_path(Path.cwd(), config.artifact))
     if not model.is_file():
         raise _fail(f"{model} is missing: run `dvc repro` (or `make verify`) first")
@@ -118,6 +123,28 @@ def register(params: ParamsOption = Path("params.yaml"), push_tags: PushTagsOpti
     if decision.register and push_tags:
         registry.push([f"{config.artifact}@{decision.version}"])
     typer.echo(f"{'registered' if decision.register else 'not registered'}: {decision.version} ({decision.reason})")
+    return decision
+
+
+def _deploy_to(stage: str, version: str, promotion: Promotion, push_tags: bool, failure: str) -> StageResult:
+    """deploy → smoke → assign one stage (rolled back on failure, then exit 1 with ``failure``); push the tag."""
+    from slipway.deploy import PromotionError, deploy_stage
+
+    _, registry, target, materialise = promotion
+    try:
+        result = deploy_stage(stage, version, registry=registry, target=target, materialise=materialise, log=typer.echo)
+    except PromotionError as error:
+        raise _fail(f"{failure}: {error}") from None
+    if push_tags:
+        registry.push([result.tag])
+    return result
+
+
+@app.command()
+def register(params: ParamsOption = Path("params.yaml"), push_tags: PushTagsOption = False) -> None:
+    """Register the workspace's model as a new minor version if its file changed since the latest version."""
+    config, registry, _, _ = _promotion(params)
+    decision = _register_workspace_model(config, registry, push_tags)
     _github_output(version=decision.version, registered=str(decision.register).lower())
 
 
@@ -164,22 +191,14 @@ def deploy(
     push_tags: PushTagsOption = False,
 ) -> None:
     """Deploy a version to one stage: materialise, deploy, smoke-test, assign the stage; roll back on failure."""
-    from slipway.deploy import PromotionError, deploy_stage
-
-    config, registry, deploy_target, materialise = _promotion(params, target)
+    promotion = _promotion(params, target)
+    config, registry = promotion[0], promotion[1]
     if stage not in config.stages:
         raise _fail(f"unknown stage {stage!r}; params.yaml deploy.stages has {', '.join(config.stages)}", 2)
     chosen = version or registry.stage_version(stage)
     if chosen is None:
         raise _fail(f"no version is tagged {stage}; pass --version", 2)
-    try:
-        result = deploy_stage(
-            stage, chosen, registry=registry, target=deploy_target, materialise=materialise, log=typer.echo
-        )
-    except PromotionError as error:
-        raise _fail(f"DEPLOY FAILED: {error}") from None
-    if push_tags:
-        registry.push([result.tag])
+    result = _deploy_to(stage, chosen, promotion, push_tags, "DEPLOY FAILED")
     typer.echo(f"{stage} serves {chosen} ({result.detail})")
 
 
@@ -193,28 +212,16 @@ def promote(
     push_tags: PushTagsOption = False,
 ) -> None:
     """Register (when the model changed), then deploy → smoke → assign through every stage in order."""
-    from slipway.deploy import PromotionError, artifact_path, deploy_stage
-    from slipway.provenance import file_md5
-
-    config, registry, deploy_target, materialise = _promotion(params, target)
+    promotion = _promotion(params, target)
+    config, registry = promotion[0], promotion[1]
     if version is None:
-        decision = registry.register(file_md5(artifact_path(Path.cwd(), config.artifact)))
-        typer.echo(f"{'registered' if decision.register else 'not registered'}: {decision.version} ({decision.reason})")
+        decision = _register_workspace_model(config, registry, push_tags)
         if not decision.register:
             typer.echo("nothing new to promote")
             return
         version = decision.version
-        if push_tags:
-            registry.push([f"{config.artifact}@{version}"])
     for stage in config.stages:
-        try:
-            result = deploy_stage(
-                stage, version, registry=registry, target=deploy_target, materialise=materialise, log=typer.echo
-            )
-        except PromotionError as error:
-            raise _fail(f"PROMOTION FAILED: {error}") from None
-        if push_tags:
-            registry.push([result.tag])
+        _deploy_to(stage, version, promotion, push_tags, "PROMOTION FAILED")
     typer.echo(f"{version} promoted through {', '.join(config.stages)}")
 
 
