@@ -23,19 +23,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from slipway.generator import EXAMPLE_RECORD
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-RECORD = {
-    "tenure_months": 12,
-    "monthly_charges": 70.5,
-    "total_charges": 846.0,
-    "support_calls": 2,
-    "age": 41,
-    "contract": "month-to-month",
-    "payment_method": "electronic-check",
-    "internet_service": "fiber",
-    "paperless_billing": "yes",
-}
 
 
 def free_port() -> int:
@@ -123,7 +114,7 @@ def in_process(model_dir: Path, records: list[dict], repeats: int) -> dict[str, 
             times.append(time.perf_counter() - started)
         single = []
         for _ in range(200):
-            batch = model.validator.validate([RECORD])
+            batch = model.validator.validate([EXAMPLE_RECORD])
             started = time.perf_counter()
             model.predict(batch)
             single.append(time.perf_counter() - started)
@@ -153,7 +144,7 @@ def main() -> None:
     table = generate_churn(ChurnSettings(rows=args.batch_rows, seed=123)).drop(columns=["churned"])
     records = json.loads(table.to_json(orient="records"))
     batch_body = json.dumps({"records": records}).encode()
-    single_body = json.dumps(RECORD).encode()
+    single_body = json.dumps(EXAMPLE_RECORD).encode()
 
     servers = {backend: start_server(args.model_dir, backend) for backend in ("onnx", "sklearn")}
     results: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "load_avg_start": os.getloadavg()}}

@@ -35,6 +35,19 @@ PAYMENT_EFFECT = {
 }
 INTERNET_EFFECT = {"dsl": 0.0, "fiber": 0.35, "none": -0.5}
 
+EXAMPLE_RECORD: dict[str, int | float | str] = {
+    "tenure_months": 12,
+    "monthly_charges": 70.5,
+    "total_charges": 846.0,
+    "support_calls": 2,
+    "age": 41,
+    "contract": "month-to-month",
+    "payment_method": "electronic-check",
+    "internet_service": "fiber",
+    "paperless_billing": "yes",
+}
+"""One demo customer as a prediction request (the demo model's features), for benchmarks and tests."""
+
 
 @dataclass(frozen=True)
 class ChurnSettings:

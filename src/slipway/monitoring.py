@@ -354,8 +354,8 @@ def _enough_labels(n: int, settings: MonitorConfig, what: str) -> list[str]:
 
 
 def multiclass_kpis(predicted: pd.Series, actual: pd.Series, settings: MonitorConfig) -> tuple[list[Kpi], list[str]]:
-    """Accuracy and macro F1 of the served labels where the true class has arrived."""
-    pairs = pd.DataFrame({"predicted": predicted.map(_class_text), "actual": actual.map(_class_text)}).dropna()
+    """Accuracy and macro F1 of the served labels where the true class has arrived (None where not)."""
+    pairs = pd.DataFrame({"predicted": predicted, "actual": actual}).dropna()
     n = len(pairs)
     notes = _enough_labels(n, settings, "accuracy and macro F1")
     if notes:
@@ -475,9 +475,10 @@ def evaluate_window(
     if score_column not in window.columns:
         notes.append(f"the log has no {score_column!r} column: KPIs not computed")
     if task == "multiclass":
-        served = window["label"] if "label" in window.columns else missing
-        kpis, kpi_notes = multiclass_kpis(served, actual, settings)
-        labelled = int((served.map(_class_text).notna() & actual.map(_class_text).notna()).sum())
+        served = (window["label"] if "label" in window.columns else missing).map(_class_text)
+        truth = actual.map(_class_text)  # classes as text: JSON, Parquet and CSV spell 2 differently
+        kpis, kpi_notes = multiclass_kpis(served, truth, settings)
+        labelled = int((served.notna() & truth.notna()).sum())
     else:
         numbers = pd.to_numeric(actual, errors="coerce").to_numpy(dtype=float)
         if task == "regression":

@@ -12,18 +12,9 @@ import pytest
 from support import REPO_ROOT, run
 
 from slipway.data import split, write_table
+from slipway.generator import EXAMPLE_RECORD
 
-VALID = {
-    "tenure_months": 12,
-    "monthly_charges": 70.5,
-    "total_charges": 846.0,
-    "support_calls": 2,
-    "age": 41,
-    "contract": "month-to-month",
-    "payment_method": "electronic-check",
-    "internet_service": "fiber",
-    "paperless_billing": "yes",
-}
+VALID = EXAMPLE_RECORD
 
 
 @pytest.fixture(scope="session")
