@@ -159,10 +159,10 @@ gate: setup ## the quality gate vs SLIPWAY_BASE: exits 1 naming the metric that 
 comment: setup ## post report/report.md as the PR's sticky comment (skipped without a token or on a fork)
 	slipway comment report/report.md
 
-check-workflows: setup ## static checks of .github: workflow schema, actionlint (with shellcheck), zizmor
+check-workflows: setup ## static checks of .github: workflow schema, actionlint (with shellcheck), zizmor (auditor)
 	check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	actionlint
-	zizmor --offline --no-progress .github
+	zizmor --offline --no-progress --persona=auditor .github
 
 # --- monitoring and continuous training (docs/monitoring.md) ---------------------------------------------------
 .PHONY: fetch-logs monitor alert ingest retrain-pr simulate bench-monitoring

@@ -51,7 +51,7 @@ def test_a_params_change_trains_checks_and_comments_its_report(tmp_path: Path) -
     # The same markdown is in the job summary (what a fork's PR shows), and the other stand-ins were asked.
     assert result.summaries["report"].strip() == report.strip()
     assert {r["job"] for r in records(record, "setup-python")} == {"tests", "data", "train", "report"}
-    assert {(r["job"], r["enable-cache"]) for r in records(record, "setup-uv")} >= {("train", "true")}
+    assert {(r["job"], r["enable-cache"]) for r in records(record, "setup-uv")} >= {("train", "auto")}
     (dvc_cache,) = records(record, "cache")
     assert dvc_cache["path"] == ".dvc/cache" and dvc_cache["key"].startswith("dvc-Linux-")
     assert {r["name"] for r in records(record, "upload-artifact")} == {"validation", "pipeline-outputs", "report"}

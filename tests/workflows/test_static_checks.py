@@ -1,15 +1,22 @@
 """Static checks of every workflow and local action: the workflow JSON schema, actionlint (with shellcheck for
-`run:` scripts) and zizmor's security audits, offline, with zero findings. Same as `make check-workflows`."""
+`run:` scripts) and zizmor's security audits, offline, with zero findings (regular and auditor persona). Same as
+`make check-workflows`. Plus what no linter enforces here: a timeout on every job, and secrets (other than
+GITHUB_TOKEN) only in jobs bound to a GitHub environment that docs/secrets-and-tokens.md describes."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from support import REPO_ROOT, VENV_BIN, project_env, run
 
 WORKFLOWS = sorted((REPO_ROOT / ".github" / "workflows").glob("*.y*ml"))
+SECRETS_DOC = REPO_ROOT / "docs" / "secrets-and-tokens.md"
+SECRET_REF = re.compile(r"\bsecrets\.([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def tool(name: str) -> str:
@@ -38,13 +45,74 @@ def test_actionlint_with_shellcheck() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_zizmor_offline_finds_nothing() -> None:
+@pytest.mark.parametrize("persona", ["regular", "auditor"])
+def test_zizmor_offline_finds_nothing(persona: str) -> None:
+    """The auditor persona adds the low-confidence and informational audits; each finding is fixed or suppressed
+    with its reason (.github/zizmor.yml, or an inline `# zizmor: ignore[rule]` comment)."""
     env = project_env(REPO_ROOT, NO_COLOR="1")
-    result = run(
-        [tool("zizmor"), "--offline", "--no-progress", "--format", "plain", ".github"], REPO_ROOT, check=False, env=env
-    )
+    command = [tool("zizmor"), "--offline", "--no-progress", f"--persona={persona}", "--format", "plain", ".github"]
+    result = run(command, REPO_ROOT, check=False, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings to report" in result.stdout
+
+
+def _jobs(workflow: Path) -> dict[str, dict[str, Any]]:
+    return yaml.safe_load(workflow.read_text())["jobs"]
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: Path(p).name)
+def test_every_job_has_a_timeout(workflow: Path) -> None:
+    """A hung step (a stuck download, a server that never answers) fails the job in minutes, not after 6 hours."""
+    missing = [name for name, job in _jobs(workflow).items() if "uses" not in job and "timeout-minutes" not in job]
+    assert not missing, f"{workflow.name}: jobs without timeout-minutes: {missing}"
+    for name, job in _jobs(workflow).items():
+        minutes = job.get("timeout-minutes")
+        assert minutes is None or (isinstance(minutes, int) and 0 < minutes <= 360), f"{workflow.name}:{name}"
+
+
+def job_secrets(workflow: dict[str, Any], job: dict[str, Any]) -> set[str]:
+    """Secrets a job can read (its own text and the workflow-level env), GITHUB_TOKEN aside."""
+    text = yaml.safe_dump(job) + yaml.safe_dump(workflow.get("env") or {})
+    return set(SECRET_REF.findall(text)) - {"GITHUB_TOKEN"}
+
+
+def job_environment(job: dict[str, Any]) -> str | None:
+    environment = job.get("environment")
+    return environment.get("name") if isinstance(environment, dict) else environment
+
+
+def documented_environments(text: str) -> dict[str, dict[str, str]]:
+    """The table under "## Environments" in the secrets doc: environment name -> its cells by column title."""
+    assert "\n## Environments" in text, "the secrets doc has no '## Environments' section"
+    section = text.split("\n## Environments", 1)[1].split("\n## ", 1)[0]
+    rows = [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in section.splitlines()
+        if line.startswith("|") and not set(line) <= set("|-: ")
+    ]
+    header, body = rows[0], rows[1:]
+    return {row[0].strip("`"): dict(zip(header, row, strict=True)) for row in body}
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: Path(p).name)
+def test_jobs_reading_secrets_run_in_a_documented_environment(workflow: Path) -> None:
+    """A secret other than GITHUB_TOKEN is only read by a job that declares a GitHub environment (whose
+    protection rules, e.g. deployment branch main only or required reviewers, decide who gets it), and the doc
+    names that environment, its rules and the secrets stored there."""
+    parsed = yaml.safe_load(workflow.read_text())
+    for name, job in parsed["jobs"].items():
+        secrets = job_secrets(parsed, job)
+        environment = job_environment(job)
+        if not secrets and environment is None:
+            continue
+        assert environment, f"{workflow.name}: job {name!r} reads {sorted(secrets)} outside a GitHub environment"
+        documented = documented_environments(SECRETS_DOC.read_text())
+        assert environment in documented, f"{workflow.name}:{name}: environment {environment!r} is not in the doc"
+        row = documented[environment]
+        assert f"`{workflow.name}`" in row["used by"], f"{environment}: the doc does not name {workflow.name}"
+        assert row["deployment branches"] and row["required reviewers"], f"{environment}: rules not described"
+        undocumented = {secret for secret in secrets if f"`{secret}`" not in row["secrets"]}
+        assert not undocumented, f"{environment}: secrets {sorted(undocumented)} not listed in the doc"
 
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: Path(p).name)

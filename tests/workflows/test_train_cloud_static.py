@@ -43,3 +43,12 @@ def test_training_falls_back_to_githubs_runner(workflow):
     assert all(
         v.startswith("${{ secrets.") or v.startswith("${{ vars.") or "inputs." in v for v in step["env"].values()
     )
+
+
+def test_only_the_launch_job_gets_the_cloud_credentials(workflow):
+    """The cloud secrets sit in the `cloud-training` environment, which only the launch job declares; the
+    training job (on the launched machine) has neither the environment nor any secret."""
+    assert workflow["jobs"]["launch"]["environment"] == "cloud-training"
+    train = workflow["jobs"]["train"]
+    assert "environment" not in train
+    assert "secrets." not in yaml.safe_dump(train)
