@@ -241,7 +241,8 @@ def run_workflow(
     """Run ``workflow`` (path relative to ``repo``) for one event with act in host mode.
 
     ``repo`` must be a throwaway copy (``support.fresh_clone``): act works on it. ``env`` is set for every step
-    (``--env``), ``variables`` are ``vars.*``, ``secrets`` are added to the dummy ``GITHUB_TOKEN``.
+    (``--env``), ``variables`` are ``vars.*``, ``secrets`` are added to the dummy ``GITHUB_TOKEN``; act has no
+    environment protection rules, so jobs that declare ``environment:`` receive them like any other job.
     act takes ``github.repository`` from the ``origin`` remote: one pointing at ``repository`` is added if missing
     (nothing is fetched from it).
     """
