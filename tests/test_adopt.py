@@ -185,7 +185,8 @@ def test_dvc_yaml_plots_follow_the_task():
 def _project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     root.mkdir()
-    for name in ("params.yaml", "dvc.yaml", "schema.yaml", "data.dvc", ".gitignore"):
+    for name in ("params.yaml", "dvc.yaml", "schema.yaml", "data.dvc", ".gitignore", ".dvc/.gitignore"):
+        (root / name).parent.mkdir(exist_ok=True)
         shutil.copy2(REPO_ROOT / name, root / name)
     (root / "data").mkdir()
     (root / "data" / "churn.csv").write_text("demo\n")
