@@ -653,7 +653,7 @@ def adopt(
     root = root.resolve()
     table = table.resolve() if table.exists() else table
     if not (root / ".dvc").is_dir():
-        raise AdoptError(f"{root} is not a DVC project (no .dvc folder): run adopt in the project's root or pass --repo")
+        raise AdoptError(f"{root} is not a DVC project (no .dvc folder): run adopt in its root or pass --repo")
     if dry_run:
         if pending(root, JOURNAL):
             raise AdoptError("an interrupted adoption is still recorded: run `slipway adopt --recover` first")
@@ -665,9 +665,7 @@ def adopt(
     return done
 
 
-def _decide(
-    root: Path, table: Path, options: AdoptOptions, dry_run: bool, recovered: Undone | None = None
-) -> Adopted:
+def _decide(root: Path, table: Path, options: AdoptOptions, dry_run: bool, recovered: Undone | None = None) -> Adopted:
     plan, files = _planned_files(root, table, options)
     data_path = f"{DATA_DIR}/{table.name}"
     data_dir = root / DATA_DIR

@@ -47,7 +47,7 @@ class JournalBusy(JournalError):
     """Another process holds the journal's lock: a change is running (or a child it started still is)."""
 
 
-class Interrupted(BaseException):  # noqa: N818  (a signal, like KeyboardInterrupt: not an error)
+class Interrupted(BaseException):
     """A handled signal arrived while :func:`signals_raise` was active."""
 
     def __init__(self, signum: int) -> None:
@@ -326,9 +326,7 @@ def _restore_git_index(index: Path, saved: Path | None) -> bool:
     try:
         fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
-        raise JournalError(
-            f"git's index is locked ({lock}): if no git command is running, delete that file"
-        ) from None
+        raise JournalError(f"git's index is locked ({lock}): if no git command is running, delete that file") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             if saved is not None:
