@@ -28,7 +28,7 @@ import pandera.pandas as pa
 import slipway.schemas  # noqa: F401  (registers the dataset-level checks the schema uses)
 from slipway.config import TASK_KPIS, ConfigError, Task, load_config, parse_config
 from slipway.data import DataReadError, read_table
-from slipway.journal import Undone, begin, close, locked, pending, settle, signals_raise, stop_child, undo
+from slipway.journal import ADOPT, Undone, begin, close, locked, pending, settle, signals_raise, stop_child, undo
 from slipway.journal import child_options as journal_child_options
 
 TaskChoice = Literal["auto", "binary", "multiclass", "regression"]
@@ -40,8 +40,6 @@ MIN_ROWS = 20
 RANGE_MARGIN = 0.1
 """Observed ranges are widened by this fraction of the column's span on each side (not below 0 if never negative)."""
 DATA_DIR = "data"
-JOURNAL = "adopt"
-"""The journal's name: ``.dvc/tmp/adopt-journal`` (see :mod:`slipway.journal`)."""
 LOCK_WAIT = 30.0
 """Seconds to wait for another adopt (or the ``dvc add`` it started) to end."""
 
@@ -625,13 +623,13 @@ def _swap_in(root: Path, table: Path, files: dict[Path, str], dvc_add: Callable[
     """Journal the originals, move the new table and files in, run dvc add; on any failure or signal, undo."""
     names = list(dict.fromkeys([*(str(path.relative_to(root)) for path in files), "data.dvc", ".gitignore"]))
     try:
-        journal = begin(root, JOURNAL, f"adopt {table.name}", names, [DATA_DIR])
+        journal = begin(root, ADOPT, f"adopt {table.name}", names, [DATA_DIR])
         journal.replace_folder(DATA_DIR, lambda folder: shutil.copy2(table, folder / table.name))
         for path, text in files.items():
             journal.replace_file(str(path.relative_to(root)), text.encode())
         dvc_add(root)
     except BaseException:
-        undo(root, JOURNAL)
+        undo(root, ADOPT)
         raise
     settle()
     close(journal.path)  # the adoption is complete: this rename is the commit
@@ -655,11 +653,11 @@ def adopt(
     if not (root / ".dvc").is_dir():
         raise AdoptError(f"{root} is not a DVC project (no .dvc folder): run adopt in its root or pass --repo")
     if dry_run:
-        if pending(root, JOURNAL):
+        if pending(root, ADOPT):
             raise AdoptError("an interrupted adoption is still recorded: run `slipway adopt --recover` first")
         return _decide(root, table, options, dry_run=True)
-    with signals_raise(), locked(root, JOURNAL, LOCK_WAIT):
-        recovered = undo(root, JOURNAL)
+    with signals_raise(), locked(root, ADOPT, LOCK_WAIT):
+        recovered = undo(root, ADOPT)
         done = _decide(root, table, options, dry_run=False, recovered=recovered)
         _swap_in(root, table, done.files, dvc_add)
     return done

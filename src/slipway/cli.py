@@ -23,12 +23,12 @@ ParamsOption = Annotated[Path, typer.Option("--params", help="params.yaml to rea
 @app.callback()
 def _undo_interrupted_adoption(ctx: typer.Context) -> None:
     # Any verb run in a project where `slipway adopt` was killed midway first puts the project back as it was.
-    from slipway.journal import JournalBusy, JournalError, pending, recover
+    from slipway.journal import ADOPT, JournalBusy, JournalError, pending, recover
 
-    if ctx.invoked_subcommand == "adopt" or not pending(Path.cwd(), "adopt"):
+    if ctx.invoked_subcommand == "adopt" or not pending(Path.cwd(), ADOPT):
         return  # adopt does it itself (for --repo); without a journal there is nothing to undo
     try:
-        undone = recover(Path.cwd(), "adopt", wait=0)
+        undone = recover(Path.cwd(), ADOPT, wait=0)
     except JournalBusy:
         return  # an adoption is running: it is not ours to undo
     except JournalError as error:
@@ -725,13 +725,11 @@ def adopt(
     ] = False,
 ) -> None:
     """Make the pipeline yours: infer schema, task and features from your table and swap it in for the demo data."""
-    from slipway.adopt import JOURNAL, AdoptError, AdoptOptions, describe, next_steps
-    from slipway.adopt import adopt as run_adopt
-    from slipway.journal import Interrupted, JournalError
+    from slipway.journal import ADOPT, Interrupted, JournalError
     from slipway.journal import recover as recover_journal
 
     try:
-        undone = recover_journal(repo.resolve(), JOURNAL)
+        undone = recover_journal(repo.resolve(), ADOPT)
     except JournalError as error:
         raise _fail(f"adopt: {error}") from None
     except Interrupted as stop:
@@ -744,6 +742,9 @@ def adopt(
         return
     if table is None or target is None:
         raise _fail("adopt: give the table and --target COLUMN (or --recover)", 2)
+    from slipway.adopt import AdoptError, AdoptOptions, describe, next_steps
+    from slipway.adopt import adopt as run_adopt
+
     if task not in ("auto", "binary", "multiclass", "regression"):
         typer.echo(f"adopt: --task must be auto, binary, multiclass or regression, not {task!r}", err=True)
         raise typer.Exit(2)

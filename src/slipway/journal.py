@@ -33,6 +33,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+ADOPT = "adopt"
+"""The journal `slipway adopt` keeps (``.dvc/tmp/adopt-journal``); every verb undoes a killed one first."""
 MANIFEST = "manifest.json"
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 GIT_INDEX = "(git index)"
