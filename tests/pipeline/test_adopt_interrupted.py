@@ -181,7 +181,7 @@ def test_sigterm_undoes_the_adoption_before_exiting(project, table, point):
     assert "Traceback" not in stderr
     assert _gone(children), "the dvc child outlived adopt"
     assert midway, "the case did not stop adopt midway (journal open, some change made)"
-    assert bool(children) == point.startswith("dvc add"), children
+    assert children or not point.startswith("dvc add"), "no dvc child to stop"
 
 
 RECOVERY = {  # the next command after a SIGKILL: the recovery verb, or any other verb
