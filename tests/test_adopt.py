@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,7 @@ from slipway.adopt import (
     widened_range,
 )
 from slipway.config import load_config, parse_config
+from slipway.journal import Interrupted
 from slipway.schemas import load_schema
 
 
@@ -185,7 +188,8 @@ def test_dvc_yaml_plots_follow_the_task():
 def _project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     root.mkdir()
-    for name in ("params.yaml", "dvc.yaml", "schema.yaml", "data.dvc", ".gitignore"):
+    for name in ("params.yaml", "dvc.yaml", "schema.yaml", "data.dvc", ".gitignore", ".dvc/.gitignore"):
+        (root / name).parent.mkdir(exist_ok=True)
         shutil.copy2(REPO_ROOT / name, root / name)
     (root / "data").mkdir()
     (root / "data" / "churn.csv").write_text("demo\n")
@@ -233,6 +237,43 @@ def test_a_failing_dvc_add_puts_every_file_back(tmp_path):
         adopt(table, OPTIONS, root=root, dvc_add=broken_dvc_add)
     assert tree_digest(root) == before
     assert not list(root.glob(".adopt-*"))
+
+
+def _not_handled(signum: int, _frame: object) -> None:
+    raise RuntimeError(f"adopt did not handle {signal.Signals(signum).name}")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=lambda s: s.name)
+def test_a_signal_during_dvc_add_undoes_everything(tmp_path, signum):
+    root = _project(tmp_path)
+    table = tmp_path / "orders.csv"
+    _table().to_csv(table, index=False)
+    before = tree_digest(root)
+
+    def stopped_dvc_add(where: Path) -> None:
+        (where / "data.dvc").write_text("half written")
+        os.kill(os.getpid(), signum)
+
+    previous = signal.signal(signum, _not_handled)
+    try:
+        with pytest.raises(Interrupted) as stopped:
+            adopt(table, OPTIONS, root=root, dvc_add=stopped_dvc_add)
+        assert signal.getsignal(signum) is _not_handled  # adopt put the previous handler back
+    finally:
+        signal.signal(signum, previous)
+    assert stopped.value.signum == signum
+    assert tree_digest(root) == before
+
+
+def test_a_folder_that_is_not_a_dvc_project_is_refused(tmp_path):
+    root = _project(tmp_path)
+    shutil.rmtree(root / ".dvc")
+    table = tmp_path / "orders.csv"
+    _table().to_csv(table, index=False)
+    before = tree_digest(root)
+    with pytest.raises(AdoptError, match="is not a DVC project"):
+        adopt(table, OPTIONS, root=root, dvc_add=pytest.fail)
+    assert tree_digest(root) == before
 
 
 @pytest.mark.parametrize(

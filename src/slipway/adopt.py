@@ -2,8 +2,9 @@
 
 :func:`plan_adoption` is pure (a DataFrame in, a :class:`Plan` out) and raises :class:`AdoptError` with a
 message a person can act on. :func:`adopt` does the I/O: it writes ``schema.yaml``, edits ``params.yaml``
-(a comment-preserving YAML round trip), replaces the table in ``data/`` and runs ``dvc add data`` — and on any
-failure puts every file back as it was.
+(a comment-preserving YAML round trip), replaces the table in ``data/`` and runs ``dvc add data`` — all of it
+under an undo journal (:mod:`slipway.journal`), so that an error, SIGTERM, or SIGKILL followed by the next run puts
+every file back as it was.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +28,8 @@ import pandera.pandas as pa
 import slipway.schemas  # noqa: F401  (registers the dataset-level checks the schema uses)
 from slipway.config import TASK_KPIS, ConfigError, Task, load_config, parse_config
 from slipway.data import DataReadError, read_table
+from slipway.journal import ADOPT, Undone, begin, close, locked, pending, settle, signals_raise, stop_child, undo
+from slipway.journal import child_options as journal_child_options
 
 TaskChoice = Literal["auto", "binary", "multiclass", "regression"]
 MAX_CATEGORIES = 20
@@ -38,6 +40,8 @@ MIN_ROWS = 20
 RANGE_MARGIN = 0.1
 """Observed ranges are widened by this fraction of the column's span on each side (not below 0 if never negative)."""
 DATA_DIR = "data"
+LOCK_WAIT = 30.0
+"""Seconds to wait for another adopt (or the ``dvc add`` it started) to end."""
 
 
 class AdoptError(ValueError):
@@ -515,6 +519,10 @@ class Adopted:
     removed: list[str]
     written: list[str]
     dry_run: bool = False
+    files: dict[Path, str] = field(default_factory=dict, repr=False)
+    """The new text of each small file written."""
+    recovered: Undone | None = None
+    """An earlier, interrupted adoption that was undone first."""
 
 
 def next_steps(done: Adopted) -> str:
@@ -550,10 +558,24 @@ def _dvc() -> str:
 
 
 def _dvc_add(root: Path) -> None:
+    """``dvc add data``; a signal that stops adopt meanwhile ends the child before the undo starts."""
     env = {**os.environ, "DVC_NO_ANALYTICS": "1", "ITERATIVE_DO_NOT_TRACK": "1"}
-    result = subprocess.run([_dvc(), "add", DATA_DIR], cwd=root, capture_output=True, text=True, env=env)
-    if result.returncode != 0:
-        raise AdoptError(f"`dvc add {DATA_DIR}` failed:\n{(result.stderr or result.stdout).strip()}")
+    process = subprocess.Popen(
+        [_dvc(), "add", DATA_DIR],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        **journal_child_options(),
+    )
+    try:
+        stdout, stderr = process.communicate()
+    except BaseException:
+        stop_child(process)
+        raise
+    if process.returncode != 0:
+        raise AdoptError(f"`dvc add {DATA_DIR}` failed:\n{(stderr or stdout).strip()}")
 
 
 def schema_text(plan: Plan) -> str:
@@ -598,41 +620,19 @@ def _planned_files(root: Path, table: Path, options: AdoptOptions) -> tuple[Plan
 
 
 def _swap_in(root: Path, table: Path, files: dict[Path, str], dvc_add: Callable[[Path], None]) -> None:
-    """Stage every new file beside the repository, move them in, run dvc add; on failure restore everything."""
-    data_dir = root / DATA_DIR
-    restore = [*files, root / "data.dvc", root / ".gitignore"]
-    staging = Path(tempfile.mkdtemp(prefix=".adopt-", dir=root))
+    """Journal the originals, move the new table and files in, run dvc add; on any failure or signal, undo."""
+    names = list(dict.fromkeys([*(str(path.relative_to(root)) for path in files), "data.dvc", ".gitignore"]))
     try:
-        new_data = staging / "data.new"
-        new_data.mkdir()
-        shutil.copy2(table, new_data / table.name)
-        staged = {}
-        for number, (path, text) in enumerate(files.items()):
-            staged[path] = staging / f"{number}.new"
-            staged[path].write_text(text)
-        backup = {path: path.read_bytes() for path in restore if path.exists()}
-        old_data = staging / "data.old"
-        had_data = data_dir.exists()
-        if had_data:
-            data_dir.rename(old_data)
-        try:
-            new_data.rename(data_dir)
-            for path, new in staged.items():
-                os.replace(new, path)
-            dvc_add(root)
-        except BaseException:
-            if data_dir.exists():
-                shutil.rmtree(data_dir)
-            if had_data:
-                old_data.rename(data_dir)
-            for path in restore:
-                if path in backup:
-                    path.write_bytes(backup[path])
-                elif path.exists():
-                    path.unlink()
-            raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        journal = begin(root, ADOPT, f"adopt {table.name}", names, [DATA_DIR])
+        journal.replace_folder(DATA_DIR, lambda folder: shutil.copy2(table, folder / table.name))
+        for path, text in files.items():
+            journal.replace_file(str(path.relative_to(root)), text.encode())
+        dvc_add(root)
+    except BaseException:
+        undo(root, ADOPT)
+        raise
+    settle()
+    close(journal.path)  # the adoption is complete: this rename is the commit
 
 
 def adopt(
@@ -642,14 +642,31 @@ def adopt(
     dry_run: bool = False,
     dvc_add: Callable[[Path], None] = _dvc_add,
 ) -> Adopted:
-    """Adopt ``table`` in the repository at ``root``: every change lands, or none does."""
+    """Adopt ``table`` in the repository at ``root``: every change lands, or none does.
+
+    An adoption interrupted earlier (killed) is undone first, and reported in ``Adopted.recovered``; a dry run
+    refuses to start on top of one. SIGTERM, SIGHUP and SIGINT during the adoption undo it and raise
+    :class:`slipway.journal.Interrupted`.
+    """
     root = root.resolve()
     table = table.resolve() if table.exists() else table
+    if not (root / ".dvc").is_dir():
+        raise AdoptError(f"{root} is not a DVC project (no .dvc folder): run adopt in its root or pass --repo")
+    if dry_run:
+        if pending(root, ADOPT):
+            raise AdoptError("an interrupted adoption is still recorded: run `slipway adopt --recover` first")
+        return _decide(root, table, options, dry_run=True)
+    with signals_raise(), locked(root, ADOPT, LOCK_WAIT):
+        recovered = undo(root, ADOPT)
+        done = _decide(root, table, options, dry_run=False, recovered=recovered)
+        _swap_in(root, table, done.files, dvc_add)
+    return done
+
+
+def _decide(root: Path, table: Path, options: AdoptOptions, dry_run: bool, recovered: Undone | None = None) -> Adopted:
     plan, files = _planned_files(root, table, options)
     data_path = f"{DATA_DIR}/{table.name}"
     data_dir = root / DATA_DIR
     removed = sorted(p.name for p in data_dir.iterdir() if p.name != table.name) if data_dir.is_dir() else []
     written = [*(str(path.relative_to(root)) for path in files), data_path, "data.dvc"]
-    if not dry_run:
-        _swap_in(root, table, files, dvc_add)
-    return Adopted(plan, data_path, removed, written, dry_run)
+    return Adopted(plan, data_path, removed, written, dry_run, files, recovered)

@@ -20,6 +20,23 @@ app = typer.Typer(help="Slipway: data checks, reports, promotion, serving and mo
 ParamsOption = Annotated[Path, typer.Option("--params", help="params.yaml to read")]
 
 
+@app.callback()
+def _undo_interrupted_adoption(ctx: typer.Context) -> None:
+    # Any verb run in a project where `slipway adopt` was killed midway first puts the project back as it was.
+    from slipway.journal import ADOPT, JournalBusy, JournalError, pending, recover
+
+    if ctx.invoked_subcommand == "adopt" or not pending(Path.cwd(), ADOPT):
+        return  # adopt does it itself (for --repo); without a journal there is nothing to undo
+    try:
+        undone = recover(Path.cwd(), ADOPT, wait=0)
+    except JournalBusy:
+        return  # an adoption is running: it is not ours to undo
+    except JournalError as error:
+        raise _fail(f"slipway: {error}") from None
+    if undone is not None:
+        typer.echo(f"slipway: {undone.summary()}", err=True)
+
+
 @app.command()
 def generate(
     out: Annotated[Path, typer.Argument(help="where to write the table (.csv or .parquet)")],
@@ -696,15 +713,35 @@ def retrain_pr(
 
 @app.command()
 def adopt(
-    table: Annotated[Path, typer.Argument(help="your table (.csv or .parquet)")],
-    target: Annotated[str, typer.Option(help="the column to predict")],
+    table: Annotated[Path | None, typer.Argument(help="your table (.csv or .parquet)")] = None,
+    target: Annotated[str | None, typer.Option(help="the column to predict (required)")] = None,
     id_column: Annotated[str | None, typer.Option("--id", help="a unique row identifier (not a feature)")] = None,
     time_column: Annotated[str | None, typer.Option("--time", help="an event-time column (not a feature)")] = None,
     task: Annotated[str, typer.Option(help="auto | binary | multiclass | regression")] = "auto",
     repo: Annotated[Path, typer.Option(help="the project's root folder")] = Path("."),
     dry_run: Annotated[bool, typer.Option("--dry-run", help="print the decisions, change nothing")] = False,
+    recover: Annotated[
+        bool, typer.Option("--recover", help="only undo an adoption that was interrupted (killed), if there is one")
+    ] = False,
 ) -> None:
     """Make the pipeline yours: infer schema, task and features from your table and swap it in for the demo data."""
+    from slipway.journal import ADOPT, Interrupted, JournalError
+    from slipway.journal import recover as recover_journal
+
+    try:
+        undone = recover_journal(repo.resolve(), ADOPT)
+    except JournalError as error:
+        raise _fail(f"adopt: {error}") from None
+    except Interrupted as stop:
+        raise _fail(f"adopt: stopped by {stop.name}; nothing was changed", 128 + stop.signum) from None
+    if undone is not None:
+        typer.echo(f"adopt: {undone.summary()}", err=True)
+    if recover:
+        if undone is None:
+            typer.echo("adopt: no interrupted adoption to undo")
+        return
+    if table is None or target is None:
+        raise _fail("adopt: give the table and --target COLUMN (or --recover)", 2)
     from slipway.adopt import AdoptError, AdoptOptions, describe, next_steps
     from slipway.adopt import adopt as run_adopt
 
@@ -718,6 +755,13 @@ def adopt(
         typer.echo(f"adopt: {error}", err=True)
         typer.echo("adopt: nothing was changed.", err=True)
         raise typer.Exit(1) from None
+    except JournalError as error:
+        raise _fail(f"adopt: {error}") from None
+    except Interrupted as stop:
+        message = f"adopt: stopped by {stop.name}; every change was undone, the repository is as it was"
+        raise _fail(message, 128 + stop.signum) from None
+    if done.recovered is not None:
+        typer.echo(f"adopt: {done.recovered.summary()}", err=True)
     typer.echo(describe(done.plan))
     typer.echo("")
     typer.echo(next_steps(done))
