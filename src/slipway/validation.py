@@ -165,9 +165,8 @@ def changed_values(raw: pd.Series, typed: pd.Series) -> pd.Series:
         return changed  # text, dates, categories: coercion either parses a value or fails (pandera reports it)
     float_target = pd.api.types.is_float_dtype(typed)
     both = ~changed & ~raw_null
-    same = [
-        _same_value(r, t, float_target) for r, t in zip(raw[both].to_numpy(object), typed[both].to_numpy(object))
-    ]
+    pairs = zip(raw[both].to_numpy(object), typed[both].to_numpy(object), strict=True)
+    same = [_same_value(r, t, float_target) for r, t in pairs]
     changed[both] = ~np.asarray(same, dtype=bool)
     return changed
 
@@ -268,16 +267,20 @@ def _infinite(values: pd.Series, name: str) -> list[Failure]:
 def training_split_failures(table: pd.DataFrame, needs: PipelineNeeds) -> list[Failure]:
     """Features whose few values all fall in the test split of the split prepare will make (for a table that
     passed every other check)."""
-    train, _ = split(table, needs.target, needs.test_size, needs.seed, stratify=needs.classification)
-    features = [f for f in needs.features if f in table.columns]
+    _, test_rows = split_sizes(len(table), needs.test_size)
+    values = {f: int(table[f].notna().sum()) for f in needs.features if f in table.columns}
+    few = [f for f, n in values.items() if n <= test_rows]  # only these can miss the training split
+    if not few:
+        return []
+    train, _ = split(table[[needs.target, *few]], needs.target, needs.test_size, needs.seed, needs.classification)
     return [
         Failure(
             name,
-            f"feature is empty in every row of the training split ({int(table[name].notna().sum())} values, "
-            f"all in the test split; split.seed {needs.seed})",
-            int(table[name].notna().sum()),
+            f"feature is empty in every row of the training split ({values[name]} values, all in the test split; "
+            f"split.seed {needs.seed})",
+            values[name],
         )
-        for name in features
+        for name in few
         if train[name].isna().all()
     ]
 
@@ -309,9 +312,7 @@ def validate_frame(
     return ValidationResult(source, len(df), len(df.columns), failures, None if failures else table)
 
 
-def validate_file(
-    path: Path | str, schema: pa.DataFrameSchema, needs: PipelineNeeds | None = None
-) -> ValidationResult:
+def validate_file(path: Path | str, schema: pa.DataFrameSchema, needs: PipelineNeeds | None = None) -> ValidationResult:
     """Read and validate a data file; an unreadable file is a failure, not a crash."""
     try:
         df = read_table(path)
