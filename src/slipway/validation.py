@@ -6,7 +6,8 @@ Validation passes only a table the later stages can use, and hands on the table 
 2. lossless coercion: a value that coercion would change (12.5 read as the integer 12, ``True`` as 1, 1e20 as an
    overflowed integer, a text read as empty) is a failure, never a silent rewrite;
 3. what the pipeline needs (:class:`PipelineNeeds`, from params.yaml): enough rows for ``split.test_size``, enough
-   rows of every class to stratify, a target in every row, features that hold values in the training split.
+   rows of every class to stratify (in both splits for a binary target, in the training split for multiclass), a
+   target in every row, no infinite numbers, features that hold values in the training split.
 
 A table that passes comes back typed (:attr:`ValidationResult.table`): that, not the raw file, is what trains.
 """
@@ -212,15 +213,20 @@ def _class_failures(target: pd.Series, needs: PipelineNeeds, train_rows: int, te
     if needs.task == "binary" and len(counts) > 2:
         return [Failure(name, f"a binary target (data.task) has 2 classes; found {len(counts)}", 1)]
     rows = train_rows + test_rows
-    needed = math.ceil(rows / min(train_rows, test_rows))
+    sizes = f"{rows} rows split {train_rows} train / {test_rows} test (split.test_size {needs.test_size})"
+    if needs.task == "binary":  # ROC AUC and the curves need both classes among the test rows too
+        needed, where = math.ceil(rows / min(train_rows, test_rows)), "both splits"
+    elif len(counts) > test_rows:
+        return [Failure(name, f"too few test rows to stratify: {sizes} for {len(counts)} classes", 1)]
+    else:  # the model must see every class; the multiclass metrics allow one missing from the test rows
+        needed, where = max(2, math.ceil(rows / train_rows)), "the training split"
     rare = counts[counts < needed]
     if rare.empty:
         return []
     listed = ", ".join(f"{_plain(c)!r}: {n} rows" for c, n in rare.items())
     check = (
-        f"too few rows of a class to stratify: {rows} rows split {train_rows} train / {test_rows} test "
-        f"(split.test_size {needs.test_size}) need at least {needed} rows of every class "
-        f"for it to be in both splits ({listed})"
+        f"too few rows of a class to stratify: {sizes} need at least {needed} rows of every class "
+        f"for it to be in {where} ({listed})"
     )
     return [Failure(name, check, int(rare.sum()))]
 
