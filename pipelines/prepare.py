@@ -1,4 +1,4 @@
-"""Stage `prepare`: seeded (stratified) train/test split of the validated data."""
+"""Stage `prepare`: seeded (stratified) train/test split of the validated, schema-typed table (never the raw file)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,12 @@ log = logging.getLogger("prepare")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--params", default="params.yaml")
+    parser.add_argument("--table", default="outputs/validated/table.parquet", type=Path)
     parser.add_argument("--out", default="outputs/prepared", type=Path)
     args = parser.parse_args()
 
     config = load_config(args.params)
-    df = read_table(config.data.path)
+    df = read_table(args.table)
     train, test = split(
         df,
         config.data.target,

@@ -63,13 +63,14 @@ def validate(
     params: ParamsOption = Path("params.yaml"),
     report: Annotated[Path | None, typer.Option(help="also write the markdown report here")] = None,
 ) -> None:
-    """Check a table against the project's schema; exit 1 with a report naming columns and rows on failure."""
+    """Check a table against the project's schema and what the pipeline needs (the same checks as the validate
+    stage); exit 1 with a report naming columns and rows on failure."""
     from slipway.config import load_config
     from slipway.schemas import load_schema
-    from slipway.validation import render_markdown, render_text, validate_file
+    from slipway.validation import PipelineNeeds, render_markdown, render_text, validate_file
 
     config = load_config(params)
-    result = validate_file(table, load_schema(config.data.schema_path))
+    result = validate_file(table, load_schema(config.data.schema_path), PipelineNeeds.from_config(config))
     if report:
         report.write_text(render_markdown(result))
     typer.echo(render_text(result))

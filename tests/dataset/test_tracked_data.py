@@ -6,7 +6,7 @@ from support import REPO_ROOT
 from slipway.data import read_table
 from slipway.provenance import dvc_tracked_md5
 from slipway.schemas import load_schema
-from slipway.validation import validate_file
+from slipway.validation import PipelineNeeds, validate_file
 
 
 @pytest.fixture(scope="module")
@@ -16,8 +16,9 @@ def data_path(config):
     return path
 
 
-def test_tracked_data_passes_the_schema(config, data_path):
-    result = validate_file(data_path, load_schema(REPO_ROOT / config.data.schema_path))
+def test_tracked_data_passes_the_schema_and_what_the_pipeline_needs(config, data_path):
+    schema = load_schema(REPO_ROOT / config.data.schema_path)
+    result = validate_file(data_path, schema, PipelineNeeds.from_config(config))
     assert result.ok, result.failures
 
 
