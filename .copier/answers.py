@@ -21,7 +21,7 @@ DVC_CONFIG = ".dvc/config"
 PARAMS_KEYS = {"image_repository": ("deploy", "image"), "report_title": ("report", "title")}
 """Answer name -> the params.yaml key it sets."""
 REMOTE_ANSWER = "dvc_remote_url"
-PLAIN = re.compile(r"^[A-Za-z0-9_./@%+-][A-Za-z0-9_./@%+ :,()-]*$")
+PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./@%+ :,()-]*$")
 """Text that YAML reads back as the same plain string (quoted otherwise)."""
 RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "~"}
 
@@ -37,7 +37,6 @@ def yaml_scalar(value: str) -> str:
         and not value.endswith((" ", ":"))
         and ": " not in value
         and value.lower() not in RESERVED
-        and not re.fullmatch(r"[-+.0-9eE_]+", value)
     )
     return value if plain else json.dumps(value, ensure_ascii=False)
 
