@@ -141,7 +141,8 @@ def pr_body(proposal: Proposal, excerpt: str, conflict_mode: str = "inline", run
         how = (
             "hold conflict markers (`<<<<<<< before updating` ... `>>>>>>> after updating`)"
             if conflict_mode == "inline"
-            else "were left as they are, with the template's change that did not apply in a `.rej` file next to them"
+            else "hold the template's version; this project's change that did not apply is in a `.rej` file next to "
+            "each (apply it again by hand, then delete the `.rej`)"
         )
         lines += [
             f"### Conflicts to resolve ({len(proposal.conflicts)})",

@@ -1,0 +1,197 @@
+"""Slipway as a Copier template, end to end (slow): copy v0.1.0, make the project the team's own, update to v0.2.0.
+
+The team's changes (a threshold in params.yaml, their own table through `slipway adopt`, a line in their README,
+their own test) all survive the three-way merge, the template's change arrives, and the updated project reproduces
+its pipeline and passes its checks. An edit to the very line the template changed ends as a listed conflict, never
+resolved either way. A repository made with "Use this template" joins with `slipway template-link`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from conftest import COPIER, MAKEFILE_LINE, README_LINE, copier_copy, git
+from sklearn.datasets import load_breast_cancer
+from support import VENV_BIN, project_env, run
+
+pytestmark = pytest.mark.slow
+
+TEMPLATE_ONLY = ["copier.yml", ".copier", "CHANGELOG.md", "tests/template", "{{_copier_conf.answers_file}}.jinja"]
+TEAM_README = "Churn model of the Acme retention team."
+TEAM_TEST = '''import yaml
+
+
+def test_our_target_is_the_diagnosis():
+    assert yaml.safe_load(open("params.yaml"))["data"]["target"] == "diagnosis"
+'''
+SUBSET = [
+    "tests/workflows/test_static_checks.py",  # every workflow, the template's and the team's, still valid
+    "tests/test_docs.py",  # the merged README's and docs' links resolve (its runnable blocks are slow)
+    "tests/test_template_update.py",  # the update verbs of the updated version
+    "tests/test_adopt.py",
+    "tests/test_lockcheck.py",
+    "tests/test_ours.py",  # the team's own test
+]
+"""The fast tests that hold for a project on its own data. The template's other fast tests are written against the
+demo data (their fixtures train on generated churn rows with the project's params.yaml), so after `slipway adopt`
+they fail whether or not the project was ever updated."""
+
+
+def _cancer_table(path: Path, rows: int = 300) -> Path:
+    """A binary table of the team's own (scikit-learn's breast cancer data, offline), with an id and a category."""
+    rng = np.random.default_rng(1)
+    data = load_breast_cancer(as_frame=True)
+    frame = data.frame.sample(rows, random_state=1).reset_index(drop=True)
+    frame = frame[[*data.feature_names[:6], "target"]]
+    frame.columns = [c.replace(" ", "_") for c in frame.columns]
+    frame.insert(0, "case_id", [f"case-{i:04d}" for i in range(rows)])
+    frame["clinic"] = rng.choice(["east", "west", "central"], rows)
+    frame["diagnosis"] = np.where(frame.pop("target") == 1, "benign", "malignant")
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _clone(source: Path, dest: Path) -> Path:
+    run(["git", "clone", "-q", str(source), str(dest)], dest.parent, env=project_env(dest.parent))
+    return dest
+
+
+def _update(project: Path, *options: str):
+    command = [COPIER, "update", "--vcs-ref", "v0.2.0", "--defaults", "--trust", *options]
+    return run(command, project, env=project_env(project))
+
+
+def _status(project: Path) -> set[str]:
+    return {line[3:] for line in git(project, "status", "--porcelain", "--untracked-files=all").splitlines()}
+
+
+def _answers(project: Path) -> dict:
+    return yaml.safe_load((project / ".copier-answers.yml").read_text())
+
+
+def test_a_copy_is_a_project_with_the_answers_in_its_own_files(template, tmp_path):
+    project = copier_copy(
+        template, tmp_path / "project", "--data", "report_title=Churn report", "--data", "image_repository=ghcr.io/acme/churn"
+    )
+    answers = _answers(project)
+    assert answers["_commit"] == "v0.1.0" and answers["_src_path"] == str(template)
+    assert answers["report_title"] == "Churn report" and answers["dvc_remote_url"] == "dvc-storage"
+    for name in TEMPLATE_ONLY:
+        assert not (project / name).exists(), f"{name} is the template's own, not the project's"
+    params_before = git(template, "show", "v0.1.0:params.yaml").split("\n")
+    params_after = (project / "params.yaml").read_text().split("\n")
+    changed = [(a, b) for a, b in zip(params_before, params_after, strict=True) if a != b]
+    assert [b.split("#")[0].strip() for _, b in changed] == ["image: ghcr.io/acme/churn", "title: Churn report"]
+    for name in ("dvc.lock", "outputs/metrics.json", ".github/workflows/template-update.yml", "docs/upgrading.md"):
+        assert (project / name).exists(), name
+    assert git(template, "show", "v0.1.0:.dvc/config") == (project / ".dvc" / "config").read_text()
+
+
+def test_an_update_keeps_the_teams_changes_brings_the_templates_and_the_project_still_works(template, tmp_path):
+    project = copier_copy(template, tmp_path / "project", "--data", "report_title=Churn report")
+    # The team makes it theirs: their table, a threshold, a README line, a test of their own.
+    run(["dvc", "pull", "-q", "data.dvc"], project)
+    table = _cancer_table(tmp_path / "cancer.csv")
+    run(["slipway", "adopt", str(table), "--target", "diagnosis", "--id", "case_id"], project)
+    params = project / "params.yaml"
+    assert "  threshold: 0.5 " in params.read_text()
+    params.write_text(params.read_text().replace("  threshold: 0.5 ", "  threshold: 0.4 ", 1))
+    readme = project / "README.md"
+    readme.write_text(readme.read_text().replace("\n", f"\n\n{TEAM_README}\n", 1))
+    (project / "tests" / "test_ours.py").write_text(TEAM_TEST)
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "Our data, our threshold")
+    ours = {name: (project / name).read_bytes() for name in ("schema.yaml", "data.dvc", "dvc.lock", "tests/test_ours.py")}
+
+    _update(project)
+
+    assert _answers(project)["_commit"] == "v0.2.0"
+    assert _status(project) == {".copier-answers.yml", "Makefile", "README.md", "params.yaml"}
+    assert {name: (project / name).read_bytes() for name in ours} == ours
+    config = yaml.safe_load(params.read_text())
+    assert config["evaluate"]["threshold"] == 0.4  # the team's threshold
+    assert config["data"]["target"] == "diagnosis" and "clinic" in config["features"]["categorical"]  # adopt's
+    assert config["monitor"]["window_days"] == 14  # the template's new default
+    assert config["report"]["title"] == "Churn report"  # the answer, kept
+    assert TEAM_README in readme.read_text() and README_LINE in readme.read_text()
+    assert (project / "Makefile").read_text().startswith(MAKEFILE_LINE)
+    assert "<<<<<<<" not in git(project, "diff") and not list(project.rglob("*.rej"))
+    git(project, "commit", "-qam", "Update the Slipway template to v0.2.0")
+
+    run(["dvc", "repro"], project, timeout=1200)
+    metrics = json.loads((project / "outputs" / "metrics.json").read_text())
+    assert metrics["roc_auc"] > 0.8  # trained on the team's data
+    env = project_env(project, VIRTUAL_ENV=str(VENV_BIN.parent))
+    tests = run([str(VENV_BIN / "pytest"), "-m", "not slow", "-p", "no:randomly", "-q", *SUBSET], project, env=env)
+    assert " passed" in tests.stdout and "failed" not in tests.stdout
+
+
+def test_an_edit_to_the_line_the_template_changed_is_a_listed_conflict_never_resolved(project_v010, tmp_path):
+    project = _clone(project_v010, tmp_path / "project")
+    params = project / "params.yaml"
+    params.write_text(params.read_text().replace("  window_days: 7 ", "  window_days: 10", 1))
+    git(project, "commit", "-qam", "We look at ten days")
+    output = tmp_path / "github-output"
+    env = project_env(project, GITHUB_OUTPUT=str(output))
+
+    result = run(["slipway", "template-update", "--vcs-ref", "v0.2.0"], project, env=env)
+
+    assert "conflict in params.yaml" in result.stdout
+    assert "changed=true" in output.read_text() and "conflicts=1" in output.read_text()
+    assert git(project, "rev-parse", "--abbrev-ref", "HEAD").strip() == "template-update"
+    committed = git(project, "show", "HEAD:params.yaml")
+    ours, theirs = committed.index("window_days: 10"), committed.index("window_days: 14")
+    assert committed.index("<<<<<<< before updating") < ours < committed.index("=======") < theirs
+    assert theirs < committed.index(">>>>>>> after updating")
+    proposal = json.loads((project / "build" / "template-update" / "proposal.json").read_text())
+    assert proposal["conflicts"] == ["params.yaml"] and proposal["new_version"] == "v0.2.0"
+    body = (project / "build" / "template-update" / "body.md").read_text()
+    assert "Conflicts to resolve (1)" in body and "- `params.yaml`" in body
+    assert "## v0.2.0" in body and "monitor.window_days" in body and "## v0.1.0" not in body
+
+
+def test_with_rej_files_the_conflict_is_listed_and_the_projects_change_kept_in_the_rej(project_v010, tmp_path):
+    project = _clone(project_v010, tmp_path / "project")
+    params = project / "params.yaml"
+    params.write_text(params.read_text().replace("  window_days: 7 ", "  window_days: 10", 1))
+    git(project, "commit", "-qam", "We look at ten days")
+
+    result = run(["slipway", "template-update", "--vcs-ref", "v0.2.0", "--conflict", "rej"], project)
+
+    assert "conflict in params.yaml" in result.stdout
+    assert "window_days: 10" in git(project, "show", "HEAD:params.yaml.rej")
+    body = (project / "build" / "template-update" / "body.md").read_text()
+    assert "- `params.yaml`" in body and ".rej" in body
+
+
+def test_a_use_this_template_repository_joins_with_one_command_and_updates(template, tmp_path):
+    repo = tmp_path / "made-from-github"
+    repo.mkdir()
+    archive = tmp_path / "v0.1.0.tar"
+    git(template, "archive", "-o", str(archive), "v0.1.0")
+    shutil.unpack_archive(archive, repo)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "Initial commit")  # what GitHub's "Use this template" gives: the files, no history
+    params = repo / "params.yaml"
+    params.write_text(params.read_text().replace("ghcr.io/example/slipway-model", "ghcr.io/acme/churn", 1))
+    git(repo, "commit", "-qam", "Our image")
+
+    linked = run(["slipway", "template-link", "--template", str(template), "--version", "v0.1.0"], repo)
+    assert "_commit: v0.1.0" in linked.stdout
+    assert _answers(repo)["image_repository"] == "ghcr.io/acme/churn"
+    git(repo, "add", ".copier-answers.yml")
+    git(repo, "commit", "-qm", "Join the template's updates")
+    _update(repo)
+
+    assert _status(repo) == {".copier-answers.yml", "Makefile", "README.md", "params.yaml"}
+    assert _answers(repo)["_commit"] == "v0.2.0"
+    config = yaml.safe_load(params.read_text())
+    assert config["monitor"]["window_days"] == 14 and config["deploy"]["image"] == "ghcr.io/acme/churn"
+    assert (repo / "Makefile").read_text().startswith(MAKEFILE_LINE)
+    assert "<<<<<<<" not in git(repo, "diff")
