@@ -33,10 +33,7 @@ class AnswerError(ValueError):
 def yaml_scalar(value: str) -> str:
     """``value`` as a YAML scalar: plain when that reads back as the same string, else double-quoted."""
     plain = (
-        PLAIN.match(value)
-        and not value.endswith((" ", ":"))
-        and ": " not in value
-        and value.lower() not in RESERVED
+        PLAIN.match(value) and not value.endswith((" ", ":")) and ": " not in value and value.lower() not in RESERVED
     )
     return value if plain else json.dumps(value, ensure_ascii=False)
 

@@ -23,12 +23,12 @@ pytestmark = pytest.mark.slow
 
 TEMPLATE_ONLY = ["copier.yml", ".copier", "CHANGELOG.md", "tests/template", "{{_copier_conf.answers_file}}.jinja"]
 TEAM_README = "Churn model of the Acme retention team."
-TEAM_TEST = '''import yaml
+TEAM_TEST = """import yaml
 
 
 def test_our_target_is_the_diagnosis():
     assert yaml.safe_load(open("params.yaml"))["data"]["target"] == "diagnosis"
-'''
+"""
 SUBSET = [
     "tests/workflows/test_static_checks.py",  # every workflow, the template's and the team's, still valid
     "tests/test_docs.py",  # the merged README's and docs' links resolve (its runnable blocks are slow)
@@ -75,9 +75,8 @@ def _answers(project: Path) -> dict:
 
 
 def test_a_copy_is_a_project_with_the_answers_in_its_own_files(template, tmp_path):
-    project = copier_copy(
-        template, tmp_path / "project", "--data", "report_title=Churn report", "--data", "image_repository=ghcr.io/acme/churn"
-    )
+    answers = ["--data", "report_title=Churn report", "--data", "image_repository=ghcr.io/acme/churn"]
+    project = copier_copy(template, tmp_path / "project", *answers)
     answers = _answers(project)
     assert answers["_commit"] == "v0.1.0" and answers["_src_path"] == str(template)
     assert answers["report_title"] == "Churn report" and answers["dvc_remote_url"] == "dvc-storage"
@@ -106,7 +105,8 @@ def test_an_update_keeps_the_teams_changes_brings_the_templates_and_the_project_
     (project / "tests" / "test_ours.py").write_text(TEAM_TEST)
     git(project, "add", "-A")
     git(project, "commit", "-qm", "Our data, our threshold")
-    ours = {name: (project / name).read_bytes() for name in ("schema.yaml", "data.dvc", "dvc.lock", "tests/test_ours.py")}
+    kept = ("schema.yaml", "data.dvc", "dvc.lock", "tests/test_ours.py")
+    ours = {name: (project / name).read_bytes() for name in kept}
 
     _update(project)
 
