@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from conftest import COPIER, MAKEFILE_LINE, README_LINE, copier_copy, git
 from sklearn.datasets import load_breast_cancer
 from support import VENV_BIN, project_env, run
+from template.scratch import COPIER, MAKEFILE_LINE, README_LINE, copier_copy, git
 
 pytestmark = pytest.mark.slow
 
