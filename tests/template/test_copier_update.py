@@ -131,6 +131,31 @@ def test_an_update_keeps_the_teams_changes_brings_the_templates_and_the_project_
     assert " passed" in tests.stdout and "failed" not in tests.stdout
 
 
+def test_the_answers_task_reruns_on_update_without_undoing_an_edit_and_a_changed_answer_is_written(
+    project_v010, tmp_path
+):
+    project = _clone(project_v010, tmp_path / "project")
+    params = project / "params.yaml"
+    params.write_text(params.read_text().replace("ghcr.io/example/slipway-model", "registry.acme.test/churn", 1))
+    git(project, "commit", "-qam", "Our registry, set by hand")
+
+    _update(project)  # the task writes the recorded (default) answer in each render: the team's edit stays
+    config = yaml.safe_load(params.read_text())
+    assert config["deploy"]["image"] == "registry.acme.test/churn" and config["monitor"]["window_days"] == 14
+    git(project, "commit", "-qam", "Update to v0.2.0")
+
+    changed = [COPIER, "update", "--trust", "--defaults", "--vcs-ref", ":current:", "--data", "report_title=Churn"]
+    run(changed, project, env=project_env(project))
+    assert _status(project) == {".copier-answers.yml", "params.yaml"}
+    diff = git(project, "diff", "--unified=0", "params.yaml").splitlines()
+    removed, added = [line for line in diff if line.startswith("- ")], [line for line in diff if line.startswith("+ ")]
+    assert len(removed) == len(added) == 1 and "title: Slipway model report" in removed[0]
+    assert added[0].startswith("+  title: Churn ") and added[0].endswith(
+        "# also the watermark that keeps one sticky comment per PR"
+    )
+    assert _answers(project)["report_title"] == "Churn" and _answers(project)["_commit"] == "v0.2.0"
+
+
 def test_an_edit_to_the_line_the_template_changed_is_a_listed_conflict_never_resolved(project_v010, tmp_path):
     project = _clone(project_v010, tmp_path / "project")
     params = project / "params.yaml"
