@@ -75,20 +75,32 @@ def _answers(project: Path) -> dict:
 
 
 def test_a_copy_is_a_project_with_the_answers_in_its_own_files(template, tmp_path):
-    answers = ["--data", "report_title=Churn report", "--data", "image_repository=ghcr.io/acme/churn"]
+    title = 'Churn: "weekly" $(touch pwned) #1'  # quotes, a colon, a comment sign, shell syntax: only ever text
+    answers = ["--data", f"report_title={title}", "--data", "image_repository=ghcr.io/acme/churn"]
     project = copier_copy(template, tmp_path / "project", *answers)
-    answers = _answers(project)
-    assert answers["_commit"] == "v0.1.0" and answers["_src_path"] == str(template)
-    assert answers["report_title"] == "Churn report" and answers["dvc_remote_url"] == "dvc-storage"
+    recorded = _answers(project)
+    assert recorded["_commit"] == "v0.1.0" and recorded["_src_path"] == str(template)
+    assert recorded["report_title"] == title and recorded["dvc_remote_url"] == "dvc-storage"
     for name in TEMPLATE_ONLY:
         assert not (project / name).exists(), f"{name} is the template's own, not the project's"
     params_before = git(template, "show", "v0.1.0:params.yaml").split("\n")
     params_after = (project / "params.yaml").read_text().split("\n")
-    changed = [(a, b) for a, b in zip(params_before, params_after, strict=True) if a != b]
-    assert [b.split("#")[0].strip() for _, b in changed] == ["image: ghcr.io/acme/churn", "title: Churn report"]
+    changed = [b for a, b in zip(params_before, params_after, strict=True) if a != b]
+    assert [line.split(":")[0].strip() for line in changed] == ["image", "title"]
+    config = yaml.safe_load((project / "params.yaml").read_text())
+    assert config["deploy"]["image"] == "ghcr.io/acme/churn" and config["report"]["title"] == title
+    assert not (project / "pwned").exists() and not (tmp_path / "pwned").exists()
     for name in ("dvc.lock", "outputs/metrics.json", ".github/workflows/template-update.yml", "docs/upgrading.md"):
         assert (project / name).exists(), name
     assert git(template, "show", "v0.1.0:.dvc/config") == (project / ".dvc" / "config").read_text()
+
+
+def test_an_answer_that_fails_its_check_creates_nothing(template, tmp_path):
+    command = [COPIER, "copy", "--vcs-ref", "v0.1.0", "--defaults", "--trust", "--data", "image_repository=Bad Image"]
+    result = run([*command, str(template), str(tmp_path / "bad")], tmp_path, check=False, env=project_env(tmp_path))
+    assert result.returncode != 0
+    assert "Validation error for question 'image_repository': a lowercase image repository" in result.stderr
+    assert not (tmp_path / "bad").exists()
 
 
 def test_an_update_keeps_the_teams_changes_brings_the_templates_and_the_project_still_works(template, tmp_path):
