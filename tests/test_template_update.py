@@ -189,6 +189,22 @@ def test_prepare_proposes_nothing_when_the_project_is_up_to_date(tmp_path, env):
     assert "template-update" not in _git(root, "branch", "--list")
 
 
+def test_a_failed_update_leaves_the_project_as_it_was(tmp_path, env):
+    root = _project(tmp_path / "project")
+    before = _git(root, "rev-parse", "HEAD")
+
+    def failing(root: Path, vcs_ref: str | None, conflict: str) -> None:
+        (root / "Makefile").write_text("half\n")
+        (root / "new.txt").write_text("half\n")
+        raise TemplateError("copier update failed: the template cannot be reached")
+
+    with pytest.raises(TemplateError, match="cannot be reached"):
+        prepare_update(root, root / "out", updater=failing, changelog=lambda src, ref: "")
+    assert _git(root, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+    assert _git(root, "rev-parse", "HEAD") == before and _git(root, "status", "--porcelain") == ""
+    assert "template-update" not in _git(root, "branch", "--list")
+
+
 def test_conflicts_are_committed_as_they_are_and_listed_never_resolved(tmp_path, env):
     root = _project(tmp_path / "project")
     marked = (

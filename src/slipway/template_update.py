@@ -317,10 +317,20 @@ def prepare_update(
     base = git(["git", "rev-parse", "HEAD"]).strip()
     started_on = git(["git", "rev-parse", "--abbrev-ref", "HEAD"]).strip()
     git(["git", "switch", "--quiet", "-C", branch])
-    updater(root, vcs_ref, conflict)
-    if not git(["git", "status", "--porcelain"]).strip():
+
+    def back() -> None:  # the tree was clean: whatever is here now came from the update
+        git(["git", "reset", "--quiet", "--hard"])
+        git(["git", "clean", "-fdq"])
         git(["git", "switch", "--quiet", *(["--detach", base] if started_on == "HEAD" else [started_on])])
         git(["git", "branch", "--quiet", "-D", branch])
+
+    try:
+        updater(root, vcs_ref, conflict)
+    except TemplateError:
+        back()
+        raise
+    if not git(["git", "status", "--porcelain"]).strip():
+        back()
         return None
     conflicts = _conflicts(root, git)
     new = str((read_answers(root) or {}).get("_commit", vcs_ref or "?"))

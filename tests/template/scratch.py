@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
 from support import VENV_BIN, project_env, run
 
 COPIER = str(VENV_BIN / "copier")
@@ -51,3 +52,25 @@ def copier_copy(template: Path, dest: Path, *options: str) -> Path:
     git(dest, "add", "-A")
     git(dest, "commit", "-qm", "Start from Slipway v0.1.0")
     return dest
+
+
+def clone(source: Path, dest: Path) -> Path:
+    """A git clone of ``source`` at ``dest``."""
+    run(["git", "clone", "-q", str(source), str(dest)], dest.parent, env=project_env(dest.parent))
+    return dest
+
+
+def update(project: Path, *options: str) -> None:
+    """`copier update --vcs-ref v0.2.0 --defaults --trust` as a person runs it."""
+    command = [COPIER, "update", "--vcs-ref", "v0.2.0", "--defaults", "--trust", *options]
+    run(command, project, env=project_env(project))
+
+
+def status(project: Path) -> set[str]:
+    """The paths `git status` lists (changed, new)."""
+    return {line[3:] for line in git(project, "status", "--porcelain", "--untracked-files=all").splitlines()}
+
+
+def answers(project: Path) -> dict:
+    """The project's .copier-answers.yml."""
+    return yaml.safe_load((project / ".copier-answers.yml").read_text())
