@@ -361,6 +361,8 @@ def test_link_writes_the_answers_of_the_version_and_the_projects_values(tmp_path
         link_answers(root, "gh:acme/slipway", "v0.2.0")
     with pytest.raises(TemplateError, match="give the release"):
         link_answers(root, "gh:acme/slipway", "main", force=True)
+    with pytest.raises(TemplateError, match="where the template lives"):
+        link_answers(root, "", "v0.1.0", force=True)
 
 
 def test_the_verb_does_nothing_without_an_answers_file_and_says_why(tmp_path, monkeypatch):

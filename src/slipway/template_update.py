@@ -434,6 +434,8 @@ def current_answers(root: Path) -> dict[str, str]:
 
 def link_answers(root: Path, src_path: str, version: str, force: bool = False) -> Path:
     """Write the answers file of a repository made with "Use this template" from ``src_path`` at ``version``."""
+    if not src_path.strip():
+        raise TemplateError("--template: say where the template lives, e.g. gh:acme/slipway")
     if not is_release(version):
         raise TemplateError(f"--version {version!r}: give the release the repository was made from, e.g. v0.1.0")
     path = root / ANSWERS_FILE

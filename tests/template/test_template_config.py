@@ -3,6 +3,7 @@ and reaches the project through the answers task, and the changelog lists the re
 
 from __future__ import annotations
 
+import subprocess
 import tomllib
 
 import yaml
@@ -15,12 +16,14 @@ QUESTIONS = {name: spec for name, spec in COPIER.items() if not name.startswith(
 
 
 def test_only_the_answers_file_is_a_template():
-    suffix = COPIER["_templates_suffix"]
-    rendered = sorted(
-        str(path.relative_to(REPO_ROOT))
-        for path in REPO_ROOT.rglob(f"*{suffix}")
-        if not {".git", ".venv", ".tools"} & set(path.relative_to(REPO_ROOT).parts)
-    )
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    rendered = [name for name in listed if name.endswith(COPIER["_templates_suffix"]) and (REPO_ROOT / name).exists()]
     assert rendered == ["{{_copier_conf.answers_file}}.jinja"]
 
 
