@@ -194,3 +194,18 @@ bench-monitoring: setup ## monitor time on 1M logged predictions, detection dela
 
 cloud-runner: setup ## launch a CML cloud runner when CML_CLOUD and its secrets are set, else say why not
 	slipway cloud-runner
+
+# ---- template updates: the project stays current with the Slipway template (docs/upgrading.md) -------------------
+TEMPLATE_VERSION ?=
+TEMPLATE_SRC ?=
+export TEMPLATE_VERSION TEMPLATE_SRC
+.PHONY: template-update template-pr template-link
+
+template-update: setup ## copier update on branch template-update, conflicts listed (TEMPLATE_VERSION=vX.Y.Z, else latest)
+	slipway template-update
+
+template-pr: setup ## push the prepared update branch; open or update its one pull request (gh; needs GH_TOKEN)
+	slipway template-pr
+
+template-link: setup ## join from a "Use this template" repo (TEMPLATE_SRC=gh:owner/slipway TEMPLATE_VERSION=v0.1.0)
+	slipway template-link --template "$$TEMPLATE_SRC" --version "$$TEMPLATE_VERSION"

@@ -792,5 +792,11 @@ def cloud_runner(
             handle.write(f"runner={plan.runner if not dry_run else 'github'}\n")
 
 
+# ---------------------------------------------------------------- template updates (docs/upgrading.md)
+from slipway.template_cli import register as _register_template_verbs  # noqa: E402
+
+_register_template_verbs(app)
+
+
 if __name__ == "__main__":
     app()
