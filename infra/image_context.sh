@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fill build/image/ for infra/Dockerfile: wheels of slipway and its core dependencies (no `pipeline` extra), for
-# CPython 3.11 on manylinux x86_64, and a copy of the model folder. The image build then needs no network.
+# CPython 3.11 on manylinux x86_64, a copy of the model folder, and params.yaml (its train.trusted_types say which
+# types a model by import path may hold). The image build then needs no network.
 #   infra/image_context.sh MODEL_DIR            (run from anywhere; writes <repo>/build/image)
 # Wheels are cached in ${SLIPWAY_CACHE:-~/.cache/slipway}/wheels.
 set -euo pipefail
@@ -57,4 +58,5 @@ PY
 (cd "$repo" && "${uv[@]}" build --quiet --wheel --out-dir "$out/wheels")
 cp -r "$model_dir" "$out/model"
 rm -f "$out/model/.gitignore"
+cp "$repo/params.yaml" "$out/params.yaml"
 echo "image_context: $(find "$out/wheels" -name "*.whl" | wc -l) wheels, model from $model_dir -> $out"

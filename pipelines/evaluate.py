@@ -26,7 +26,7 @@ def main() -> None:
     args = parser.parse_args()
 
     config = load_config(args.params)
-    model = load_model(args.model)
+    model = load_model(args.model, config.train.trusted_types)
     df = read_table(args.test)
     x, y = df[config.features.all], df[config.data.target].to_numpy()
     result = evaluate(config.data.task, model, x, y, config.evaluate)

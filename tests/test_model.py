@@ -5,7 +5,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
 from slipway.config import ConfigError, TrainConfig
-from slipway.model import build_estimator, build_pipeline, load_model, save_model, untrusted_types
+from slipway.model import UnsafeModelError, build_estimator, build_pipeline, load_model, save_model, untrusted_types
 
 
 def test_builtin_families_get_their_params_and_seed():
@@ -54,7 +54,9 @@ def test_load_refuses_types_outside_the_allow_list(config, churn_frame, tmp_path
         churn_frame[config.features.all], churn_frame[config.data.target]
     )
     save_model(model, tmp_path / "m.skops")
-    monkeypatch.setattr("slipway.model.TRUSTED_MODULE_PREFIXES", ("builtins.",))
-    assert untrusted_types(tmp_path / "m.skops")
-    with pytest.raises(ValueError, match="refusing to load untrusted types"):
+    assert untrusted_types(tmp_path / "m.skops") == []
+    monkeypatch.setattr("slipway.model.BUILTIN_TRUSTED_TYPES", {})
+    assert untrusted_types(tmp_path / "m.skops") == ["numpy.dtype"]
+    with pytest.raises(UnsafeModelError, match=r"refusing to load untrusted types \['numpy.dtype'\]"):
         load_model(tmp_path / "m.skops")
+    assert load_model(tmp_path / "m.skops", ["numpy.dtype"]).steps  # declared in params.yaml: trusted

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from support import REPO_ROOT
 
 from slipway.data import split
 from slipway.model import build_pipeline
@@ -130,3 +134,28 @@ def test_regression_export_compares_values_relative_to_their_size(tmp_path: Path
     assert got.shape == (len(test),)
     assert np.max(np.abs(got - expected) / np.maximum(1, np.abs(expected))) <= 1e-5
     assert np.max(np.abs(got - expected)) > 1e-6  # an absolute bar of 1e-6 would have refused a correct export
+
+
+EXPORT_DIGEST = """
+import hashlib
+from slipway.config import load_config
+from slipway.generator import ChurnSettings, generate_churn
+from slipway.model import build_pipeline
+from slipway.onnx_export import to_onnx_bytes
+config = load_config("params.yaml")
+rows = generate_churn(ChurnSettings(rows=300, seed=7))
+model = build_pipeline(config.features, config.train).fit(rows[config.features.all], rows[config.data.target])
+print(hashlib.md5(to_onnx_bytes(model, config.features)).hexdigest())
+"""
+
+
+def test_the_export_is_byte_identical_in_every_process() -> None:
+    """The registration digests model.onnx, and a rebuild in another process must match it: nothing in the bytes
+    may follow Python's per-process hash seed (skl2onnx lists the operator sets in set order)."""
+    digests = set()
+    for seed in ("1", "3"):  # two seeds that ordered the operator sets differently
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        result = subprocess.run([sys.executable, "-c", EXPORT_DIGEST], cwd=REPO_ROOT, env=env, capture_output=True,
+                                text=True, check=True, timeout=300)  # fmt: skip
+        digests.add(result.stdout.strip())
+    assert len(digests) == 1, digests

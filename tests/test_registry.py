@@ -18,6 +18,7 @@ from slipway.registry import (
     lineage,
     lock_data_hashes,
     lock_params,
+    message_files,
     message_model_md5,
     next_version,
     parse_tag,
@@ -28,6 +29,8 @@ from slipway.registry import (
 
 MD5_A = "a" * 32
 MD5_B = "b" * 32
+MD5_C = "c" * 32
+FILES = {"model.skops": MD5_A, "model.onnx": MD5_B, "input_schema.yaml": MD5_C}
 
 
 @pytest.mark.parametrize(
@@ -66,6 +69,28 @@ def test_model_md5_survives_the_tag_message() -> None:
     assert message_model_md5(None) is None
 
 
+def test_every_file_digest_survives_the_tag_message_and_old_messages_still_read() -> None:
+    message = registration_message("model", "v0.2.0", MD5_A, FILES)
+    assert message_model_md5(message) == MD5_A
+    assert message_files(message) == FILES
+    old = "Register model v0.1.0\n\nmodel_md5: " + MD5_A + "\n"  # what tags said before folders were digested
+    assert message_model_md5(old) == MD5_A and message_files(old) == {}
+    assert message_files("file: ../escape " + MD5_A) == {}  # names are plain file names, never paths
+
+
+def test_rule_registers_when_any_served_file_changed() -> None:
+    latest = Version("v0.1.0", "c1", MD5_A, files=FILES)
+    assert decide(MD5_A, latest, dict(FILES)).register is False
+    schema_changed = decide(MD5_A, latest, {**FILES, "input_schema.yaml": MD5_A})
+    assert (schema_changed.register, schema_changed.version) == (True, "v0.2.0")
+    assert schema_changed.reason == "changed since v0.1.0: input_schema.yaml"
+    no_onnx = decide(MD5_A, latest, {k: v for k, v in FILES.items() if k != "model.onnx"})
+    assert no_onnx.register and "model.onnx" in no_onnx.reason
+    old_tag = Version("v0.1.0", "c1", MD5_A)  # registered before folders were digested: the model md5 decides
+    assert decide(MD5_A, old_tag, {**FILES, "input_schema.yaml": MD5_A}).register is False
+    assert decide(MD5_B, old_tag, FILES).register is True
+
+
 def test_rule_registers_first_model_and_changed_models_only() -> None:
     first = decide(MD5_A, None)
     assert (first.register, first.version) == (True, "v0.1.0")
@@ -83,14 +108,14 @@ def test_versions_from_gto_sorts_by_semver_and_reads_md5_and_stages() -> None:
         return {
             "version": version,
             "commit_hexsha": f"commit-{version}",
-            "registrations": [{"message": registration_message("model", version, md5)}],
+            "registrations": [{"message": registration_message("model", version, md5, FILES)}],
             "deregistrations": [],
             "stages": [{"stage": stage, "is_active": True} for stage in stages],
         }
 
     found = versions_from_gto([item("v0.9.0", MD5_A, []), item("v0.10.0", MD5_B, ["prod"])])
     assert [v.version for v in found] == ["v0.10.0", "v0.9.0"]
-    assert found[0] == Version("v0.10.0", "commit-v0.10.0", MD5_B, ("prod",))
+    assert found[0] == Version("v0.10.0", "commit-v0.10.0", MD5_B, ("prod",), FILES)
 
 
 def test_git_auth_only_for_https_with_a_token() -> None:
@@ -141,13 +166,13 @@ def test_register_assign_and_lineage_with_gto(scratch: Path, monkeypatch: pytest
     registry = Registry(scratch)
     assert registry.latest() is None and registry.stage_version("prod") is None
 
-    first = registry.register(MD5_A, ref="HEAD~1")
+    first = registry.register(MD5_A, ref="HEAD~1", files=FILES)
     assert (first.register, first.version) == (True, "v0.1.0")
-    assert registry.register(MD5_A).register is False  # same model at a newer commit: nothing registered
+    assert registry.register(MD5_A, files=FILES).register is False  # same model at a newer commit: nothing new
     second = registry.register(MD5_B)
     assert (second.register, second.version) == (True, "v0.2.0")
     assert [v.version for v in registry.versions()] == ["v0.2.0", "v0.1.0"]
-    assert registry.get("v0.1.0").model_md5 == MD5_A
+    assert registry.get("v0.1.0").model_md5 == MD5_A and registry.get("v0.1.0").files == FILES
 
     assert registry.assign("v0.1.0", "prod") == "model#prod#1"
     assert registry.assign("v0.1.0", "prod") == ""  # already there: no new tag

@@ -131,13 +131,13 @@ def verify_lock() -> None:
 
 def _register_workspace_model(config: DeployConfig, registry: Registry, push_tags: bool) -> Decision:
     """Register the workspace's model file if it changed (pushing the new tag when asked); say what happened."""
-    from slipway.deploy import artifact_path
+    from slipway.deploy import artifact_path, folder_digests
     from slipway.provenance import file_md5
 
     model = Path(artifact_path(Path.cwd(), config.artifact))
     if not model.is_file():
         raise _fail(f"{model} is missing: run `dvc repro` (or `make verify`) first")
-    decision = registry.register(file_md5(model))
+    decision = registry.register(file_md5(model), files=folder_digests(model.parent))
     if decision.register and push_tags:
         registry.push([f"{config.artifact}@{decision.version}"])
     typer.echo(f"{'registered' if decision.register else 'not registered'}: {decision.version} ({decision.reason})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 DEFAULT_PARAMS = Path("params.yaml")
 BUILTIN_MODELS = ("logreg", "hgb")
+_TYPE_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
 Task = Literal["binary", "multiclass", "regression"]
 
 
@@ -62,6 +64,9 @@ class TrainConfig(_Section):
     hgb: dict[str, Any] = Field(default_factory=dict)
     estimator_params: dict[str, Any] = Field(default_factory=dict)
     """Parameters for a model given by import path."""
+    trusted_types: list[str] = Field(default_factory=list)
+    """Exact type names (``module.Name``) a model given by import path holds beyond the reviewed built-in list
+    (``slipway.trusted_types``); a saved model holding any other type is refused at load time."""
 
     @field_validator("model")
     @classmethod
@@ -72,6 +77,14 @@ class TrainConfig(_Section):
                 "or an import path such as sklearn.ensemble.RandomForestClassifier"
             )
         return model
+
+    @field_validator("trusted_types")
+    @classmethod
+    def _exact_type_names(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not _TYPE_NAME.fullmatch(name):
+                raise ValueError(f"{name!r} is not an exact type name such as sklearn.tree._tree.Tree (no prefixes)")
+        return names
 
     @property
     def model_params(self) -> dict[str, Any]:

@@ -35,10 +35,14 @@ import yaml
 
 from slipway.config import DeployConfig
 from slipway.provenance import file_md5
-from slipway.registry import Registry, RegistryError
+from slipway.registry import Registry, RegistryError, Version, changed_files
 
 RELEASE_FILE = "version.json"
 """Written into a materialised model folder; the serving API reports it on /version."""
+UNDIGESTED = frozenset({RELEASE_FILE, "metadata.json", "onnx_check.json"})
+"""Files of a model folder a registration does not digest: the release note the materialiser writes, the training
+provenance (it names the commit it was trained at, so a rebuild at the version's commit differs) and the report of
+the ONNX check (serving reads neither of the last two for predictions). Every other file must match."""
 
 
 class DeployError(RuntimeError):
@@ -97,6 +101,34 @@ def _copy_model_dir(source: Path, dest: Path) -> None:
     staging.rename(dest)
 
 
+def folder_digests(folder: Path) -> dict[str, str]:
+    """md5 of every file of a model folder that a registration records (all but ``UNDIGESTED``); anything that
+    is not a plain file is listed with an empty digest, so it can never match."""
+    return {
+        path.name: file_md5(path) if path.is_file() and not path.is_symlink() else ""
+        for path in sorted(folder.iterdir())
+        if path.name not in UNDIGESTED
+    }
+
+
+def folder_problems(found: dict[str, str], registered: Version, model_file: str) -> list[str]:
+    """How a model folder (its ``folder_digests``) differs from a registered version, one phrase per file naming
+    it; [] when it is the one. A version registered before folders were digested: only its model file's md5."""
+    if model_file not in found:
+        return [f"{model_file} is missing"]
+    if not registered.files:
+        same = registered.model_md5 is None or found[model_file] == registered.model_md5
+        return [] if same else [f"{model_file} differs"]
+    expected = {**registered.files, **({model_file: registered.model_md5} if registered.model_md5 else {})}
+
+    def problem(name: str) -> str:
+        if name not in expected:
+            return f"{name} is not part of the registered model"
+        return f"{name} is missing" if name not in found else f"{name} differs"
+
+    return [problem(name) for name in changed_files(found, expected)]
+
+
 def write_release(model_dir: Path, version: str, commit: str | None, artifact: str) -> None:
     (model_dir / RELEASE_FILE).write_text(
         json.dumps({"artifact": artifact, "version": version, "commit": commit}, indent=2) + "\n"
@@ -109,10 +141,11 @@ def read_release(model_dir: Path) -> dict[str, str | None]:
 
 
 class Materialiser:
-    """Puts a registered version's model folder in ``<directory>/releases/<version>``, checked against the
-    registered md5. Sources, first that works: that folder already there; the workspace (when its model is the
-    version's); DVC at the version's commit (local cache, then the DVC remote); a rebuild of the train stage at
-    that commit in a temporary worktree (the model is byte-reproducible, so the md5 proves it is the same)."""
+    """Puts a registered version's model folder in ``<directory>/releases/<version>``, every file checked against
+    the digests its registration recorded (a differing, missing or extra file is refused, naming it). Sources,
+    first that works: that folder already there; the workspace (when its model is the version's); DVC at the
+    version's commit (local cache, then the DVC remote); a rebuild of the train stage at that commit in a temporary
+    worktree (the model folder is byte-reproducible, so the digests prove it is the same)."""
 
     def __init__(self, repo: Path, registry: Registry, directory: Path, log: Callable[[str], None] = print) -> None:
         self.repo = repo
@@ -120,16 +153,18 @@ class Materialiser:
         self.releases = directory / "releases"
         self.log = log
 
-    def _matches(self, folder: Path, file_name: str, md5: str | None) -> bool:
-        model = folder / file_name
-        return model.is_file() and (md5 is None or file_md5(model) == md5)
+    @staticmethod
+    def _problems(folder: Path, file_name: str, found: Version) -> list[str]:
+        if not folder.is_dir():
+            return [f"{folder} is not a folder"]
+        return folder_problems(folder_digests(folder), found, file_name)
 
     def __call__(self, version: str) -> Path:
         found = self.registry.get(version)
         relative = artifact_path(self.repo, self.registry.artifact, found.commit)
         model_dir_rel, file_name = os.path.split(relative)
         dest = self.releases / version
-        if self._matches(dest, file_name, found.model_md5):
+        if not self._problems(dest, file_name, found):
             return dest
         dest.parent.mkdir(parents=True, exist_ok=True)
         sources: list[tuple[str, Callable[[Path], None]]] = [
@@ -137,6 +172,7 @@ class Materialiser:
             ("DVC", lambda tmp: self._from_dvc(found.commit, model_dir_rel, tmp)),
             ("rebuild", lambda tmp: self._rebuild(found.commit, model_dir_rel, tmp)),
         ]
+        refused: list[str] = []
         for label, fetch in sources:
             tmp = dest.with_name(f"{version}.{label}")
             shutil.rmtree(tmp, ignore_errors=True)
@@ -146,15 +182,18 @@ class Materialiser:
                 self.log(f"{version}: not from {label} ({str(error).strip().splitlines()[-1][:200] or error!r})")
                 shutil.rmtree(tmp, ignore_errors=True)
                 continue
-            if self._matches(tmp, file_name, found.model_md5):
+            problems = self._problems(tmp, file_name, found)
+            if not problems:
                 write_release(tmp, version, found.commit, self.registry.artifact)
                 _copy_model_dir(tmp, dest)
                 shutil.rmtree(tmp, ignore_errors=True)
                 self.log(f"{version}: model folder from {label} -> {dest}")
                 return dest
-            self.log(f"{version}: the {label} model is not the registered one (md5 differs)")
+            self.log(f"{version}: the {label} model folder is not the registered one ({', '.join(problems)})")
+            refused.append(f"{label}: {', '.join(problems)}")
             shutil.rmtree(tmp, ignore_errors=True)
-        raise DeployError(f"cannot materialise {self.registry.artifact} {version}: no source has its model")
+        detail = f" (refused {'; '.join(refused)})" if refused else ""
+        raise DeployError(f"cannot materialise {self.registry.artifact} {version}: no source has its model{detail}")
 
     def _from_dvc(self, commit: str, path: str, dest: Path) -> None:
         from dvc.api import DVCFileSystem

@@ -1,24 +1,30 @@
-"""The estimator from configuration, the full pipeline, and safe persistence with skops (no pickle)."""
+"""The estimator from configuration, the full pipeline, and safe persistence with skops (no pickle): a model loads
+only when every type it holds is trusted by exact name (``slipway.trusted_types`` + ``train.trusted_types``)."""
 
 from __future__ import annotations
 
 import importlib
 import io
+import itertools
 import re
 import zipfile
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import skops.io as sio
 from sklearn.base import BaseEstimator, is_classifier, is_regressor
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
+from sklearn.ensemble._hist_gradient_boosting.gradient_boosting import BaseHistGradientBoosting
+from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 
 from slipway.config import ConfigError, FeaturesConfig, Task, TrainConfig
 from slipway.features import build_transformer
-
-TRUSTED_MODULE_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "collections.")
+from slipway.trusted_types import BUILTIN_TRUSTED_TYPES
 
 
 def _import_estimator(path: str) -> type:
@@ -111,16 +117,108 @@ def save_model(model: Pipeline, path: Path | str) -> None:
     path.write_bytes(_stable_zip(sio.dumps(model)))
 
 
-def untrusted_types(path: Path | str, extra_prefixes: tuple[str, ...] = ()) -> list[str]:
-    """Types in a skops file outside the allow-list of module prefixes."""
-    prefixes = TRUSTED_MODULE_PREFIXES + extra_prefixes
-    return [t for t in sio.get_untrusted_types(file=path) if not t.startswith(prefixes)]
+class UnsafeModelError(ConfigError):
+    """A model file was refused: it is not a readable skops file, it holds types nobody declared trusted (loading
+    them could run code), or its trees point outside themselves. The message names what and where."""
 
 
-def load_model(path: Path | str, extra_prefixes: tuple[str, ...] = ()) -> Pipeline:
-    """Load a skops file, trusting only types from the allow-listed modules; refuse anything else."""
-    refused = untrusted_types(path, extra_prefixes)
+def trusted_types(declared: Sequence[str] = ()) -> frozenset[str]:
+    """The exact type names a model may hold: the reviewed built-in list plus those declared in params.yaml."""
+    return frozenset(BUILTIN_TRUSTED_TYPES) | frozenset(declared)
+
+
+def untrusted_types(path: Path | str, declared: Sequence[str] = ()) -> list[str]:
+    """Types in a skops file that neither skops' defaults nor the trusted list cover (nothing is constructed)."""
+    allowed = trusted_types(declared)
+    return sorted(t for t in sio.get_untrusted_types(file=path) if t not in allowed)
+
+
+def load_model(path: Path | str, declared: Sequence[str] = ()) -> Pipeline:
+    """Load a skops file that holds only trusted types (exact names, see ``slipway.trusted_types``); refuse
+    anything else before constructing a single object, then check the indices of any gradient-boosted trees."""
+    try:
+        found = sio.get_untrusted_types(file=path)
+    except Exception as error:  # not a zip, no schema.json, a malformed tree: nothing was constructed
+        raise UnsafeModelError(f"{path}: not a readable skops file ({type(error).__name__}: {error})") from None
+    refused = sorted(set(found) - trusted_types(declared))
     if refused:
-        raise ValueError(f"{path}: refusing to load untrusted types {refused}")
-    trusted = sio.get_untrusted_types(file=path)
-    return sio.load(path, trusted=trusted)
+        raise UnsafeModelError(
+            f"{path}: refusing to load untrusted types {refused} (constructing them could run code); if you "
+            "trained this model and reviewed these types, list them in params.yaml under train.trusted_types"
+        )
+    try:
+        model = sio.load(path, trusted=sorted(found))
+    except Exception as error:  # trusted types with content their classes reject
+        raise UnsafeModelError(f"{path}: cannot be loaded ({type(error).__name__}: {error})") from None
+    try:
+        problem = tree_problem(model)
+    except Exception as error:  # a tree ensemble missing the attributes a fitted one has
+        problem = f"gradient-boosted trees cannot be checked ({type(error).__name__}: {error})"
+    if problem:
+        raise UnsafeModelError(f"{path}: refusing a model whose {problem}")
+    return model
+
+
+def _tree_ensembles(obj: Any, seen: set[int] | None = None) -> Iterator[BaseEstimator]:
+    """Every fitted HistGradientBoosting estimator inside a loaded object (pipelines, meta-estimators, lists)."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, list | tuple):
+        for item in obj:
+            yield from _tree_ensembles(item, seen)
+    elif isinstance(obj, dict):
+        for item in obj.values():
+            yield from _tree_ensembles(item, seen)
+    elif isinstance(obj, BaseEstimator):
+        if isinstance(obj, BaseHistGradientBoosting):
+            yield obj
+        for item in vars(obj).values():
+            yield from _tree_ensembles(item, seen)
+
+
+def _bitsets_hold(bitsets: Any, rows: np.ndarray) -> bool:
+    """Category bitsets (256 bits a row) that have every row a split reads."""
+    shaped = isinstance(bitsets, np.ndarray) and bitsets.ndim == 2 and bitsets.shape[1] >= 8
+    return shaped and bool((rows < len(bitsets)).all())
+
+
+def _nodes_problem(predictor: Any, n_features: int, categories: Callable[[], tuple[Any, Any]]) -> str | None:
+    """Why a tree's node indices are unsafe to follow, or None. Children must come after their parent and inside
+    the tree (so every walk ends), features inside the input, categorical splits inside their bitsets."""
+    nodes = getattr(predictor, "nodes", None)
+    if not isinstance(predictor, TreePredictor) or not isinstance(nodes, np.ndarray):
+        return f"holds a {type(predictor).__name__} where a TreePredictor belongs"
+    if nodes.ndim != 1 or nodes.dtype != PREDICTOR_RECORD_DTYPE or len(nodes) == 0:
+        return "has a tree without a node table of the right layout"
+    inner = np.flatnonzero(nodes["is_leaf"] == 0)
+    left, right = nodes["left"][inner].astype(np.int64), nodes["right"][inner].astype(np.int64)
+    feature = nodes["feature_idx"][inner]
+    bad = (left <= inner) | (right <= inner) | (left >= len(nodes)) | (right >= len(nodes))
+    bad |= (feature < 0) | (feature >= n_features)
+    if bad.any():
+        return f"has a tree whose node {int(inner[bad.argmax()])} points outside the tree or the input"
+    split = nodes[inner[nodes["is_categorical"][inner] != 0]]
+    if len(split):
+        known, f_idx_map = categories()
+        if not (
+            _bitsets_hold(predictor.raw_left_cat_bitsets, split["bitset_idx"])
+            and isinstance(f_idx_map, np.ndarray)
+            and len(f_idx_map) >= n_features
+            and _bitsets_hold(known, f_idx_map[split["feature_idx"]])
+        ):
+            return "has a tree whose categorical split points outside its category tables"
+    return None
+
+
+def tree_problem(model: Any) -> str | None:
+    """What is unsafe about the gradient-boosted trees of a loaded model, or None. scikit-learn follows their
+    node indices in compiled code without bounds checks, so a crafted file could read outside memory or loop."""
+    for estimator in _tree_ensembles(model):
+        categories = estimator._bin_mapper.make_known_categories_bitsets
+        for predictor in itertools.chain.from_iterable(estimator._predictors):
+            problem = _nodes_problem(predictor, int(estimator.n_features_in_), categories)
+            if problem:
+                return f"{type(estimator).__name__} {problem}"
+    return None

@@ -131,6 +131,10 @@ def to_onnx_bytes(pipeline: Any, features: FeaturesConfig) -> bytes:
     )
     model.doc_string = "slipway model: one [N,1] input per feature; outputs label and probabilities, or values"
     model.graph.name = "slipway_model"  # skl2onnx names the graph with a random UUID; keep the bytes reproducible
+    opsets = sorted((opset.domain, opset.version) for opset in model.opset_import)  # listed in set order otherwise
+    del model.opset_import[:]
+    for domain, version in opsets:
+        model.opset_import.add(domain=domain, version=version)
     return model.SerializeToString()
 
 

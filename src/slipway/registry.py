@@ -2,12 +2,14 @@
 
 Tags (made and read by GTO):
   ``model@v1.4.0``    registers version v1.4.0 at the commit the tag points to (annotated; its message
-                      records the model file's md5, which the versioning rule compares);
+                      records the model file's md5 as ``model_md5: <md5>``, and the md5 of every file of the model
+                      folder that serving reads as ``file: <name> <md5>`` lines; older tags have only the first);
   ``model#prod#7``    the 7th stage assignment of the artifact: the version at that commit is in ``prod``.
 
-Versioning rule: a new minor version is registered only when the model file's md5 differs from the latest
-registered version's (the skops file is byte-reproducible, so retraining the same inputs changes nothing);
-otherwise nothing is registered. The first version is v0.1.0.
+Versioning rule: a new minor version is registered only when the served model changed: when a file of the model
+folder differs from the latest registered version's (only the model file's md5 when that version recorded no
+files). Saving is byte-reproducible, so retraining the same inputs changes nothing; otherwise nothing is
+registered. The first version is v0.1.0.
 
 Lineage needs nothing else: the commit a version tag points to holds dvc.lock (data hash), params.yaml and
 the metrics file, read back with ``git show``.
@@ -20,6 +22,7 @@ import json
 import os
 import re
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,7 @@ _SEMVER = r"v(\d+)\.(\d+)\.(\d+)"
 _VERSION_TAG = re.compile(rf"^(?P<artifact>{_NAME})@(?P<version>{_SEMVER})$")
 _STAGE_TAG = re.compile(rf"^(?P<artifact>{_NAME})#(?P<stage>{_NAME})#(?P<counter>\d+)$")
 _MD5_LINE = re.compile(r"^model_md5:\s*([0-9a-f]{32})\s*$", re.MULTILINE)
+_FILE_LINE = re.compile(r"^file:\s*([A-Za-z0-9_][A-Za-z0-9_.-]*)\s+([0-9a-f]{32})\s*$", re.MULTILINE)
 
 
 class RegistryError(RuntimeError):
@@ -82,14 +86,21 @@ def next_version(latest: str | None) -> str:
     return f"v{major}.{minor + 1}.0"
 
 
-def registration_message(artifact: str, version: str, model_md5: str) -> str:
-    return f"Register {artifact} {version}\n\nmodel_md5: {model_md5}\n"
+def registration_message(artifact: str, version: str, model_md5: str, files: Mapping[str, str] | None = None) -> str:
+    """The tag message: the model file's md5, then one ``file: <name> <md5>`` line per file of the model folder."""
+    lines = [f"model_md5: {model_md5}", *(f"file: {name} {md5}" for name, md5 in sorted((files or {}).items()))]
+    return f"Register {artifact} {version}\n\n" + "\n".join(lines) + "\n"
 
 
 def message_model_md5(message: str | None) -> str | None:
     """The model md5 recorded in a registration tag's message, if any."""
     match = _MD5_LINE.search(message or "")
     return match[1] if match else None
+
+
+def message_files(message: str | None) -> dict[str, str]:
+    """The md5 of each file of the model folder recorded in a registration tag's message ({} for older tags)."""
+    return {name: md5 for name, md5 in _FILE_LINE.findall(message or "")}
 
 
 @dataclass(frozen=True)
@@ -100,6 +111,8 @@ class Version:
     commit: str
     model_md5: str | None
     stages: tuple[str, ...] = ()
+    files: Mapping[str, str] = field(default_factory=dict)
+    """File name -> md5 of the registered model folder ({} for versions registered before files were recorded)."""
 
 
 @dataclass(frozen=True)
@@ -111,10 +124,21 @@ class Decision:
     reason: str
 
 
-def decide(model_md5: str, latest: Version | None) -> Decision:
-    """The versioning rule: register a minor bump only when the model file changed."""
+def changed_files(files: Mapping[str, str], registered: Mapping[str, str]) -> list[str]:
+    """Names of the files that differ between two model folders' digests (added, removed or changed)."""
+    return sorted(name for name in set(files) | set(registered) if files.get(name) != registered.get(name))
+
+
+def decide(model_md5: str, latest: Version | None, files: Mapping[str, str] | None = None) -> Decision:
+    """The versioning rule: register a minor bump only when the served model changed (any file of the model
+    folder, when both sides recorded them; else the model file)."""
     if latest is None:
         return Decision(True, next_version(None), "no version registered yet")
+    if files and latest.files:
+        changed = changed_files(files, latest.files)
+        if not changed:
+            return Decision(False, latest.version, f"model unchanged since {latest.version} (md5 {model_md5})")
+        return Decision(True, next_version(latest.version), f"changed since {latest.version}: {', '.join(changed)}")
     if latest.model_md5 == model_md5:
         return Decision(False, latest.version, f"model unchanged since {latest.version} (md5 {model_md5})")
     return Decision(
@@ -130,8 +154,9 @@ def versions_from_gto(shown: list[dict[str, Any]]) -> list[Version]:
             continue
         registration = item["registrations"][-1]
         stages = tuple(stage["stage"] for stage in item.get("stages") or [] if stage.get("is_active", True))
+        message = registration["message"]
         found.append(
-            Version(item["version"], item["commit_hexsha"], message_model_md5(registration["message"]), stages)
+            Version(item["version"], item["commit_hexsha"], message_model_md5(message), stages, message_files(message))
         )
     return sorted(found, key=lambda v: parse_version(v.version), reverse=True)
 
@@ -189,11 +214,12 @@ class Registry:
         shown = json.loads(self._gto("show", "--json")).get(self.artifact) or {}
         return (shown.get("stage") or {}).get(stage)
 
-    def register(self, model_md5: str, ref: str = "HEAD") -> Decision:
-        """Apply the versioning rule to a model md5 and register a new version at ``ref`` if it says so."""
-        decision = decide(model_md5, self.latest())
+    def register(self, model_md5: str, ref: str = "HEAD", files: Mapping[str, str] | None = None) -> Decision:
+        """Apply the versioning rule to a model (its file's md5 and its folder's file digests) and register a new
+        version at ``ref`` if it says so."""
+        decision = decide(model_md5, self.latest(), files)
         if decision.register:
-            message = registration_message(self.artifact, decision.version, model_md5)
+            message = registration_message(self.artifact, decision.version, model_md5, files)
             self._gto("register", self.artifact, ref, "--version", decision.version, "--message", message)
         return decision
 

@@ -58,6 +58,16 @@ def _input_schema(model_dir: Path, metadata: dict[str, Any], params_path: Path, 
     return model_input_schema(raw, config.data.target, config.features.all, config.data.id_column)
 
 
+def _declared_types(params_path: Path) -> list[str]:
+    """``train.trusted_types`` of the server's params.yaml (none without one): what a model by import path adds to
+    the reviewed types. Never read from the model folder, which is what a tampered release would change."""
+    if not params_path.is_file():
+        return []
+    from slipway.config import load_config
+
+    return load_config(params_path).train.trusted_types
+
+
 @dataclass
 class LoadedModel:
     """What the API needs to answer: validator, predictor, and what to report in /version."""
@@ -133,7 +143,7 @@ def load_served_model(
         config = load_config(params_path)
         numeric, categorical = list(config.features.numeric), list(config.features.categorical)
     threshold = float((metadata.get("serving") or {}).get("threshold", 0.5))
-    sklearn_model = load_model(folder / MODEL_FILE)  # skops, trusted types only
+    sklearn_model = load_model(folder / MODEL_FILE, _declared_types(Path(params_path)))  # exact trusted types only
     task = task_of(sklearn_model)
     if task != "regression" and not hasattr(sklearn_model, "predict_proba"):
         raise ModelLoadError(f"{folder / MODEL_FILE}: the classifier has no predict_proba, so it cannot be served")
