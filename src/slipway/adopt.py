@@ -13,7 +13,6 @@ import json
 import math
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -26,6 +25,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 import slipway.schemas  # noqa: F401  (registers the dataset-level checks the schema uses)
+from slipway.commands import CommandError, run_command
 from slipway.config import TASK_KPIS, ConfigError, Task, load_config, parse_config
 from slipway.data import DataReadError, read_table
 
@@ -550,10 +550,10 @@ def _dvc() -> str:
 
 
 def _dvc_add(root: Path) -> None:
-    env = {**os.environ, "DVC_NO_ANALYTICS": "1", "ITERATIVE_DO_NOT_TRACK": "1"}
-    result = subprocess.run([_dvc(), "add", DATA_DIR], cwd=root, capture_output=True, text=True, env=env)
-    if result.returncode != 0:
-        raise AdoptError(f"`dvc add {DATA_DIR}` failed:\n{(result.stderr or result.stdout).strip()}")
+    try:
+        run_command([_dvc(), "add", DATA_DIR], root)
+    except CommandError as error:
+        raise AdoptError(str(error)) from None
 
 
 def schema_text(plan: Plan) -> str:
