@@ -24,7 +24,7 @@ from slipway.deploy import (
     served_version,
     set_overlay_image,
 )
-from slipway.registry import Registry
+from slipway.registry import Registry, RegistryError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,6 +41,9 @@ class FakeRegistry:
         self.assigned.append((version, stage))
         self.stages[stage] = version
         return f"model#{stage}#{len(self.assigned)}"
+
+    def push(self, tags: list[str]) -> None:
+        raise RegistryError(f"pushing {', '.join(tags)} to origin failed (refused)")
 
 
 class FakeTarget:
@@ -132,6 +135,17 @@ def test_first_deploy_failing_stops_the_stage() -> None:
             materialise=lambda v: Path(v), check=_check_serving(target), log=lambda _: None,
         )  # fmt: skip
     assert target.calls[-1] == ("stop", "staging", "")
+
+
+def test_a_first_deploy_whose_tag_push_fails_stops_the_stage() -> None:
+    registry = FakeRegistry({})
+    target = FakeTarget(set(), {})
+    with pytest.raises(PromotionError, match=r"pushing the tag model#staging#1 failed and no earlier version"):
+        deploy_stage(
+            "staging", "v0.1.0", registry=registry, target=target, materialise=lambda v: Path(v),
+            check=_check_serving(target), log=lambda _: None, push_tags=True,
+        )  # fmt: skip
+    assert target.calls[-1] == ("stop", "staging", "") and "staging" not in target.serving
 
 
 def test_set_overlay_image_is_kustomize_edit_set_image() -> None:
