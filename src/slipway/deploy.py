@@ -550,7 +550,7 @@ def deploy_stage(
             step = f"pushing the tag {tag}"
             registry.push([tag])
     except (DeployError, RegistryError) as error:
-        log(f"[{stage}] {step} FAILED: {error}")
+        log(f"[{stage}] {version} FAILED: {error}")
         if previous is None or previous == version:
             target.stop(stage)
             raise PromotionError(
