@@ -31,7 +31,7 @@ $(VENV)/.synced: pyproject.toml uv.lock
 setup: $(VENV)/.synced ## create .venv and install the locked dependencies
 
 data: setup ## pull the raw data from the DVC remote (pipeline outputs are rebuilt, not stored)
-	dvc pull data.dvc
+	dvc pull data.dvc || { slipway check-remote; exit 1; }  # DVC reports a remote it cannot reach as missing files
 
 run: data ## the whole loop on the demo data: pull the data, reproduce the pipeline, show the metrics
 	dvc repro

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import free_port
+from support import free_port, project_env, run
 
 from slipway.config import DeployConfig, StageDeployConfig
 from slipway.deploy import (
@@ -24,6 +24,7 @@ from slipway.deploy import (
     served_version,
     set_overlay_image,
 )
+from slipway.registry import Registry, RegistryError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,6 +41,9 @@ class FakeRegistry:
         self.assigned.append((version, stage))
         self.stages[stage] = version
         return f"model#{stage}#{len(self.assigned)}"
+
+    def push(self, tags: list[str]) -> None:
+        raise RegistryError(f"pushing {', '.join(tags)} to origin failed (refused)")
 
 
 class FakeTarget:
@@ -131,6 +135,17 @@ def test_first_deploy_failing_stops_the_stage() -> None:
             materialise=lambda v: Path(v), check=_check_serving(target), log=lambda _: None,
         )  # fmt: skip
     assert target.calls[-1] == ("stop", "staging", "")
+
+
+def test_a_first_deploy_whose_tag_push_fails_stops_the_stage() -> None:
+    registry = FakeRegistry({})
+    target = FakeTarget(set(), {})
+    with pytest.raises(PromotionError, match=r"pushing the tag model#staging#1 failed and no earlier version"):
+        deploy_stage(
+            "staging", "v0.1.0", registry=registry, target=target, materialise=lambda v: Path(v),
+            check=_check_serving(target), log=lambda _: None, push_tags=True,
+        )  # fmt: skip
+    assert target.calls[-1] == ("stop", "staging", "") and "staging" not in target.serving
 
 
 def test_set_overlay_image_is_kustomize_edit_set_image() -> None:
@@ -248,3 +263,57 @@ def test_local_target_starts_replaces_and_stops_its_server(tmp_path: Path) -> No
         assert target.current("prod") is None and served_version(first.url) is None
     finally:
         target.stop("prod")
+
+
+# ---------------------------------------------------------------- a tag push that fails is inside the rollback
+
+
+def test_promotion_whose_tag_push_is_refused_rolls_back_and_leaves_no_tag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo, origin = tmp_path / "repo", tmp_path / "origin.git"
+    repo.mkdir()
+    for key, value in project_env(repo).items():
+        monkeypatch.setenv(key, value)
+    registry = Registry(repo)
+    run(["git", "init", "-q", "-b", "main"], repo)
+    for number, md5 in ((1, "a" * 32), (2, "b" * 32)):
+        (repo / "model.txt").write_text(f"model {number}\n")
+        run(["git", "add", "-A"], repo)
+        run(["git", "commit", "-q", "-m", f"model {number}"], repo)
+        registry.register(md5)
+    registry.assign("v0.1.0", "prod")
+    run(["git", "clone", "-q", "--bare", str(repo), str(origin)], tmp_path)
+    run(["git", "remote", "add", "origin", str(origin)], repo)
+    hook = origin / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'tags of prod are protected' >&2\nexit 1\n")
+    hook.chmod(0o755)
+
+    config = DeployConfig(stages={"prod": StageDeployConfig(port=free_port())}, smoke={"timeout_seconds": 20})
+    target = FakeServeTarget(config, tmp_path / "deployments")
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+
+    def check(url: str, version: str) -> None:
+        if served_version(url) != version:
+            raise DeployError(f"{url} serves {served_version(url)}, not {version}")
+
+    logged: list[str] = []
+    try:
+        target.deploy("prod", "v0.1.0", model_dir)
+        with pytest.raises(PromotionError, match=r"pushing the tag model#prod#2 failed; rolled back to v0\.1\.0"):
+            promote(
+                "v0.2.0", ["prod"], registry=registry, target=target, materialise=lambda _: model_dir, check=check,
+                log=logged.append, push_tags=True,
+            )  # fmt: skip
+        served = served_version(target.url("prod"))
+    finally:
+        target.stop("prod")
+    assert any("v0.2.0 passed its smoke test" in line for line in logged)  # it did serve, then was rolled back
+    local = set(run(["git", "tag", "--list"], repo).stdout.split())
+    remote = {
+        line.split("refs/tags/")[1]
+        for line in run(["git", "ls-remote", "--tags", "--refs", str(origin)], repo).stdout.splitlines()
+    }
+    assert local == remote == {"model@v0.1.0", "model@v0.2.0", "model#prod#1"}
+    assert served == registry.stage_version("prod") == "v0.1.0"  # served, local and remote tags agree

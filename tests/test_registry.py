@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import secrets
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import REPO_ROOT, project_env, run
+from git_server import HttpsGitRemote
+from support import REPO_ROOT, free_port, project_env, run
 
 from slipway.registry import (
     Registry,
@@ -14,7 +19,6 @@ from slipway.registry import (
     Tag,
     Version,
     decide,
-    git_auth_args,
     lineage,
     lock_data_hashes,
     lock_params,
@@ -118,14 +122,6 @@ def test_versions_from_gto_sorts_by_semver_and_reads_md5_and_stages() -> None:
     assert found[0] == Version("v0.10.0", "commit-v0.10.0", MD5_B, ("prod",), FILES)
 
 
-def test_git_auth_only_for_https_with_a_token() -> None:
-    assert git_auth_args("/srv/origin.git", "secret") == []
-    assert git_auth_args("https://github.com/o/r.git", None) == []
-    args = git_auth_args("https://github.com/o/r.git", "secret")
-    assert args[0] == "-c" and args[1].startswith("http.https://github.com/.extraheader=AUTHORIZATION: basic ")
-    assert "secret" not in args[1]
-
-
 LOCK = {
     "stages": {
         "prepare": {
@@ -199,3 +195,100 @@ def test_lineage_cli_on_an_unknown_version_fails_clearly(scratch: Path) -> None:
     result = run(["slipway", "lineage", "v0.1.0"], scratch, check=False)
     assert result.returncode == 1
     assert "not registered" in result.stderr
+
+
+# ---------------------------------------------------------------- pushing tags: the token stays secret
+
+TOKEN = "ghs_" + secrets.token_hex(24)
+TOKEN_FORMS = {
+    "token": TOKEN,
+    "base64 of the token": base64.b64encode(TOKEN.encode()).decode(),
+    "base64 of x-access-token:token": base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode(),
+}
+
+
+def _leaks(text: str) -> list[str]:
+    return [name for name, form in TOKEN_FORMS.items() if form in text]
+
+
+@pytest.fixture
+def registered(scratch: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The scratch repository with v0.1.0 registered and the project's params.yaml (what the CLI reads)."""
+    for key, value in project_env(scratch).items():
+        monkeypatch.setenv(key, value)
+    Registry(scratch).register(MD5_A)
+    shutil.copy(REPO_ROOT / "params.yaml", scratch / "params.yaml")
+    run(["git", "commit", "-qam", "params"], scratch)
+    return scratch
+
+
+@pytest.fixture
+def https_remote(tmp_path: Path) -> Iterator[HttpsGitRemote]:
+    served = tmp_path / "served"
+    served.mkdir()
+    with HttpsGitRemote(served, tmp_path) as remote:
+        yield remote
+
+
+def _recording_git(folder: Path) -> tuple[Path, Path]:
+    """A ``git`` first on PATH that writes each command line it gets to a log, then runs the real git."""
+    log, bin_dir = folder / "git-command-lines.txt", folder / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> {log}\nexec {shutil.which("git")} "$@"\n')
+    (bin_dir / "git").chmod(0o755)
+    return bin_dir, log
+
+
+def _cli(repo: Path, bin_dir: Path, *args: str, **env: str) -> tuple[int, str]:
+    base = project_env(repo, GITHUB_TOKEN=TOKEN, **env)
+    base["PATH"] = f"{bin_dir}:{base['PATH']}"
+    base.pop("GIT_SSL_CAINFO", None)  # it would override the http.sslCAInfo the test server's certificate needs
+    result = run(["slipway", *args], repo, check=False, env=base)
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_a_refused_https_push_shows_one_line_without_the_token(
+    registered: Path, https_remote: HttpsGitRemote, tmp_path: Path
+) -> None:
+    run(["git", "clone", "-q", "--bare", str(registered), str(https_remote.root / "origin.git")], tmp_path)
+    run(["git", "remote", "add", "origin", https_remote.url("origin.git")], registered)
+    bin_dir, command_lines = _recording_git(tmp_path)
+
+    code, output = _cli(registered, bin_dir, "assign", "v0.1.0", "--stage", "prod", "--push-tags",
+                        **https_remote.git_env())  # fmt: skip
+
+    assert code == 1, output
+    assert "Traceback" not in output and len(output.strip().splitlines()) == 1, output
+    assert "model#prod#1" in output and "403" in output, output
+    assert _leaks(output) == [], output
+    assert _leaks(command_lines.read_text()) == []  # nor on any git command line
+    expected = "basic " + TOKEN_FORMS["base64 of x-access-token:token"]
+    pushes = [request for request in https_remote.requests if "git-receive-pack" in request.path]
+    fetches = [request for request in https_remote.requests if "git-upload-pack" in request.path]
+    assert pushes and all(request.authorization == expected for request in pushes)  # the token went through the env
+    assert fetches and all(request.authorization == expected for request in fetches)
+    local = set(run(["git", "tag", "--list"], registered).stdout.split())
+    assert local == {"model@v0.1.0"}  # the refused stage tag is not left behind: local tags agree with the remote
+
+
+def test_an_unreachable_https_remote_shows_one_line_without_the_token(registered: Path, tmp_path: Path) -> None:
+    run(["git", "remote", "add", "origin", f"https://127.0.0.1:{free_port()}/origin.git"], registered)
+    bin_dir, command_lines = _recording_git(tmp_path)
+
+    code, output = _cli(registered, bin_dir, "assign", "v0.1.0", "--stage", "prod", "--push-tags")
+
+    assert code == 1, output
+    assert "Traceback" not in output and len(output.strip().splitlines()) == 1, output
+    assert "unable to access" in output, output
+    assert _leaks(output) == [] and _leaks(command_lines.read_text()) == []
+
+
+def test_a_push_to_an_unreachable_remote_deletes_the_new_tag_here(registered: Path, monkeypatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    run(["git", "remote", "add", "origin", f"https://127.0.0.1:{free_port()}/origin.git"], registered)
+    registry = Registry(registered)
+    tag = registry.assign("v0.1.0", "prod")
+    with pytest.raises(RegistryError) as caught:
+        registry.push([tag])
+    assert f"pushing {tag} to origin failed" in str(caught.value) and _leaks(str(caught.value)) == []
+    assert registry.stage_version("prod") is None

@@ -26,6 +26,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 import slipway.schemas  # noqa: F401  (registers the dataset-level checks the schema uses)
+from slipway.commands import redact, secrets_in, summary
 from slipway.config import TASK_KPIS, ConfigError, Task, load_config, parse_config
 from slipway.data import DataReadError, read_table
 from slipway.journal import ADOPT, Undone, begin, close, locked, pending, settle, signals_raise, stop_child, undo
@@ -575,7 +576,7 @@ def _dvc_add(root: Path) -> None:
         stop_child(process)
         raise
     if process.returncode != 0:
-        raise AdoptError(f"`dvc add {DATA_DIR}` failed:\n{(stderr or stdout).strip()}")
+        raise AdoptError(f"`dvc add {DATA_DIR}` failed: {summary(redact(stderr or stdout, secrets_in(os.environ)))}")
 
 
 def schema_text(plan: Plan) -> str:

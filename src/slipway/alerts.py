@@ -8,9 +8,10 @@ title is ``title`` is the one issue; a new alert edits its body and adds a comme
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from slipway.commands import run_command
 
 Runner = Callable[[Sequence[str]], str]
 
@@ -19,11 +20,8 @@ DEFAULT_LABEL = "monitoring-alert"
 
 
 def gh(command: Sequence[str]) -> str:
-    """Run ``gh`` and return its output; a failure raises with gh's message."""
-    result = subprocess.run(["gh", *command], capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"`gh {' '.join(command[:3])} ...` failed ({result.returncode}): {result.stderr.strip()}")
-    return result.stdout
+    """Run ``gh`` and return its output; a failure raises CommandError (a RuntimeError) with gh's message."""
+    return run_command(["gh", *command]).stdout
 
 
 def find_alert_issue(issues: list[dict], title: str) -> int | None:

@@ -10,12 +10,38 @@ import typer
 
 if TYPE_CHECKING:
     from slipway.config import DeployConfig
-    from slipway.deploy import DeployTarget, Materialiser, StageResult
+    from slipway.deploy import DeployTarget, Materialiser
     from slipway.registry import Decision, Registry
 
     Promotion = tuple[DeployConfig, Registry, DeployTarget, Materialiser]
 
-app = typer.Typer(help="Slipway: data checks, reports, promotion, serving and monitoring.", no_args_is_help=True)
+
+def _expected_failures() -> tuple[type[Exception], ...]:
+    """Failures with a message meant for the user: shown as one line (exit 1), never as a traceback."""
+    from slipway.commands import CommandError
+    from slipway.deploy import DeployError, PromotionError
+    from slipway.registry import RegistryError
+
+    return CommandError, DeployError, PromotionError, RegistryError
+
+
+class _Slipway(typer.Typer):
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as error:
+            if not isinstance(error, _expected_failures()):
+                raise
+            import os
+            import sys
+
+            from slipway.commands import redact, secrets_in
+
+            typer.secho(f"error: {redact(str(error), secrets_in(os.environ))}", fg=typer.colors.RED, err=True)
+            sys.exit(1)
+
+
+app = _Slipway(help="Slipway: data checks, reports, promotion, serving and monitoring.", no_args_is_help=True)
 
 ParamsOption = Annotated[Path, typer.Option("--params", help="params.yaml to read")]
 
@@ -111,17 +137,34 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+@app.command("check-remote")
+def check_remote(
+    remote: Annotated[str | None, typer.Argument(help="DVC remote name (default: the default remote)")] = None,
+) -> None:
+    """Exit 1, naming the DVC remote and its URL, when it cannot be reached (DVC reports that as missing files)."""
+    from slipway.dvc_remote import remote_problem
+
+    problem = remote_problem(Path.cwd(), remote)
+    if problem:
+        raise _fail(problem)
+    typer.echo(f"DVC remote {remote or '(default)'} answers")
+
+
 @app.command("verify-lock")
 def verify_lock() -> None:
     """Check that dvc.lock matches this commit's code, data and params (run after `dvc pull`)."""
-    import subprocess
-
     import yaml
 
-    from slipway.lockcheck import lock_problems, pipeline_outputs
+    from slipway.commands import run_command
+    from slipway.dvc_remote import remote_problem
+    from slipway.lockcheck import lock_problems, missing_inputs, pipeline_outputs
 
-    status = subprocess.run(["dvc", "status", "--json"], capture_output=True, text=True, check=True).stdout
-    problems = lock_problems(json.loads(status or "{}"), pipeline_outputs(yaml.safe_load(Path("dvc.yaml").read_text())))
+    status = json.loads(run_command(["dvc", "status", "--json"]).stdout or "{}")
+    outputs = pipeline_outputs(yaml.safe_load(Path("dvc.yaml").read_text()))
+    missing = missing_inputs(status, outputs)
+    if missing and (unreachable := remote_problem(Path.cwd())):
+        raise _fail(f"{unreachable} (so {', '.join(missing)} could not be pulled)")
+    problems = lock_problems(status, outputs)
     if problems:
         raise _fail(
             "dvc.lock does not match this commit (run `dvc repro` and commit dvc.lock):\n  " + "\n  ".join(problems)
@@ -142,20 +185,6 @@ def _register_workspace_model(config: DeployConfig, registry: Registry, push_tag
         registry.push([f"{config.artifact}@{decision.version}"])
     typer.echo(f"{'registered' if decision.register else 'not registered'}: {decision.version} ({decision.reason})")
     return decision
-
-
-def _deploy_to(stage: str, version: str, promotion: Promotion, push_tags: bool, failure: str) -> StageResult:
-    """deploy → smoke → assign one stage (rolled back on failure, then exit 1 with ``failure``); push the tag."""
-    from slipway.deploy import PromotionError, deploy_stage
-
-    _, registry, target, materialise = promotion
-    try:
-        result = deploy_stage(stage, version, registry=registry, target=target, materialise=materialise, log=typer.echo)
-    except PromotionError as error:
-        raise _fail(f"{failure}: {error}") from None
-    if push_tags:
-        registry.push([result.tag])
-    return result
 
 
 @app.command()
@@ -216,7 +245,16 @@ def deploy(
     chosen = version or registry.stage_version(stage)
     if chosen is None:
         raise _fail(f"no version is tagged {stage}; pass --version", 2)
-    result = _deploy_to(stage, chosen, promotion, push_tags, "DEPLOY FAILED")
+    from slipway.deploy import PromotionError, deploy_stage
+
+    _, registry, deploy_target, materialise = promotion
+    try:
+        result = deploy_stage(
+            stage, chosen, registry=registry, target=deploy_target, materialise=materialise, log=typer.echo,
+            push_tags=push_tags,
+        )  # fmt: skip
+    except PromotionError as error:
+        raise _fail(f"DEPLOY FAILED: {error}") from None
     typer.echo(f"{stage} serves {chosen} ({result.detail})")
 
 
@@ -229,17 +267,24 @@ def promote(
     target: TargetOption = None,
     push_tags: PushTagsOption = False,
 ) -> None:
-    """Register (when the model changed), then deploy → smoke → assign through every stage in order."""
-    promotion = _promotion(params, target)
-    config, registry = promotion[0], promotion[1]
+    """Register (when the model changed), then deploy → smoke → assign → push through every stage in order."""
+    from slipway.deploy import PromotionError
+    from slipway.deploy import promote as promote_stages
+
+    config, registry, deploy_target, materialise = _promotion(params, target)
     if version is None:
         decision = _register_workspace_model(config, registry, push_tags)
         if not decision.register:
             typer.echo("nothing new to promote")
             return
         version = decision.version
-    for stage in config.stages:
-        _deploy_to(stage, version, promotion, push_tags, "PROMOTION FAILED")
+    try:
+        promote_stages(
+            version, list(config.stages), registry=registry, target=deploy_target, materialise=materialise,
+            log=typer.echo, push_tags=push_tags,
+        )  # fmt: skip
+    except PromotionError as error:
+        raise _fail(f"PROMOTION FAILED: {error}") from None
     typer.echo(f"{version} promoted through {', '.join(config.stages)}")
 
 
@@ -264,18 +309,18 @@ def image(
 ) -> None:
     """Build the serving image of a version from infra/ and push it (tag = model version)."""
     import os
-    import subprocess
 
+    from slipway.commands import run_command
     from slipway.deploy import ContainerTarget
 
     config, _, _, materialise = _promotion(params)
     if login:
         registry_host = config.image.split("/", 1)[0]
         user = os.environ.get("REGISTRY_USER") or os.environ.get("GITHUB_ACTOR") or "token"
-        subprocess.run(
-            ["docker", "login", registry_host, "--username", user, "--password-stdin"],
-            input=os.environ.get("REGISTRY_TOKEN", ""), text=True, check=True, capture_output=True,
-        )  # fmt: skip
+        token = os.environ.get("REGISTRY_TOKEN", "")
+        run_command(
+            ["docker", "login", registry_host, "--username", user, "--password-stdin"], input=token, secrets=[token]
+        )  # the password on stdin, never on the command line
     built = ContainerTarget(config, Path.cwd()).build(version, materialise(version))
     typer.echo(f"built {built}" + (" and pushed it" if config.push else ""))
 
@@ -437,8 +482,8 @@ def comment(
 ) -> None:
     """Post the report as the PR's one sticky CML comment; skipped (not failed) without a token or on a fork."""
     import os
-    import subprocess
 
+    from slipway.commands import run_command
     from slipway.config import load_config
     from slipway.report import comment_decision
 
@@ -453,7 +498,7 @@ def comment(
     title = load_config(params).report.title
     command = ["cml", "comment", "update", "--target=pr", f"--watermark-title={title}", report_file.name]
     typer.echo(f"posting {report_file} as the sticky comment '{title}'")
-    raise typer.Exit(subprocess.run(command, cwd=report_file.parent).returncode)
+    raise typer.Exit(run_command(command, report_file.parent, check=False, capture=False).returncode)
 
 
 # --- monitoring and continuous training ---------------------------------------------------------------------
@@ -581,6 +626,19 @@ def record_labels_command(
     typer.echo(f"recorded {len(frame):,} labels in {path}")
 
 
+def _dvc_get_url(source: str, target: Path) -> None:
+    """``dvc get-url`` a file or folder (any DVC URL); exit 1 with one line (credentials masked) when it fails."""
+    import sys
+
+    from slipway.commands import CommandError, redact, run_command
+
+    try:
+        run_command([sys.executable, "-m", "dvc", "get-url", source, str(target)])
+    except CommandError as error:
+        typer.echo(f"error: cannot fetch {redact(source, [])}: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
 @app.command("fetch-logs")
 def fetch_logs(
     predictions: Annotated[
@@ -592,8 +650,6 @@ def fetch_logs(
     """Copy the prediction log and the labels (s3://, gs://, azure://, ssh://, a folder...) to monitor.log_dir and
     monitor.labels_dir with `dvc get-url`. Without a source the folders are used as they are."""
     import shutil
-    import subprocess
-    import sys
 
     from slipway.config import load_config
 
@@ -604,9 +660,7 @@ def fetch_logs(
             continue
         shutil.rmtree(target, ignore_errors=True)
         Path(target).parent.mkdir(parents=True, exist_ok=True)
-        if subprocess.run([sys.executable, "-m", "dvc", "get-url", source, target]).returncode != 0:
-            typer.echo(f"error: cannot fetch {source} (see dvc's message above)", err=True)
-            raise typer.Exit(1)
+        _dvc_get_url(source, Path(target))
         typer.echo(f"fetched {sum(1 for _ in Path(target).glob('*.jsonl'))} files into {target}")
 
 
@@ -647,8 +701,6 @@ def ingest(
     summary_out: Annotated[Path, typer.Option("--summary")] = Path("outputs/retrain/ingest.json"),
 ) -> None:
     """Add a new period of data to the training data (params: retrain.mode, retrain.max_rows)."""
-    import subprocess
-    import sys
     import tempfile
 
     from slipway.config import load_config
@@ -663,9 +715,7 @@ def ingest(
     else:
         with tempfile.TemporaryDirectory() as folder:
             target = Path(folder) / Path(source.rstrip("/")).name
-            if subprocess.run([sys.executable, "-m", "dvc", "get-url", source, str(target)]).returncode != 0:
-                typer.echo(f"error: cannot fetch {source} (see dvc's message above)", err=True)
-                raise typer.Exit(1)
+            _dvc_get_url(source, target)
             new = read_table(target)
     try:
         combined = combine(current, new, config.retrain)
@@ -774,15 +824,15 @@ def cloud_runner(
 ) -> None:
     """Launch a CML cloud runner when CML_CLOUD and its secrets are set; otherwise say why not (exit 0)."""
     import os
-    import subprocess
 
+    from slipway.commands import run_command
     from slipway.scaleout import plan_runner
 
     plan = plan_runner(os.environ)
     typer.echo(plan.reason)
     if plan.command and not dry_run:
         typer.echo("$ " + " ".join(plan.command))
-        code = subprocess.run(plan.command, check=False).returncode
+        code = run_command(plan.command, check=False, capture=False).returncode
         if code != 0:
             typer.echo(f"cloud-runner: cml exited with {code}", err=True)
             raise typer.Exit(code)

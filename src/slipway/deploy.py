@@ -8,9 +8,9 @@ Targets (``deploy.target`` in params.yaml):
   kubernetes  the stage's kustomize overlay with the image set to the version, ``kubectl apply``, rollout status;
               skipped (and said so) when there is no kubeconfig.
 
-Promotion (``promote``): for each stage in order: deploy, smoke-test, assign the stage tag. When a deploy or smoke
-test fails, the stage is redeployed with the version its tag names (what served before), the tags stay as they
-are, and PromotionError says what happened.
+Promotion (``promote``): for each stage in order: deploy, smoke-test, assign the stage tag, push it. When any of
+these fails, the stage is redeployed with the version its tag names (what served before), no new stage tag is left
+locally or on the remote, and PromotionError says what happened.
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ from typing import Protocol
 
 import yaml
 
+from slipway.commands import CommandError, is_secret_name, run_command
 from slipway.config import DeployConfig
+from slipway.dvc_remote import remote_problem
 from slipway.provenance import file_md5
 from slipway.registry import Registry, RegistryError, Version, changed_files
 
@@ -81,12 +83,8 @@ class DeployTarget(Protocol):
 
 def artifact_path(repo: Path, artifact: str, revision: str | None = None) -> str:
     """The artifact's file as declared in dvc.yaml ``artifacts:`` (e.g. ``outputs/model/model.skops``)."""
-    if revision is None:
-        text = (repo / "dvc.yaml").read_text()
-    else:
-        text = subprocess.run(
-            ["git", "show", f"{revision}:dvc.yaml"], cwd=repo, capture_output=True, text=True, check=True
-        ).stdout
+    at_revision = revision is not None
+    text = _run(["git", "show", f"{revision}:dvc.yaml"], repo) if at_revision else (repo / "dvc.yaml").read_text()
     declared = (yaml.safe_load(text) or {}).get("artifacts") or {}
     if artifact not in declared:
         raise DeployError(f"dvc.yaml declares no artifact {artifact!r} (artifacts: {sorted(declared)})")
@@ -199,7 +197,13 @@ class Materialiser:
         from dvc.api import DVCFileSystem
 
         fs = DVCFileSystem(str(self.repo), rev=commit)
-        fs.get(path, str(dest), recursive=True)
+        try:
+            fs.get(path, str(dest), recursive=True)
+        except Exception as error:  # DVC says "failed to load directory" when its remote is not there: name it
+            unreachable = remote_problem(self.repo)
+            if unreachable:
+                raise DeployError(unreachable) from error
+            raise
 
     def _rebuild(self, commit: str, path: str, dest: Path) -> None:
         with tempfile.TemporaryDirectory(prefix="slipway-rebuild-") as scratch:
@@ -228,14 +232,11 @@ def _stage_producing(repo: Path, path: str) -> str | None:
 
 
 def _run(command: Sequence[str], cwd: Path, check: bool = True, input: str | None = None) -> str:
-    env = {**os.environ, "DVC_NO_ANALYTICS": "1", "ITERATIVE_DO_NOT_TRACK": "1"}
-    stdin = subprocess.DEVNULL if input is None else None  # never a terminal: DVC must not stop at a prompt
-    result = subprocess.run(list(command), cwd=cwd, capture_output=True, text=True, env=env, input=input, stdin=stdin)
-    if check and result.returncode != 0:
-        raise DeployError(
-            f"`{' '.join(command)}` failed ({result.returncode}): {(result.stderr or result.stdout)[-2000:]}"
-        )
-    return result.stdout
+    """A command's output through the project's command runner; a failure is a DeployError (one redacted line)."""
+    try:
+        return run_command(command, cwd, check=check, input=input).stdout
+    except CommandError as error:
+        raise DeployError(str(error)) from None
 
 
 # ---------------------------------------------------------------- HTTP checks
@@ -356,7 +357,8 @@ class LocalTarget:
         self.stop(stage)
         state_dir = self._state_dir(stage)
         state_dir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "SLIPWAY_MODEL_VERSION": version, "SLIPWAY_STAGE": stage}
+        env = {name: value for name, value in os.environ.items() if not is_secret_name(name)}  # serving needs none
+        env.update(SLIPWAY_MODEL_VERSION=version, SLIPWAY_STAGE=stage)
         with (state_dir / "server.log").open("ab") as log:
             process = subprocess.Popen(
                 self.command(stage, model_dir.resolve()),
@@ -550,6 +552,10 @@ class StageRegistry(Protocol):
 
     def assign(self, version: str, stage: str) -> str: ...
 
+    def push(self, tags: list[str]) -> None:
+        """Publish tags; on failure they are deleted locally too, and RegistryError is raised."""
+        ...
+
 
 def deploy_stage(
     stage: str,
@@ -560,11 +566,16 @@ def deploy_stage(
     materialise: Callable[[str], Path],
     check: Callable[[str, str], None] = smoke,
     log: Callable[[str], None] = print,
+    push_tags: bool = False,
 ) -> StageResult:
-    """Deploy a version to a stage, smoke-test it and assign the stage tag; on failure redeploy what the stage
-    tag names (what served before) and raise PromotionError. The tag is only moved after a passing smoke test."""
+    """Deploy a version to a stage, smoke-test it, assign the stage tag and (``push_tags``) publish it.
+
+    All four steps are one unit: when any fails, no new tag is left here or on the remote, the stage is
+    redeployed with the version its tag names (what served before), and PromotionError says so. So the remote's
+    tags, this repository's tags and what serves agree after a failure (the remote is what the next job reads)."""
     previous = registry.stage_version(stage)
     log(f"[{stage}] deploying {version} with the {target.name} target (tag says {previous or 'nothing'} serves)")
+    step = f"deploying {version}"
     try:
         deployment = target.deploy(stage, version, materialise(version))
         if deployment.url is None:
@@ -572,12 +583,17 @@ def deploy_stage(
             return StageResult(stage, version, True, deployment.detail)
         check(deployment.url, version)
         log(f"[{stage}] {version} passed its smoke test at {deployment.url}")
+        step = f"tagging {version} as {stage}"
+        tag = registry.assign(version, stage)
+        if push_tags and tag:
+            step = f"pushing the tag {tag}"
+            registry.push([tag])
     except (DeployError, RegistryError) as error:
         log(f"[{stage}] {version} FAILED: {error}")
         if previous is None or previous == version:
             target.stop(stage)
             raise PromotionError(
-                f"{stage}: deploying {version} failed and no earlier version is tagged {stage}; the stage is stopped"
+                f"{stage}: {step} failed and no earlier version is tagged {stage}; the stage is stopped"
             ) from error
         try:
             restored = target.rollback(stage, previous, materialise(previous))
@@ -586,20 +602,29 @@ def deploy_stage(
                 log(f"[{stage}] rolled back to {previous}, which passed its smoke test at {restored.url}")
         except (DeployError, RegistryError) as rollback_error:
             raise PromotionError(
-                f"{stage}: deploying {version} failed, and rolling back to {previous} failed too: {rollback_error}"
+                f"{stage}: {step} failed, and rolling back to {previous} failed too: {rollback_error}"
             ) from error
         raise PromotionError(
-            f"{stage}: deploying {version} failed; rolled back to {previous}, which serves again and is still "
+            f"{stage}: {step} failed; rolled back to {previous}, which serves again and is still "
             f"the version tagged {stage}"
         ) from error
-    tag = registry.assign(version, stage)
     return StageResult(stage, version, True, deployment.detail, tag)
 
 
 def promote(
     version: str,
     stages: Sequence[str],
-    **kwargs: object,
+    *,
+    registry: StageRegistry,
+    target: DeployTarget,
+    materialise: Callable[[str], Path],
+    check: Callable[[str, str], None] = smoke,
+    log: Callable[[str], None] = print,
+    push_tags: bool = False,
 ) -> list[StageResult]:
-    """Deploy → smoke → assign, stage after stage; stops at the first failure (PromotionError)."""
-    return [deploy_stage(stage, version, **kwargs) for stage in stages]  # type: ignore[arg-type]
+    """deploy → smoke → assign → push, stage after stage; stops at the first failure (PromotionError)."""
+    return [
+        deploy_stage(stage, version, registry=registry, target=target, materialise=materialise, check=check,
+                     log=log, push_tags=push_tags)
+        for stage in stages
+    ]  # fmt: skip

@@ -39,3 +39,15 @@ def lock_problems(status: dict[str, Any], outputs: set[str]) -> list[str]:
                     continue  # an upstream stage's output: checked through that stage's own dependencies
                 problems.append(f"{stage}: dependency {path} {state}")
     return problems
+
+
+def missing_inputs(status: dict[str, Any], outputs: set[str]) -> list[str]:
+    """Dependencies that are not in the workspace and that no stage makes: data that should have been pulled."""
+    missing: set[str] = set()
+    for changes in status.values():
+        for change in changes if isinstance(changes, list) else [changes]:
+            if isinstance(change, dict):
+                for path, state in (change.get("changed deps") or {}).items():
+                    if state == "deleted" and not _inside(path, outputs):
+                        missing.add(path)
+    return sorted(missing)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import platform
-import subprocess
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from slipway.commands import CommandError, run_command
 
 LIBRARIES = ("scikit-learn", "pandas", "numpy", "pandera", "skops", "slipway")
 
@@ -35,10 +36,9 @@ def dvc_tracked_md5(dvc_file: Path | str) -> str | None:
 def git_commit(cwd: Path | str = ".") -> str | None:
     """The current commit, or None outside a git checkout."""
     try:
-        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
+        return run_command(["git", "rev-parse", "HEAD"], cwd).stdout.strip()
+    except CommandError:
         return None
-    return result.stdout.strip()
 
 
 def library_versions() -> dict[str, str]:

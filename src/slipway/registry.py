@@ -17,17 +17,17 @@ the metrics file, read back with ``git show``.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from slipway.commands import CommandError, git_auth_env, run_command
 
 DEFAULT_ARTIFACT = "model"
 _NAME = r"[a-z][a-z0-9-]*[a-z0-9]|[a-z]"
@@ -161,15 +161,6 @@ def versions_from_gto(shown: list[dict[str, Any]]) -> list[Version]:
     return sorted(found, key=lambda v: parse_version(v.version), reverse=True)
 
 
-def git_auth_args(remote_url: str, token: str | None) -> list[str]:
-    """``git -c`` arguments that authenticate an HTTPS push with a token (never on the command line as a URL)."""
-    if not token or not remote_url.startswith("https://"):
-        return []
-    host = "/".join(remote_url.split("/", 3)[:3])
-    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-    return ["-c", f"http.{host}/.extraheader=AUTHORIZATION: basic {basic}"]
-
-
 # ---------------------------------------------------------------- I/O: the registry in a git repository
 
 
@@ -181,12 +172,16 @@ class Registry:
         self.artifact = artifact
         self.remote = remote
 
-    def _run(self, *command: str) -> str:
-        env = {**os.environ, "ITERATIVE_DO_NOT_TRACK": "1", "DVC_NO_ANALYTICS": "1"}
-        result = subprocess.run(command, cwd=self.repo, capture_output=True, text=True, env=env)
-        if result.returncode != 0:
-            raise RegistryError(f"`{' '.join(command)}` failed: {(result.stderr or result.stdout).strip()}")
-        return result.stdout
+    def _run(self, *command: str, env: dict[str, str] | None = None) -> str:
+        try:
+            return run_command(command, self.repo, env=env).stdout
+        except CommandError as error:
+            raise RegistryError(str(error)) from None
+
+    def _remote_auth(self) -> dict[str, str]:
+        """Environment that authenticates git with $GITHUB_TOKEN on an HTTPS remote (nothing on the command line)."""
+        url = self._run("git", "remote", "get-url", self.remote).strip()
+        return git_auth_env(url, os.environ.get("GITHUB_TOKEN"), os.environ)
 
     def _gto(self, *args: str) -> str:
         return self._run("gto", *args)
@@ -243,21 +238,35 @@ class Registry:
         """Bring the remote's registry tags in (other jobs and runs add them); False when there is no remote."""
         if self.remote not in self._run("git", "remote").split():
             return False
-        self._run("git", "fetch", "--quiet", "--tags", "--force", self.remote)
+        self._run("git", "fetch", "--quiet", "--tags", "--force", self.remote, env=self._remote_auth())
         return True
 
     def push(self, tags: list[str]) -> None:
-        """Publish tags to the remote; with GITHUB_TOKEN set, HTTPS pushes authenticate with it."""
+        """Publish tags to the remote, all or none (``--atomic``); with GITHUB_TOKEN set, HTTPS pushes authenticate
+        with it. When the push fails the tags are deleted here too, so this repository says what the remote says
+        (a retry makes them again), and RegistryError says so."""
         tags = [tag for tag in tags if tag]
         if not tags:
             return
-        url = self._run("git", "remote", "get-url", self.remote).strip()
-        auth = git_auth_args(url, os.environ.get("GITHUB_TOKEN"))
-        self._run("git", *auth, "push", "--quiet", self.remote, *[f"refs/tags/{tag}" for tag in tags])
+        try:
+            self._run("git", "push", "--quiet", "--atomic", self.remote, *[f"refs/tags/{tag}" for tag in tags],
+                      env=self._remote_auth())  # fmt: skip
+        except RegistryError as error:
+            self.delete_tags(tags)
+            raise RegistryError(
+                f"pushing {', '.join(tags)} to {self.remote} failed, so {'they were' if len(tags) > 1 else 'it was'} "
+                f"deleted here too: {error}"
+            ) from None
+
+    def delete_tags(self, tags: list[str]) -> None:
+        """Delete local tags (those that exist)."""
+        present = set(self._run("git", "tag", "--list", *tags).split())
+        if present:
+            self._run("git", "tag", "--delete", *sorted(present))
 
     def show(self, revision: str, path: str) -> str | None:
         """A file's text at a revision, or None if it is not there."""
-        result = subprocess.run(["git", "show", f"{revision}:{path}"], cwd=self.repo, capture_output=True, text=True)
+        result = run_command(["git", "show", f"{revision}:{path}"], self.repo, check=False)
         return result.stdout if result.returncode == 0 else None
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from slipway.commands import run_command
 from slipway.config import Config, RetrainConfig
 from slipway.generator import ChurnSettings, generate_churn
 
@@ -108,10 +108,8 @@ def pr_body(trigger: str, reason: str, ingest: IngestSummary | None, issue: str 
 
 
 def _run(command: Sequence[str], cwd: Path) -> str:
-    result = subprocess.run(list(command), cwd=cwd, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"`{' '.join(command)}` failed ({result.returncode}): {result.stderr.strip()[-2000:]}")
-    return result.stdout
+    """A command's output; a failure raises CommandError (a RuntimeError with one redacted line)."""
+    return run_command(command, cwd).stdout
 
 
 def _local_remote_folder(repo: Path, runner: Runner) -> str | None:

@@ -11,11 +11,14 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from slipway.commands import CommandError, run_command
+
 log = logging.getLogger("slipway.revisions")
 
 
 def run_git(args: list[str], root: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+    """``git <args>`` in ``root``, whatever its exit code (callers read it)."""
+    return run_command(["git", *args], root, check=False)
 
 
 def resolve_base(ref: str, root: Path) -> str | None:
@@ -25,11 +28,11 @@ def resolve_base(ref: str, root: Path) -> str | None:
         found = run_git(["rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}"], root)
         if found.returncode == 0:
             return found.stdout.strip()
-    fetched = run_git(
-        ["fetch", "--no-tags", "--depth=1", "origin", f"+refs/heads/{ref}:refs/remotes/origin/{ref}"], root
-    )
-    if fetched.returncode != 0:
-        log.warning("base %s not found locally and could not be fetched: %s", ref, fetched.stderr.strip())
+    try:
+        refspec = f"+refs/heads/{ref}:refs/remotes/origin/{ref}"
+        run_command(["git", "fetch", "--no-tags", "--depth=1", "origin", refspec], root)
+    except CommandError as error:
+        log.warning("base %s not found locally and could not be fetched: %s", ref, error)
         return None
     found = run_git(["rev-parse", "--verify", "--quiet", f"refs/remotes/origin/{ref}^{{commit}}"], root)
     return found.stdout.strip() if found.returncode == 0 else None

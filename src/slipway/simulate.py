@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from slipway.commands import run_command
 from slipway.config import load_config
 from slipway.generator import ChurnSettings, generate_churn
 from slipway.labels import record_labels
@@ -66,10 +67,7 @@ def _wait_ready(base: str, server: subprocess.Popen, seconds: float = 60) -> Non
 
 
 def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
+    return run_command(command, cwd, env=env).stdout
 
 
 def send_traffic(base: str, frame: pd.DataFrame, features: list[str], id_column: str | None) -> pd.DataFrame:

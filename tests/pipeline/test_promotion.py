@@ -1,8 +1,9 @@
 """The whole promotion, locally: a bare git remote, the embedded DVC remote, real servers on loopback.
 
 Fresh clone → dvc pull + verify + repro → register → deploy staging → smoke → assign → deploy prod → smoke → assign;
-then a broken candidate fails its smoke test, is rolled back, and the previous version still serves (its
-/version says so over HTTP) and is still the one tagged prod.
+then a good candidate whose prod tag the remote refuses: prod is rolled back, and the remote's tags, the local tags
+and what serves agree; then a broken candidate fails its smoke test, is rolled back, and the previous version still
+serves (its /version says so over HTTP) and is still the one tagged prod.
 """
 
 from __future__ import annotations
@@ -38,6 +39,20 @@ def _remote_tags(origin: Path) -> set[str]:
     }
 
 
+REFUSE_PROD_TAGS = """#!/bin/sh
+while read old new ref; do
+  case "$ref" in refs/tags/model#prod#*) echo "prod tags need a review" >&2; exit 1 ;; esac
+done
+"""
+
+
+def _remote_stage(origin: Path, tmp: Path, stage: str) -> str:
+    """The version the remote's tags assign to a stage (GTO in a fresh clone of the remote)."""
+    clone = tmp / f"remote-view-{len(list(tmp.glob('remote-view-*')))}"
+    run(["git", "clone", "-q", str(origin), str(clone)], tmp)
+    return run(["gto", "show", f"model#{stage}", "--ref"], clone).stdout.strip()
+
+
 @pytest.fixture
 def work(tmp_path: Path) -> Iterator[tuple[Path, Path, dict[str, int]]]:
     """A checkout of a bare remote (as CI gets it), with free ports for the stages."""
@@ -58,7 +73,7 @@ def work(tmp_path: Path) -> Iterator[tuple[Path, Path, dict[str, int]]]:
     run(["slipway", "undeploy"], repo, check=False)
 
 
-def test_promotion_end_to_end_with_rollback(work: tuple[Path, Path, dict[str, int]]) -> None:
+def test_promotion_end_to_end_with_rollback(work: tuple[Path, Path, dict[str, int]], tmp_path: Path) -> None:
     repo, origin, ports = work
     run(["dvc", "pull", "--allow-missing"], repo)
     run(["slipway", "verify-lock"], repo)
@@ -71,17 +86,33 @@ def test_promotion_end_to_end_with_rollback(work: tuple[Path, Path, dict[str, in
 
     again = run(["slipway", "promote", "--push-tags"], repo)
     assert "not registered: v0.1.0" in again.stdout and "nothing new to promote" in again.stdout
-    tags_before = _tags(repo)
 
     lineage = run(["slipway", "lineage", "v0.1.0"], repo).stdout
     head = run(["git", "rev-parse", "HEAD"], repo).stdout.strip()
     assert head in lineage and "roc_auc" in lineage and "data:" in lineage and "logreg" in lineage
 
-    # A broken candidate: a new model whose file is corrupt (the commit's dvc.lock matches it).
+    # A good candidate, but the remote refuses prod tags (a protected tag rule): staging moves on; prod served the
+    # candidate, its tag push failed, so prod is rolled back and no prod tag is left, here or on the remote.
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["train"]["logreg"]["C"] = 0.5
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["dvc", "repro", "train"], repo)
+    run(["git", "commit", "-q", "-am", "a good candidate"], repo)
+    hook = origin / "hooks" / "pre-receive"
+    hook.write_text(REFUSE_PROD_TAGS)
+    hook.chmod(0o755)
+    refused = run(["slipway", "promote", "--push-tags"], repo, check=False, timeout=600)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "Traceback" not in refused.stdout + refused.stderr
+    assert "PROMOTION FAILED: prod: pushing the tag model#prod#4 failed; rolled back to v0.1.0" in refused.stderr
+    assert _served(ports["staging"]) == "v0.2.0" and _served(ports["prod"]) == "v0.1.0"
+    assert _tags(repo) == _remote_tags(origin)
+    assert _remote_stage(origin, tmp_path, "staging") == "model@v0.2.0"
+    assert _remote_stage(origin, tmp_path, "prod") == "model@v0.1.0"
+    hook.unlink()
+    tags_before = _tags(repo)
+
+    # A broken candidate: a new model whose file is corrupt (the commit's dvc.lock matches it).
     model = repo / "outputs" / "model" / "model.skops"
     model.write_bytes(b"not a model" + model.read_bytes()[:100])
     run(["dvc", "commit", "--force", "train"], repo)
@@ -89,19 +120,19 @@ def test_promotion_end_to_end_with_rollback(work: tuple[Path, Path, dict[str, in
 
     broken = run(["slipway", "promote", "--push-tags"], repo, check=False, timeout=600)
     assert broken.returncode == 1, broken.stdout + broken.stderr
-    assert "registered: v0.2.0" in broken.stdout
-    assert "PROMOTION FAILED: staging: deploying v0.2.0 failed; rolled back to v0.1.0" in broken.stderr
-    assert _served(ports["staging"]) == "v0.1.0" and _served(ports["prod"]) == "v0.1.0"
-    assert _tags(repo) - tags_before == {"model@v0.2.0"}  # registered, but no stage moved
-    assert "model@v0.2.0" in _remote_tags(origin)
+    assert "registered: v0.3.0" in broken.stdout
+    assert "PROMOTION FAILED: staging: deploying v0.3.0 failed; rolled back to v0.2.0" in broken.stderr
+    assert _served(ports["staging"]) == "v0.2.0" and _served(ports["prod"]) == "v0.1.0"
+    assert _tags(repo) - tags_before == {"model@v0.3.0"}  # registered, but no stage moved
+    assert "model@v0.3.0" in _remote_tags(origin)
 
     # Forcing the broken version onto prod by hand (workflow_dispatch does this): prod fails and rolls back.
-    forced = run(["slipway", "deploy", "--stage", "prod", "--version", "v0.2.0", "--push-tags"], repo, check=False)
+    forced = run(["slipway", "deploy", "--stage", "prod", "--version", "v0.3.0", "--push-tags"], repo, check=False)
     assert forced.returncode == 1
-    assert "DEPLOY FAILED: prod: deploying v0.2.0 failed; rolled back to v0.1.0" in forced.stderr
+    assert "DEPLOY FAILED: prod: deploying v0.3.0 failed; rolled back to v0.1.0" in forced.stderr
     assert _served(ports["prod"]) == "v0.1.0"
     assert run(["gto", "show", "model#prod", "--ref"], repo).stdout.strip() == "model@v0.1.0"
-    assert _tags(repo) - tags_before == {"model@v0.2.0"}
+    assert _tags(repo) - tags_before == {"model@v0.3.0"}
 
     # Rolling back by hand to a version whose model is nowhere on this machine (as on a fresh runner): rebuilt at
     # its commit and checked against the registered md5.
