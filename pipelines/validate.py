@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from slipway.config import load_config
+from slipway.io import replace_on_success
 from slipway.schemas import load_schema
 from slipway.stage import run_stage
 from slipway.validation import render_markdown, render_text, validate_file
@@ -22,9 +23,9 @@ def main() -> int:
 
     config = load_config(args.params)
     result = validate_file(config.data.path, load_schema(config.data.schema_path))
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "report.md").write_text(render_markdown(result))
-    (args.out / "summary.json").write_text(result.to_json() + "\n")
+    with replace_on_success(args.out / "report.md", args.out / "summary.json") as (report, summary):
+        report.write_text(render_markdown(result))
+        summary.write_text(result.to_json() + "\n")
     text = render_text(result)
     if not result.ok:
         log.error("%s\nfull report: %s", text, args.out / "report.md")

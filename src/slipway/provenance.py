@@ -1,10 +1,14 @@
-"""What a trained model came from: data hash, params, git commit, library versions."""
+"""What a trained model came from: data hash, params, library versions.
+
+Nothing here depends on the git commit: the model folder is a DVC-hashed output, so a commit in it would change
+``dvc.lock`` on every commit. The commit of a model version is what its registry tag points to, and the deploy
+step writes it into the released folder's ``version.json``.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import platform
-import subprocess
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -32,15 +36,6 @@ def dvc_tracked_md5(dvc_file: Path | str) -> str | None:
     return outs[0].get("md5")
 
 
-def git_commit(cwd: Path | str = ".") -> str | None:
-    """The current commit, or None outside a git checkout."""
-    try:
-        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return result.stdout.strip()
-
-
 def library_versions() -> dict[str, str]:
     """Versions of the libraries that shape the model, and Python's."""
     found = {"python": platform.python_version()}
@@ -62,7 +57,6 @@ def training_metadata(
             "train_split": str(data_path),
             "train_split_md5": file_md5(data_path),
         },
-        "git_commit": git_commit(),
         "params": params,
         "libraries": library_versions(),
         **(extra or {}),
