@@ -160,7 +160,7 @@ def test_metrics_count_requests_latency_and_predictions(model_dir: Path) -> None
     assert 'slipway_http_request_duration_seconds_count{endpoint="/predict"} 2.0' in text
     assert "slipway_prediction_probability_count 3.0" in text
     assert 'slipway_invalid_requests_total{field="age"} 1.0' in text
-    assert 'slipway_model_info{backend="onnx",stage="prod",version="v1.2.0"} 1.0' in text
+    assert re.search(r'^slipway_model_info\{backend="onnx",stage="[^"]*",version="v1\.2\.0"\} 1\.0$', text, re.M)
 
 
 def test_every_prediction_is_logged_with_its_request_id(model_dir: Path, tmp_path: Path) -> None:
