@@ -79,3 +79,21 @@ def test_a_linked_output_is_replaced_not_written_through(tmp_path: Path) -> None
     with replace_on_success(output) as (written,):
         written.write_text("new bytes")
     assert output.read_text() == "new bytes" and cached.read_text() == "cached bytes"
+
+
+def test_a_folder_that_cannot_be_installed_puts_the_previous_one_back(tmp_path: Path, monkeypatch) -> None:
+    folder, _ = _good_outputs(tmp_path)
+    before = tree_digest(tmp_path)
+    real_rename = Path.rename
+
+    def rename(self: Path, target):
+        if self.name == "model" and ".partial" in self.parent.name:  # the new folder onto the output
+            raise OSError(5, "Input/output error")
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", rename)
+    with pytest.raises(OSError, match="Input/output error"), replace_on_success(folder) as (new_folder,):
+        new_folder.mkdir()
+        (new_folder / "model.bin").write_bytes(b"new model")
+    assert tree_digest(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json", "model"]

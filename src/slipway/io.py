@@ -28,12 +28,19 @@ def read_json(path: Path | str) -> Any:
 
 def _install(written: Path, output: Path, scratch: Path) -> None:
     """Put ``written`` (file or folder) where ``output`` is; a previous output folder goes into ``scratch``."""
-    if written.is_dir() or (output.is_dir() and not output.is_symlink()):
-        if output.exists() or output.is_symlink():
-            output.rename(scratch / f"{output.name}.previous")  # a folder cannot be renamed over a non-empty one
-        written.rename(output)
-    else:
+    if not (written.is_dir() or (output.is_dir() and not output.is_symlink())):
         os.replace(written, output)  # one atomic rename: a reader sees the old file or the new one
+        return
+    if not (output.exists() or output.is_symlink()):
+        written.rename(output)
+        return
+    previous = scratch / f"{output.name}.previous"
+    output.rename(previous)  # a folder cannot be renamed over a non-empty one
+    try:
+        written.rename(output)
+    except OSError:
+        previous.rename(output)
+        raise
 
 
 @contextmanager
@@ -44,7 +51,8 @@ def replace_on_success(*outputs: Path | str) -> Iterator[tuple[Path, ...]]:
     copy). Write each output in full at its temporary path; nothing exists there beforehand. When the block raises,
     the temporary folders are removed and every output is left exactly as it was. A block that leaves one of its
     paths unwritten is an error too (FileNotFoundError naming it), and nothing is replaced.
-    Replacing a file is one atomic rename; replacing a folder moves the old one aside first, then renames.
+    Replacing a file is one atomic rename; replacing a folder moves the old one aside into the hidden folder, then
+    renames (a process killed between the two leaves the old folder there, as ``<name>.previous``).
     """
     targets = [Path(output) for output in outputs]
     scratches: list[Path] = []
