@@ -9,7 +9,7 @@ from pathlib import Path
 from slipway.config import load_config
 from slipway.data import read_table
 from slipway.evaluation_tasks import evaluate
-from slipway.io import write_json
+from slipway.io import replace_on_success, write_json
 from slipway.model import load_model
 from slipway.stage import run_stage
 
@@ -30,9 +30,11 @@ def main() -> None:
     df = read_table(args.test)
     x, y = df[config.features.all], df[config.data.target].to_numpy()
     result = evaluate(config.data.task, model, x, y, config.evaluate)
-    write_json(result.metrics, args.metrics)
-    for name, rows in result.plots.items():
-        write_json(rows, args.plots / name)
+    with replace_on_success(args.metrics, args.plots) as (metrics, plots):
+        write_json(result.metrics, metrics)
+        plots.mkdir()
+        for name, rows in result.plots.items():
+            write_json(rows, plots / name)
     log.info("metrics: %s", result.metrics)
 
 

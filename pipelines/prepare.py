@@ -8,6 +8,7 @@ from pathlib import Path
 
 from slipway.config import load_config
 from slipway.data import read_table, split, write_table
+from slipway.io import replace_on_success
 from slipway.stage import run_stage
 
 log = logging.getLogger("prepare")
@@ -29,8 +30,9 @@ def main() -> None:
         config.split.seed,
         stratify=config.data.task != "regression",
     )
-    write_table(train, args.out / "train.parquet")
-    write_table(test, args.out / "test.parquet")
+    with replace_on_success(args.out) as (out,):
+        write_table(train, out / "train.parquet")
+        write_table(test, out / "test.parquet")
     log.info("split %d rows into %d train / %d test", len(df), len(train), len(test))
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from slipway.config import load_config
 from slipway.data import read_table
-from slipway.io import write_json
+from slipway.io import replace_on_success, write_json
 from slipway.model import build_pipeline, save_model
 from slipway.onnx_export import export_if_agrees
 from slipway.provenance import training_metadata
@@ -34,14 +34,15 @@ def main() -> None:
     model = build_pipeline(config.features, config.train, config.data.task)
     df = read_table(args.train)
     model.fit(df[config.features.all], df[config.data.target])
-    save_model(model, args.out / "model.skops")
     params = {"features": config.features.model_dump(), "train": config.train.model_dump()}
     serving = {"target": config.data.target, "threshold": config.evaluate.threshold}
-    write_json(training_metadata(args.train, params, {"serving": serving}), args.out / "metadata.json")
     raw = load_schema(config.data.schema_path)
     inputs = model_input_schema(raw, config.data.target, config.features.all, config.data.id_column)
-    save_schema(inputs, args.out / "input_schema.yaml")
-    export_if_agrees(model, config.features, read_table(args.test), args.out, checked_on=str(args.test))
+    with replace_on_success(args.out) as (out,):
+        save_model(model, out / "model.skops")
+        write_json(training_metadata(args.train, params, {"serving": serving}), out / "metadata.json")
+        save_schema(inputs, out / "input_schema.yaml")
+        export_if_agrees(model, config.features, read_table(args.test), out, checked_on=str(args.test))
     log.info("trained %s on %d rows -> %s", config.train.model, len(df), args.out / "model.skops")
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from slipway.config import load_config
 from slipway.data import write_table
+from slipway.io import replace_on_success
 from slipway.schemas import load_schema
 from slipway.stage import run_stage
 from slipway.validation import PipelineNeeds, render_markdown, render_text, validate_file
@@ -29,14 +30,15 @@ def main() -> int:
     config = load_config(args.params)
     schema = load_schema(config.data.schema_path)
     result = validate_file(config.data.path, schema, PipelineNeeds.from_config(config))
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "report.md").write_text(render_markdown(result))
-    (args.out / "summary.json").write_text(result.to_json() + "\n")
+    with replace_on_success(args.out / "report.md", args.out / "summary.json") as (report, summary):
+        report.write_text(render_markdown(result))
+        summary.write_text(result.to_json() + "\n")
     text = render_text(result)
     if result.table is None:
         log.error("%s\nfull report: %s", text, args.out / "report.md")
         return 1
-    write_table(result.table, args.table)
+    with replace_on_success(args.table) as (table,):
+        write_table(result.table, table)
     log.info("%s\ntyped table: %s", text, args.table)
     return 0
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from support import REPO_ROOT
+from support import REPO_ROOT, project_env
 
 from slipway.data import split
-from slipway.model import build_pipeline
+from slipway.model import build_pipeline, save_model
 from slipway.onnx_export import (
     CHECK_FILE,
     ONNX_FILE,
@@ -46,6 +46,46 @@ def test_logreg_export_agrees_and_is_written(tmp_path: Path, parts, config) -> N
     again = tmp_path / "again"
     export_if_agrees(model, config.features, test, again, checked_on="test split")
     assert (again / ONNX_FILE).read_bytes() == (tmp_path / ONNX_FILE).read_bytes()  # reproducible bytes
+
+
+EXPORT = """
+import sys
+from pathlib import Path
+from slipway.config import load_config
+from slipway.model import load_model
+from slipway.onnx_export import to_onnx_bytes
+model, params, out = sys.argv[1:]
+Path(out).write_bytes(to_onnx_bytes(load_model(model), load_config(params).features))
+"""
+
+
+def test_export_bytes_do_not_depend_on_the_hash_seed(tmp_path: Path, parts, config) -> None:
+    """Exported in processes with different PYTHONHASHSEED values, the bytes are equal (skl2onnx collects the opset
+    domains in a set: with an unsorted export, seeds 0 and 1 give the two orders on CPython 3.11)."""
+    train, _ = parts
+    save_model(_fit(config, train), tmp_path / "model.skops")
+    seeds = ("0", "1")
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                EXPORT,
+                str(tmp_path / "model.skops"),
+                "params.yaml",
+                str(tmp_path / f"{seed}.onnx"),
+            ],
+            cwd=REPO_ROOT,
+            env=project_env(REPO_ROOT, PYTHONHASHSEED=seed),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed in seeds
+    ]
+    for process in processes:
+        _, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err
+    assert (tmp_path / "0.onnx").read_bytes() == (tmp_path / "1.onnx").read_bytes(), "bytes vary with the seed"
 
 
 def test_missing_values_are_fed_and_imputed_like_scikit_learn(parts, config) -> None:

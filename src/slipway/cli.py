@@ -515,6 +515,7 @@ def reference_profile(
     """Write the compact reference profile of the training data that `slipway monitor` compares against."""
     from slipway.config import load_config
     from slipway.data import read_table
+    from slipway.io import replace_on_success
     from slipway.monitoring import build_profile
 
     config = load_config(params)
@@ -523,8 +524,8 @@ def reference_profile(
         read_table(table), config.features.numeric, config.features.categorical, settings.bins, settings.sample_size
     )
     out = out or Path(settings.reference)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(profile.to_json())
+    with replace_on_success(out) as (written,):
+        written.write_text(profile.to_json())
     typer.echo(f"profiled {profile.rows:,} rows, {len(profile.features)} features -> {out}")
 
 

@@ -131,11 +131,17 @@ def to_onnx_bytes(pipeline: Any, features: FeaturesConfig) -> bytes:
     )
     model.doc_string = "slipway model: one [N,1] input per feature; outputs label and probabilities, or values"
     model.graph.name = "slipway_model"  # skl2onnx names the graph with a random UUID; keep the bytes reproducible
-    opsets = sorted((opset.domain, opset.version) for opset in model.opset_import)  # listed in set order otherwise
+    _sort_opsets(model)
+    return model.SerializeToString()
+
+
+def _sort_opsets(model: Any) -> None:
+    """Order the model's opset imports by domain: skl2onnx lists them in set order, which varies with
+    ``PYTHONHASHSEED``, and the serialized bytes with it."""
+    opsets = sorted((opset.domain, opset.version) for opset in model.opset_import)
     del model.opset_import[:]
     for domain, version in opsets:
         model.opset_import.add(domain=domain, version=version)
-    return model.SerializeToString()
 
 
 def onnx_session(model: bytes | Path | str) -> Any:

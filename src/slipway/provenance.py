@@ -1,4 +1,9 @@
-"""What a trained model came from: data hash, params, git commit, library versions."""
+"""What a trained model came from: data hash, params, library versions.
+
+Nothing here depends on the git commit: the model folder is a DVC-hashed output, so a commit in it would change
+``dvc.lock`` on every commit. The commit of a model version is what its registry tag points to, and the deploy
+step writes it into the released folder's ``version.json``.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from slipway.commands import CommandError, run_command
 
 LIBRARIES = ("scikit-learn", "pandas", "numpy", "pandera", "skops", "slipway")
 
@@ -31,14 +34,6 @@ def dvc_tracked_md5(dvc_file: Path | str) -> str | None:
         return None
     outs = (yaml.safe_load(path.read_text()) or {}).get("outs") or [{}]
     return outs[0].get("md5")
-
-
-def git_commit(cwd: Path | str = ".") -> str | None:
-    """The current commit, or None outside a git checkout."""
-    try:
-        return run_command(["git", "rev-parse", "HEAD"], cwd).stdout.strip()
-    except CommandError:
-        return None
 
 
 def library_versions() -> dict[str, str]:
@@ -62,7 +57,6 @@ def training_metadata(
             "train_split": str(data_path),
             "train_split_md5": file_md5(data_path),
         },
-        "git_commit": git_commit(),
         "params": params,
         "libraries": library_versions(),
         **(extra or {}),

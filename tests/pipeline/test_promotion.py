@@ -20,12 +20,18 @@ from support import free_port, fresh_clone, run
 pytestmark = pytest.mark.slow
 
 
-def _served(port: int) -> str | None:
+def _version(port: int) -> dict | None:
+    """What a stage's server says on /version, or None when nothing answers."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/version", timeout=5) as response:
-            return json.load(response)["model_version"]
+            return json.load(response)
     except OSError:
         return None
+
+
+def _served(port: int) -> str | None:
+    version = _version(port)
+    return None if version is None else version["model_version"]
 
 
 def _tags(repo: Path) -> set[str]:
@@ -83,6 +89,8 @@ def test_promotion_end_to_end_with_rollback(work: tuple[Path, Path, dict[str, in
     assert "registered: v0.1.0" in first.stdout, first.stdout
     assert _served(ports["staging"]) == "v0.1.0" and _served(ports["prod"]) == "v0.1.0"
     assert {"model@v0.1.0", "model#staging#1", "model#prod#2"} <= _remote_tags(origin)
+    registered_at = run(["git", "rev-list", "-n", "1", "model@v0.1.0"], repo).stdout.strip()
+    assert (_version(ports["prod"]) or {}).get("git_commit") == registered_at  # the release's commit
 
     again = run(["slipway", "promote", "--push-tags"], repo)
     assert "not registered: v0.1.0" in again.stdout and "nothing new to promote" in again.stdout
@@ -134,9 +142,9 @@ def test_promotion_end_to_end_with_rollback(work: tuple[Path, Path, dict[str, in
     assert run(["gto", "show", "model#prod", "--ref"], repo).stdout.strip() == "model@v0.1.0"
     assert _tags(repo) - tags_before == {"model@v0.3.0"}
 
-    # Rolling back by hand to a version whose model is nowhere on this machine (as on a fresh runner): rebuilt at
-    # its commit and checked against the registered md5.
-    run(["rm", "-rf", "deployments/releases"], repo)
+    # Rolling back by hand to a version whose model is nowhere on this machine (as on a fresh runner: no release
+    # folder, no DVC cache): rebuilt at its commit and checked against the registered md5.
+    run(["rm", "-rf", "deployments/releases", ".dvc/cache"], repo)
     manual = run(["slipway", "deploy", "--stage", "staging", "--version", "v0.1.0"], repo)
     assert "v0.1.0: model folder from rebuild" in manual.stdout, manual.stdout  # byte-identical, md5-checked
     assert _served(ports["staging"]) == "v0.1.0"

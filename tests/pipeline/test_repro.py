@@ -1,14 +1,28 @@
 """A fresh clone reproduces the pipeline; reruns are minimal; experiments work. (slow: real dvc runs)"""
 
 import json
+from pathlib import Path
 
 import pytest
-from support import fresh_clone, reproduced_clone, run
+from support import VENV_BIN, fresh_clone, project_env, run
 
 from slipway.provenance import file_md5
 
 pytestmark = pytest.mark.slow
 MODEL = "outputs/model/model.skops"
+VENV = VENV_BIN.parent
+
+
+@pytest.fixture(scope="module")
+def made_clone(tmp_path_factory) -> Path:
+    """A fresh clone where `make run` ran: pull the data, `dvc repro`, show the metrics (read-only for tests).
+
+    make uses the environment these tests run in (what `make setup` creates from the same lock): VENV names it
+    and `-o` keeps make from re-syncing it.
+    """
+    repo = fresh_clone(tmp_path_factory.mktemp("made") / "repo")
+    run(["make", "run", f"VENV={VENV}", "-o", f"{VENV}/.synced"], repo, timeout=1800)
+    return repo
 
 
 def _metrics(repo):
@@ -22,7 +36,7 @@ def test_fresh_clone_produces_metrics_plots_and_a_model(repro_clone):
     for plot in ("roc", "precision_recall", "confusion", "calibration", "importance"):
         assert (repro_clone / f"outputs/plots/{plot}.json").stat().st_size < 20_000
     meta = json.loads((repro_clone / "outputs/model/metadata.json").read_text())
-    assert meta["git_commit"] and meta["data"]["dataset_md5"].endswith(".dir")
+    assert "git_commit" not in meta and meta["data"]["dataset_md5"].endswith(".dir")
     assert "scikit-learn" in meta["libraries"]
     shown = run(["dvc", "metrics", "show"], repro_clone).stdout
     assert "roc_auc" in shown
@@ -50,10 +64,55 @@ def test_committed_lock_is_in_sync_with_code_params_and_data(tmp_path):
     assert not changed, f"dvc.lock is stale, run `dvc repro` and commit it: {changed}"
 
 
-def test_second_fresh_clone_is_identical(repro_clone, tmp_path):
-    other = reproduced_clone(tmp_path / "again")
-    assert _metrics(other) == _metrics(repro_clone)
-    assert file_md5(other / MODEL) == file_md5(repro_clone / MODEL)
+def test_make_run_in_a_fresh_clone_leaves_git_status_clean(made_clone):
+    """The reproduced dvc.lock, metrics, plots, reports and reference profile are byte for byte the committed ones."""
+    status = run(["git", "status", "--porcelain"], made_clone).stdout
+    diff = run(["git", "diff", "HEAD"], made_clone).stdout
+    assert status == "", f"`make run` changed tracked files in a fresh clone:\n{status}\n{diff[:3000]}"
+
+
+def test_second_fresh_clone_is_identical(repro_clone, made_clone):
+    assert _metrics(made_clone) == _metrics(repro_clone)
+    for name in ("model.skops", "model.onnx", "metadata.json"):
+        assert file_md5(made_clone / "outputs/model" / name) == file_md5(repro_clone / "outputs/model" / name)
+
+
+FAULT = """
+import sys
+from pathlib import Path
+
+if sys.argv[0].endswith("pipelines/train.py"):
+    import slipway.model
+
+    def save_model(model, path):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_bytes(b"\\0half a model")
+        raise OSError(28, "No space left on device")
+
+    slipway.model.save_model = save_model
+"""
+
+
+def test_a_failed_dvc_repro_leaves_no_half_written_model(tmp_path):
+    """`dvc repro` deletes a stage's outputs before running it: a train that fails after writing part of the
+    model leaves no model folder at all (nor any partial one), dvc.lock as it was, and `dvc checkout` brings
+    back the good one."""
+    repo = fresh_clone(tmp_path / "repo")
+    run(["dvc", "pull", "-q", "data.dvc"], repo)
+    run(["dvc", "repro", "train"], repo)
+    good = {path.name: file_md5(path) for path in (repo / "outputs/model").iterdir()}
+    lock = (repo / "dvc.lock").read_bytes()
+    inject = tmp_path / "inject"
+    inject.mkdir()
+    (inject / "sitecustomize.py").write_text(FAULT)  # loaded by every Python started with this PYTHONPATH
+    env = project_env(repo, PYTHONPATH=f"{inject}:{repo / 'src'}")
+    failed = run(["dvc", "repro", "--force", "--single-item", "train"], repo, check=False, env=env)
+    assert failed.returncode != 0 and "No space left on device" in failed.stdout + failed.stderr
+    assert not (repo / "outputs/model").exists()
+    assert sorted(path.name for path in (repo / "outputs").iterdir() if ".partial" in path.name) == []
+    assert (repo / "dvc.lock").read_bytes() == lock
+    run(["dvc", "checkout", "outputs/model"], repo)
+    assert {path.name: file_md5(path) for path in (repo / "outputs/model").iterdir()} == good
 
 
 def test_second_repro_is_a_no_op(repro_clone):

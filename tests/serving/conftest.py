@@ -12,9 +12,11 @@ import pytest
 from support import REPO_ROOT, run
 
 from slipway.data import split, write_table
+from slipway.deploy import write_release
 from slipway.generator import EXAMPLE_RECORD
 
 VALID = EXAMPLE_RECORD
+RELEASE_COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
 @pytest.fixture(scope="session")
@@ -40,8 +42,7 @@ def model_dir(tmp_path_factory, splits) -> Path:
     command = [sys.executable, "pipelines/train.py", "--train", str(train), "--test", str(test), "--out", str(out)]
     run(command, REPO_ROOT)
     assert (out / "model.onnx").exists(), "the logistic-regression export should agree with scikit-learn"
-    version = {"version": "v1.2.0", "stage": "prod", "git_commit": "0123456789abcdef0123456789abcdef01234567"}
-    (out / "version.json").write_text(json.dumps(version))
+    write_release(out, "v1.2.0", RELEASE_COMMIT, "model")  # as the deploy step materialises a registered version
     return out
 
 

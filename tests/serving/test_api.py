@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import VALID
+from conftest import RELEASE_COMMIT, VALID
 from fastapi.testclient import TestClient
 
+from slipway.deploy import RELEASE_FILE
 from slipway.model import load_model
 from slipway.prediction_log import read_prediction_log
 from slipway.serving import create_app
@@ -35,10 +37,19 @@ def test_health_ready_version(client: TestClient, model_dir: Path) -> None:
     assert ready.status_code == 200 and ready.json()["backend"] == "onnx"
     version = client.get("/version").json()
     metadata = json.loads((model_dir / "metadata.json").read_text())
-    assert version["model_version"] == "v1.2.0" and version["stage"] == "prod"
-    assert version["git_commit"] == "0123456789abcdef0123456789abcdef01234567"
+    assert version["model_version"] == "v1.2.0"
+    assert version["git_commit"] == RELEASE_COMMIT  # the registered version's commit, from the release
     assert version["data_hash"] == metadata["data"]["dataset_md5"]
     assert version["backend"] == "onnx"
+
+
+def test_a_workspace_model_reports_no_version_and_no_commit(model_dir: Path, tmp_path: Path) -> None:
+    """A model folder the pipeline wrote (no deploy, so no release file) claims no version and no commit."""
+    workspace = tmp_path / "model"
+    shutil.copytree(model_dir, workspace, ignore=shutil.ignore_patterns(RELEASE_FILE))
+    with TestClient(create_app(workspace)) as workspace_client:
+        version = workspace_client.get("/version").json()
+    assert version["model_version"] == "unversioned" and version["git_commit"] is None
 
 
 def test_single_and_batch_predictions_match_the_model(client: TestClient, model_dir: Path, test_split) -> None:
@@ -149,7 +160,7 @@ def test_metrics_count_requests_latency_and_predictions(model_dir: Path) -> None
     assert 'slipway_http_request_duration_seconds_count{endpoint="/predict"} 2.0' in text
     assert "slipway_prediction_probability_count 3.0" in text
     assert 'slipway_invalid_requests_total{field="age"} 1.0' in text
-    assert 'slipway_model_info{backend="onnx",stage="prod",version="v1.2.0"} 1.0' in text
+    assert re.search(r'^slipway_model_info\{backend="onnx",stage="[^"]*",version="v1\.2\.0"\} 1\.0$', text, re.M)
 
 
 def test_every_prediction_is_logged_with_its_request_id(model_dir: Path, tmp_path: Path) -> None:

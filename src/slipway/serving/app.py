@@ -257,7 +257,7 @@ def create_app(
             {
                 "model_version": model.model_version,
                 "stage": model.version.get("stage"),
-                "git_commit": model.version.get("git_commit") or model.metadata.get("git_commit"),
+                "git_commit": model.version.get("commit"),  # deployed: the version's commit; workspace: None
                 "data_hash": data.get("dataset_md5"),
                 "backend": model.backend,
                 "backend_reason": model.backend_reason,

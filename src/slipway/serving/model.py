@@ -3,8 +3,9 @@
 The task (binary, multiclass, regression) and the classes come from the fitted model itself. A model folder holds
 ``model.skops`` (always), ``metadata.json`` (provenance, features, serving threshold),
 ``input_schema.yaml`` (the model-input schema), and optionally ``model.onnx`` (written by the train stage only
-when it agrees with scikit-learn) and ``version.json`` (written by the deploy step: ``{"version": "v1.2.0",
-"stage": "prod", ...}``).
+when it agrees with scikit-learn) and ``version.json`` (written by the deploy step: ``{"artifact": "model",
+"version": "v1.2.0", "commit": "<the version's commit>"}``; a workspace model has none, so it serves unversioned,
+with no commit).
 """
 
 from __future__ import annotations
