@@ -26,13 +26,19 @@ def _escaped(char: str) -> str:
 
 def echo(text: str, limit: int = ECHO_LIMIT) -> str:
     """``text`` with every non-printable character escaped (no line breaks, control or format characters, or lone
-    surrogates remain), cut to ``limit`` characters plus a note of the full length when longer."""
+    surrogates remain), cut to at most ``limit`` characters (never inside an escape), plus a note of the full length
+    when it was cut."""
     head = text[:limit]
     if not head.isprintable():
-        head = "".join(char if char.isprintable() else _escaped(char) for char in head)
-    if len(text) > limit or len(head) > limit:
-        return f"{head[:limit]}... ({len(text):,} characters)"
-    return head
+        pieces, size = [], 0
+        for char in head:
+            piece = char if char.isprintable() else _escaped(char)
+            if size + len(piece) > limit:
+                return f"{''.join(pieces)}... ({len(text):,} characters)"
+            pieces.append(piece)
+            size += len(piece)
+        head = "".join(pieces)
+    return head if len(text) <= limit else f"{head}... ({len(text):,} characters)"
 
 
 def echo_value(value: Any, limit: int = ECHO_LIMIT) -> Any:
