@@ -8,7 +8,8 @@ cut short before it is echoed or logged (``slipway.serving.echo``).
 
 Every input is bounded: the body (``max_body_bytes``, counted as it streams in: 413 beyond it), the records per request
 (``MAX_RECORDS``), the label values of the metrics. A body too big for the fast path is parsed, validated, predicted
-and logged in a worker thread, so that health checks and small requests keep being answered meanwhile.
+and logged in a worker thread (one such batch at a time, so memory stays bounded), so that health checks and small
+requests keep being answered meanwhile.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -45,6 +48,7 @@ log = logging.getLogger(__name__)
 
 MAX_RECORDS = 100_000
 INLINE_BODY_BYTES = 8 * 1024  # bodies up to this size (the fast path's) are answered on the event loop
+BATCH_WORKERS = 1  # bigger bodies are answered in a worker thread, this many at a time (each holds tens of MB)
 ENDPOINTS = ("/predict", "/health", "/ready", "/version", "/metrics")
 
 
@@ -86,6 +90,7 @@ class ModelState:
         self.model_dir, self.backend, self.params_path = model_dir, backend, params_path
         self.model: LoadedModel | None = None
         self.error: str | None = None
+        self.batch_slots: anyio.CapacityLimiter | None = None
         self._lock = threading.Lock()
         self._tried = False
 
@@ -220,7 +225,9 @@ def create_app(
             return _error(400, "the client went away before sending the whole body", request_id=request_id)
         if len(raw) <= INLINE_BODY_BYTES:
             return answer(model, raw, request_id)
-        return await run_in_threadpool(answer, model, raw, request_id)
+        if state.batch_slots is None:  # made here: an anyio limiter belongs to the running event loop
+            state.batch_slots = anyio.CapacityLimiter(BATCH_WORKERS)
+        return await anyio.to_thread.run_sync(answer, model, raw, request_id, limiter=state.batch_slots)
 
     def answer(model: LoadedModel, raw: bytes, request_id: str) -> Response:
         """Parse, validate, predict and log one request body (blocking: big bodies run in a worker thread)."""
