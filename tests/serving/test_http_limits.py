@@ -18,6 +18,7 @@ import pytest
 from conftest import VALID
 from support import REPO_ROOT, VENV_BIN, free_port, project_env, start_server, stop_server
 
+from slipway.serving.app import ENDPOINTS
 from slipway.serving.body import DEFAULT_MAX_BODY_BYTES
 from slipway.serving.echo import ECHO_LIMIT
 
@@ -216,16 +217,28 @@ def test_four_concurrent_100_mb_bodies_leave_memory_bounded(model_dir: Path) -> 
     assert peak - before < 64 * 1024, (before, peak)  # KiB: at most 4 bodies of 4 MiB held, plus buffers
 
 
-def test_invented_methods_do_not_grow_the_metric_series(server) -> None:
+def _label_values(metrics: str, name: str, label: str) -> set[str]:
+    lines = [line for line in metrics.splitlines() if line.startswith(f"{name}{{")]
+    return {re.search(rf'{label}="([^"]*)"', line).group(1) for line in lines}
+
+
+def test_invented_methods_paths_and_fields_do_not_grow_the_metric_series(server) -> None:
     port = server
     for i in range(300):
         status, _ = _request(port, f"X{i}METHOD", "/predict")
         assert 400 <= status < 500, status
-    _, text = _request(port, "GET", "/metrics")
-    series = [line for line in text.decode().splitlines() if line.startswith("slipway_http_requests_total{")]
-    methods = {re.search(r'method="([^"]*)"', line).group(1) for line in series}
-    assert methods <= {"GET", "POST", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH", "other"}, methods
-    assert "other" in methods and len(series) < 30, series
+    for i in range(100):
+        assert _request(port, "GET", f"/scan/{i}")[0] == 404
+        assert _request(port, "POST", "/predict", json.dumps({**VALID, f"field{i}": 1}).encode())[0] == 422
+    metrics = _request(port, "GET", "/metrics")[1].decode()
+    requests = "slipway_http_requests_total"
+    methods = _label_values(metrics, requests, "method")
+    assert methods <= {"GET", "POST", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH", "other"} and "other" in methods
+    assert _label_values(metrics, requests, "endpoint") <= {*ENDPOINTS, "other"}
+    assert _label_values(metrics, "slipway_invalid_requests_total", "field") <= {*VALID, "(other)"}
+    series = [line for line in metrics.splitlines() if line.startswith("slipway_") and "{" in line]
+    print(f"{len(series)} labelled series after 500 requests with invented methods, paths and fields")
+    assert len(series) < 120, series
 
 
 @pytest.mark.slow
