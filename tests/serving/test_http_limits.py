@@ -217,6 +217,31 @@ def test_four_concurrent_100_mb_bodies_leave_memory_bounded(model_dir: Path) -> 
     assert peak - before < 64 * 1024, (before, peak)  # KiB: at most 4 bodies of 4 MiB held, plus buffers
 
 
+@pytest.mark.slow
+def test_concurrent_batches_at_the_body_limit_are_answered_one_at_a_time(model_dir: Path) -> None:
+    rows = DEFAULT_MAX_BODY_BYTES // (len(json.dumps(VALID)) + 2) - 10
+    body = json.dumps({"records": [VALID] * rows}).encode()
+    assert len(body) <= DEFAULT_MAX_BODY_BYTES
+    port = free_port()
+    process = start_server(model_dir, port)
+    try:
+        _wait_ready(port)
+        before = _memory_kib(process.pid, "VmHWM")
+        statuses: list[int] = []
+        post = lambda: statuses.append(_request(port, "POST", "/predict", body)[0])  # noqa: E731
+        clients = [threading.Thread(target=post) for _ in range(4)]
+        for client in clients:
+            client.start()
+        for client in clients:
+            client.join()
+        peak = _memory_kib(process.pid, "VmHWM")
+    finally:
+        stop_server(process)
+    print(f"4 x {rows:,}-row batches at once: peak RSS {before / 1024:.0f} MiB before, {peak / 1024:.0f} MiB after")
+    assert statuses == [200] * 4
+    assert peak - before < 160 * 1024, (before, peak)  # KiB; all four in memory at once took about 235 MiB more
+
+
 def _label_values(metrics: str, name: str, label: str) -> set[str]:
     lines = [line for line in metrics.splitlines() if line.startswith(f"{name}{{")]
     return {re.search(rf'{label}="([^"]*)"', line).group(1) for line in lines}
