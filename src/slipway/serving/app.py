@@ -242,11 +242,13 @@ def create_app(
                 release(body["records"])
 
     def refuse(model: LoadedModel, invalid: RequestInvalid, request_id: str) -> Response:
+        """The 422 for a request that does not match the schema (counted per schema field, others as ``(other)``)."""
         for item in invalid.errors:
             metrics.invalid.labels(item.field if item.field in model.validator.rules else "(other)").inc()
         return _error(422, "request does not match the model's input schema", invalid.errors, request_id)
 
     def answer_records(model: LoadedModel, body: Any, request_id: str) -> Response:
+        """Validate, predict, log and answer; big lists are let go of a slice at a time (see ``release``)."""
         try:
             batch = model.validator.validate(_records_of(body))
         except RequestInvalid as invalid:
