@@ -45,6 +45,11 @@ def test_overlay_renders_and_validates_strictly(kubectl: Path, stage: str) -> No
     container = pod["containers"][0]
     assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
     assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+    for probe in ("readinessProbe", "livenessProbe"):  # explicit, and more than the 1 s default
+        assert container[probe].get("timeoutSeconds", 1) >= 2, container[probe]
+        assert container[probe]["timeoutSeconds"] < container[probe]["periodSeconds"], container[probe]
+    env = {item["name"]: item["value"] for item in container["env"]}
+    assert int(env["SLIPWAY_MAX_BODY_BYTES"]) > 0
     assert {"requests", "limits"} <= set(container["resources"])
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert container["securityContext"]["allowPrivilegeEscalation"] is False

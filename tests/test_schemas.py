@@ -53,3 +53,38 @@ def test_nullable_column_accepts_missing_values(raw_schema, churn_frame):
     frame.loc[0, "total_charges"] = float("nan")
     raw_schema.validate(frame)
     assert pd.isna(frame.loc[0, "total_charges"])
+
+
+ARABIC_INDIC_ID = "C" + "".join(chr(0x0660 + int(digit)) for digit in "12345678")
+
+
+@pytest.mark.parametrize("bad_id", ["C12345678\n", ARABIC_INDIC_ID, "C1234567\u0968", "C12345678x", " C12345678"])
+def test_identifier_patterns_take_ascii_digits_and_the_whole_value(raw_schema, churn_frame, bad_id):
+    """``^C\\d{8}$`` in schema.yaml: Python's ``\\d`` takes any Unicode digit and ``$`` matches before a final
+    newline; the validate stage must still refuse these ids, and name them."""
+    from slipway.validation import validate_frame
+
+    frame = churn_frame.head(50).copy()
+    frame.loc[7, "customer_id"] = bad_id
+    result = validate_frame(frame, raw_schema)
+    assert [(f.column, f.check, f.examples) for f in result.failures] == [
+        ("customer_id", "str_matches('^C\\d{8}$')", [{"row": 7, "value": bad_id}])
+    ]
+
+
+def test_patterns_keep_their_text_through_a_yaml_round_trip(raw_schema, churn_frame, tmp_path):
+    save_schema(raw_schema, tmp_path / "schema.yaml")
+    assert "str_matches: ^C\\d{8}$" in (tmp_path / "schema.yaml").read_text()
+    again = load_schema(tmp_path / "schema.yaml")
+    (check,) = again.columns["customer_id"].checks
+    assert check.name == "str_matches" and check.statistics == {"pattern": "^C\\d{8}$"}
+    assert not validate_ids(again, churn_frame, "C12345678\n").ok
+    assert validate_ids(again, churn_frame, "C12345678").ok
+
+
+def validate_ids(schema, frame, customer_id):
+    from slipway.validation import validate_frame
+
+    frame = frame.head(20).copy()
+    frame.loc[3, "customer_id"] = customer_id
+    return validate_frame(frame, schema)

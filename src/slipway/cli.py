@@ -388,6 +388,14 @@ def serve(
     backend: Annotated[str, typer.Option(help="auto (ONNX when exported), onnx or sklearn")] = "auto",
     params: ParamsOption = Path("params.yaml"),
     access_log: Annotated[bool, typer.Option(help="log every request (metrics count them anyway)")] = False,
+    max_body_bytes: Annotated[
+        int | None,
+        typer.Option(
+            envvar="SLIPWAY_MAX_BODY_BYTES",
+            min=1,
+            help="largest request body in bytes; larger gets 413 [default: 4 MiB]",
+        ),
+    ] = None,
 ) -> None:
     """Serve the model folder over HTTP with one uvicorn worker (POST /predict, /health, /ready, /version, /metrics)."""
     import logging
@@ -399,7 +407,13 @@ def serve(
     if backend not in {"auto", "onnx", "sklearn"}:
         raise typer.BadParameter("use auto, onnx or sklearn", param_hint="--backend")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    api = create_app(model_dir, backend=backend, prediction_log=prediction_log, params_path=params)  # type: ignore[arg-type]
+    api = create_app(
+        model_dir,
+        backend=backend,
+        prediction_log=prediction_log,
+        params_path=params,
+        max_body_bytes=max_body_bytes,  # type: ignore[arg-type]
+    )
     uvicorn.run(api, host=host, port=port, workers=1, access_log=access_log, log_level="info")
 
 

@@ -2,12 +2,21 @@
 
 The schema lives in ``schema.yaml`` (pandera's own YAML format) so that it is data, not code: ``slipway adopt``
 writes it for a new table, and training, CI and the serving API all read the same file.
+
+A ``str_matches`` pattern must match the **whole** value, and ``\\d``, ``\\w``, ``\\s``, ``\\b`` mean ASCII
+characters only (:func:`pattern_matcher`): with Python's defaults ``^C\\d{8}$`` would also accept ``"C12345678\\n"``
+(``$`` matches before a final newline) and Arabic-Indic or other Unicode digits, and pandera's ``str_matches``
+only anchors the start. :func:`load_schema` gives every ``str_matches`` check these semantics, keeping its name,
+pattern and message, so the YAML round-trips unchanged; the serving fast path uses the same matcher.
 """
 
 from __future__ import annotations
 
 import copy
+import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
@@ -29,9 +38,32 @@ def column_has_classes(df: pd.DataFrame, *, column: str, min_classes: int) -> bo
     return column in df.columns and df[column].nunique(dropna=True) >= min_classes
 
 
+def pattern_matcher(pattern: str) -> Callable[[Any], bool]:
+    """True for text that matches ``pattern`` from its first to its last character, with ASCII character classes."""
+    compiled = re.compile(pattern, re.ASCII)
+    return lambda value: isinstance(value, str) and compiled.fullmatch(value) is not None
+
+
+def _whole_match(check: pa.Check) -> pa.Check:
+    """A ``str_matches`` check with :func:`pattern_matcher` semantics (same name, statistics and message)."""
+    if check.name != "str_matches":
+        return check
+    pattern = str(check.statistics["pattern"])
+    return pa.Check(
+        pattern_matcher(pattern), element_wise=True, name="str_matches", error=f"str_matches('{pattern}')",
+        statistics={"pattern": pattern},
+    )  # fmt: skip
+
+
 def load_schema(path: Path | str) -> pa.DataFrameSchema:
-    """Read a pandera schema from YAML."""
-    return pa.DataFrameSchema.from_yaml(Path(path))
+    """Read a pandera schema from YAML; ``str_matches`` patterns match whole values (see the module docstring)."""
+    schema = pa.DataFrameSchema.from_yaml(Path(path))
+    patterned = {
+        name: {"checks": [_whole_match(check) for check in column.checks]}
+        for name, column in schema.columns.items()
+        if any(check.name == "str_matches" for check in column.checks)
+    }
+    return schema.update_columns(patterned) if patterned else schema
 
 
 def save_schema(schema: pa.DataFrameSchema, path: Path | str) -> None:

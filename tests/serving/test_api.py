@@ -70,6 +70,9 @@ def test_single_and_batch_predictions_match_the_model(client: TestClient, model_
     assert [p["label"] for p in many.json()["predictions"]] == [int(p >= 0.5) for p in got]
 
 
+ARABIC_INDIC_ID = "C" + "".join(chr(0x0660 + int(digit)) for digit in "12345678")
+
+
 def _without(record: dict, key: str) -> dict:
     return {k: v for k, v in record.items() if k != key}
 
@@ -87,6 +90,9 @@ def _without(record: dict, key: str) -> dict:
         ({**VALID, "loyalty_tier": "gold"}, "loyalty_tier", "unknown field"),
         ({**VALID, "contract": None}, "contract", "must not be null"),
         ({**VALID, "customer_id": "X1"}, "customer_id", "str_matches"),
+        ({**VALID, "customer_id": "C12345678\n"}, "customer_id", "str_matches"),
+        ({**VALID, "customer_id": ARABIC_INDIC_ID}, "customer_id", "str_matches"),
+        ({**VALID, "customer_id": "C1234567\u0968"}, "customer_id", "str_matches"),
         ({**VALID, "contract": ["one-year"]}, "contract", "must be a string"),
         ({"records": []}, "records", "at least one record"),
         ({"records": {"a": 1}}, "records", "must be a list"),
@@ -120,6 +126,28 @@ def test_ids_are_optional_per_record_and_may_repeat(client: TestClient) -> None:
 def test_malformed_bodies_get_422(client: TestClient, raw: bytes) -> None:
     errors = _errors(client.post("/predict", content=raw, headers={"content-type": "application/json"}))
     assert errors[0]["field"] == "(body)"
+
+
+@pytest.mark.parametrize(
+    ("raw", "field", "value"),
+    [
+        (b'{"\\ud800": 1}', "\\ud800", None),
+        (b'{"records": [{"x\\ud800\\n": 1}]}', "x\\ud800\\n", None),
+        (b'{"records": [], "\\udfff": 1}', "\\udfff", None),
+        (b'{"contract": "\\ud800"}', "contract", "\\ud800"),
+        (b'{"records": "\\udbff"}', "records", "\\udbff"),
+    ],
+)
+def test_lone_surrogates_get_422_with_an_escaped_echo(client: TestClient, raw: bytes, field: str, value) -> None:
+    errors = _errors(client.post("/predict", content=raw, headers={"content-type": "application/json"}))
+    assert any(e["field"] == field and e["value"] == value for e in errors), errors
+
+
+def test_echoed_names_and_values_are_cut_short_and_escaped(client: TestClient) -> None:
+    (name,) = _errors(client.post("/predict", json={**VALID, "n\n" * 100_000: 1}))
+    assert name["field"] == "n\\n" * 66 + "n... (200,000 characters)"  # never cut inside an escape
+    (value,) = _errors(client.post("/predict", json={**VALID, "contract": "\x1b[2J" + "v" * 100_000}))
+    assert value["value"] == "\\x1b[2J" + "v" * 193 + "... (100,004 characters)"
 
 
 def test_non_finite_numbers_get_422(client: TestClient) -> None:

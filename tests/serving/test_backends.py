@@ -58,6 +58,7 @@ _any_value = st.one_of(
     st.floats(-10, 600),
     st.text(max_size=12),
     st.sampled_from(["month-to-month", "one-year", "dsl", "fiber", "yes", "no", "none", "C00000001", "C1"]),
+    st.sampled_from(["C00000001\n", "C0000000\u0661", "C" + "\u0661" * 8, "one-year\n", "C00000001\ud800"]),
     st.lists(st.integers(), max_size=2),
 )
 _records = st.lists(

@@ -3,14 +3,22 @@
 Routes: ``POST /predict`` (one record, or ``{"records": [...]}``), ``GET /health`` (the process answers),
 ``/ready`` (the model is loaded), ``/version`` (model version, stage, commit, data hash, backend), ``/metrics``
 (Prometheus). A request that does not match the model-input schema gets a 422 naming each field and reason; no
-request can cause an unhandled error: everything is caught at the boundary.
+request can cause an unhandled error: everything is caught at the boundary, and whatever a client sent is escaped and
+cut short before it is echoed or logged (``slipway.serving.echo``).
+
+Every input is bounded: the body (``max_body_bytes``, counted as it streams in: 413 beyond it), the records per request
+(``MAX_RECORDS``), the label values of the metrics. A body too big for the fast path is parsed, validated, predicted
+and logged in a worker thread (one such batch at a time, so memory stays bounded), so that health checks and small
+requests keep being answered meanwhile.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import threading
+import traceback
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -25,8 +35,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from slipway.prediction_log import PredictionLog, log_from_env, records_for_request
+from slipway.serving.body import BodyTooLarge, max_body_from_env, parse_json, read_body, release
+from slipway.serving.echo import echo
 from slipway.serving.metrics import MetricsMiddleware, ServingMetrics
 from slipway.serving.model import Backend, LoadedModel, load_served_model
 from slipway.serving.validation import FieldError, RequestInvalid, records_json_schema
@@ -34,7 +47,8 @@ from slipway.serving.validation import FieldError, RequestInvalid, records_json_
 log = logging.getLogger(__name__)
 
 MAX_RECORDS = 100_000
-THREADPOOL_ABOVE = 256  # batches larger than this are predicted off the event loop
+INLINE_BODY_BYTES = 8 * 1024  # bodies up to this size (the fast path's) are answered on the event loop
+BATCH_WORKERS = 1  # bigger bodies are answered in a worker thread, this many at a time (each holds tens of MB)
 ENDPOINTS = ("/predict", "/health", "/ready", "/version", "/metrics")
 
 
@@ -76,6 +90,7 @@ class ModelState:
         self.model_dir, self.backend, self.params_path = model_dir, backend, params_path
         self.model: LoadedModel | None = None
         self.error: str | None = None
+        self.batch_slots: anyio.CapacityLimiter | None = None
         self._lock = threading.Lock()
         self._tried = False
 
@@ -122,11 +137,16 @@ def create_app(
     backend: Backend = "auto",
     prediction_log: Path | str | None = None,
     params_path: Path | str = "params.yaml",
+    max_body_bytes: int | None = None,
 ) -> FastAPI:
     """The API serving the model folder ``model_dir`` (see ``slipway.serving.model``).
 
     ``prediction_log``: folder for the prediction log; when None, ``$SLIPWAY_PREDICTION_LOG``; unset = off.
+    ``max_body_bytes``: the largest request body; when None, ``$SLIPWAY_MAX_BODY_BYTES``, else 4 MiB.
     """
+    body_limit = max_body_bytes if max_body_bytes is not None else max_body_from_env()
+    if body_limit < 1:
+        raise ValueError(f"max_body_bytes must be a positive number of bytes, got {body_limit}")
     state = ModelState(Path(model_dir), backend, Path(params_path))
     metrics = ServingMetrics()
     predictions_log: PredictionLog | None = log_from_env(prediction_log)
@@ -136,6 +156,7 @@ def create_app(
         loaded = await run_in_threadpool(state.ensure_loaded)
         if loaded is not None:
             metrics.model_info.labels(loaded.model_version, str(loaded.version.get("stage", "")), loaded.backend).set(1)
+        gc.freeze()  # what lives as long as the server (modules, model) is left out of collections during big batches
         yield
         if predictions_log is not None:
             predictions_log.close()
@@ -161,7 +182,9 @@ def create_app(
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s", request.url.path)
+        frames = "".join(traceback.format_tb(error.__traceback__)).rstrip()  # source lines only, no request text
+        problem = echo(f"{type(error).__name__}: {error}")
+        log.error("unhandled error on %s: %s\n%s", echo(request.url.path), problem, frames)
         return _error(500, "internal error")
 
     loaded = state.ensure_loaded()  # now, so the OpenAPI document can describe the records this model takes
@@ -195,26 +218,47 @@ def create_app(
         if model is None:
             return _error(503, f"model not loaded: {state.error}", request_id=request_id)
         try:
-            raw = await request.body()
-            try:
-                body = json.loads(raw)
-            except (ValueError, RecursionError) as error:
-                raise RequestInvalid([FieldError("(body)", f"malformed JSON: {error}")]) from None
-            records = _records_of(body)
-            batch = model.validator.validate(records)
-        except RequestInvalid as invalid:
-            for item in invalid.errors:
-                metrics.invalid.labels(item.field if item.field in model.validator.rules else "(other)").inc()
-            return _error(422, "request does not match the model's input schema", invalid.errors, request_id)
-        except Exception as error:  # the boundary: nothing a client sends may surface as a 500
-            log.warning("refused an unreadable request: %s: %s", type(error).__name__, error)
-            problem = FieldError("(body)", f"cannot be read: {type(error).__name__}")
-            return _error(422, "request does not match the model's input schema", [problem], request_id)
+            raw = await read_body(request, body_limit)
+        except BodyTooLarge as error:
+            return _error(413, str(error), request_id=request_id)
+        except ClientDisconnect:
+            return _error(400, "the client went away before sending the whole body", request_id=request_id)
+        if len(raw) <= INLINE_BODY_BYTES:
+            return answer(model, raw, request_id)
+        if state.batch_slots is None:  # made here: an anyio limiter belongs to the running event loop
+            state.batch_slots = anyio.CapacityLimiter(BATCH_WORKERS)
+        return await anyio.to_thread.run_sync(answer, model, raw, request_id, limiter=state.batch_slots)
 
-        if batch.size > THREADPOOL_ABOVE:
-            answered = await run_in_threadpool(model.predict, batch)
-        else:
-            answered = model.predict(batch)
+    def answer(model: LoadedModel, raw: bytes, request_id: str) -> Response:
+        """Parse, validate, predict and log one request body (blocking: big bodies run in a worker thread)."""
+        try:
+            body = parse_json(raw)
+        except (ValueError, RecursionError) as error:
+            return refuse(model, RequestInvalid([FieldError("(body)", f"malformed JSON: {error}")]), request_id)
+        try:
+            return answer_records(model, body, request_id)
+        finally:
+            if isinstance(body, dict) and isinstance(body.get("records"), list):
+                release(body["records"])
+
+    def refuse(model: LoadedModel, invalid: RequestInvalid, request_id: str) -> Response:
+        """The 422 for a request that does not match the schema (counted per schema field, others as ``(other)``)."""
+        for item in invalid.errors:
+            metrics.invalid.labels(item.field if item.field in model.validator.rules else "(other)").inc()
+        return _error(422, "request does not match the model's input schema", invalid.errors, request_id)
+
+    def answer_records(model: LoadedModel, body: Any, request_id: str) -> Response:
+        """Validate, predict, log and answer; big lists are let go of a slice at a time (see ``release``)."""
+        try:
+            batch = model.validator.validate(_records_of(body))
+        except RequestInvalid as invalid:
+            return refuse(model, invalid, request_id)
+        except Exception as error:  # the boundary: nothing a client sends may surface as a 500
+            log.warning("refused an unreadable request: %s", echo(f"{type(error).__name__}: {error}"))
+            problem = FieldError("(body)", f"cannot be read: {type(error).__name__}")
+            return refuse(model, RequestInvalid([problem]), request_id)
+
+        answered = model.predict(batch)
         scores = [a.score for a in answered]
         labels = [a.label for a in answered]
         metrics.observe_predictions(model.task, scores, labels)
@@ -225,13 +269,12 @@ def create_app(
                     model_version=model.model_version, backend=model.backend, timestamp=datetime.now(UTC),
                 )
             )  # fmt: skip
-        body = {
-            "request_id": request_id,
-            "model_version": model.model_version,
-            "backend": model.backend,
-            "predictions": [a.body for a in answered],
-        }
-        return Response(json.dumps(body), media_type="application/json", headers={"X-Request-ID": request_id})
+        head = json.dumps({"request_id": request_id, "model_version": model.model_version, "backend": model.backend})
+        predictions = ", ".join(map(json.dumps, (a.body for a in answered)))  # short calls: no long hold of the GIL
+        release(batch.records)
+        release(answered)
+        text = f'{head[:-1]}, "predictions": [{predictions}]}}'
+        return Response(text, media_type="application/json", headers={"X-Request-ID": request_id})
 
     @app.get("/health")
     async def health() -> dict[str, str]:

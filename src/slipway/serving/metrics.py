@@ -1,8 +1,10 @@
 """Prometheus metrics of the serving API: requests by status, latency, and the distribution of predictions.
 
 Each app gets its own registry (several apps can live in one process, e.g. in tests). A small pure-ASGI middleware
-times every HTTP request; paths outside the API's routes are counted as ``other`` so that a scan of random URLs
-cannot blow up the number of series.
+times every HTTP request. Every label takes a bounded set of values, so that no client can blow up the number of
+series: paths outside the API's routes are counted as ``other``, methods outside the standard ones as ``other``,
+status codes are the ones the app answers with, invalid fields are the schema's columns or ``(other)``, predicted
+labels are the model's classes.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Summ
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 PROBABILITY_BUCKETS = tuple(round(0.1 * i, 1) for i in range(1, 11))
+METHODS = frozenset({"GET", "POST", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"})
+"""HTTP methods counted by name; any other method a client invents is counted as ``other``."""
 
 
 class ServingMetrics:
@@ -82,5 +86,6 @@ class MetricsMiddleware:
         finally:
             path = scope.get("path", "")
             endpoint = path if path in self.endpoints else "other"
-            self.metrics.requests.labels(endpoint, scope.get("method", ""), str(status)).inc()
+            method = scope.get("method", "")
+            self.metrics.requests.labels(endpoint, method if method in METHODS else "other", str(status)).inc()
             self.metrics.latency.labels(endpoint).observe(time.perf_counter() - started)

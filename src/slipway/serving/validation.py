@@ -18,7 +18,6 @@ A request's records go through three layers, all derived from one ``pandera.Data
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,10 +27,15 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
+from slipway.schemas import pattern_matcher
+from slipway.serving.echo import echo, echo_value
+
 FAST_PATH_MAX_RECORDS = 32
 MAX_ERRORS = 50
+REASON_LIMIT = 500
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 UNKNOWN_FIELD = "unknown field (not in the model's input schema)"
+NOT_UNICODE = "must be valid Unicode text (it holds a lone surrogate, an unpaired \\ud800-\\udfff escape)"
 _JSON_TYPE = {"integer": "an integer", "number": "a number", "string": "a string"}
 
 
@@ -45,7 +49,13 @@ class FieldError:
     value: Any = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "record": self.record, "reason": self.reason, "value": _json_safe(self.value)}
+        """The error as JSON, with the client's field name and value bounded and escaped (see ``echo``)."""
+        return {
+            "field": echo(self.field),
+            "record": self.record,
+            "reason": echo(self.reason, REASON_LIMIT),
+            "value": echo_value(self.value),
+        }
 
 
 class RequestInvalid(ValueError):
@@ -53,21 +63,7 @@ class RequestInvalid(ValueError):
 
     def __init__(self, errors: Sequence[FieldError]) -> None:
         self.errors = list(errors)[:MAX_ERRORS]
-        super().__init__("; ".join(f"{e.field}: {e.reason}" for e in self.errors))
-
-
-def _json_safe(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if hasattr(value, "item"):
-        try:
-            return _json_safe(value.item())
-        except (TypeError, ValueError):
-            pass
-    text = repr(value)
-    return text if len(text) <= 200 else text[:197] + "..."
+        super().__init__("; ".join(f"{echo(e.field)}: {echo(e.reason, REASON_LIMIT)}" for e in self.errors))
 
 
 def _kind(column: pa.Column) -> str:
@@ -106,8 +102,7 @@ def _fast_check(name: str, stats: Mapping[str, Any]) -> Callable[[Any], bool] | 
         forbidden = frozenset(stats["forbidden_values"])
         return lambda v: v not in forbidden
     if name == "str_matches":
-        pattern = re.compile(stats["pattern"])
-        return lambda v: pattern.match(v) is not None
+        return pattern_matcher(stats["pattern"])  # whole value, ASCII classes: as the table check (load_schema)
     return None
 
 
@@ -241,9 +236,22 @@ class RecordValidator:
         return ValidatedBatch({n: table[n] for n in table.columns}, len(table), clean, False)
 
 
+def _is_unicode(text: str) -> bool:
+    """False for text holding a lone surrogate (JSON's ``"\\ud800"``): not a character, and not encodable."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _type_problem(rule: ColumnRule, value: Any) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None if rule.nullable else "must not be null"
+    if isinstance(value, str) and not _is_unicode(value):
+        return NOT_UNICODE
     if rule.kind == "any":
         return None if isinstance(value, bool | int | float | str) else "must be a string, number or boolean"
     if rule.kind == "string":
@@ -306,8 +314,8 @@ def records_json_schema(schema: pa.DataFrameSchema) -> dict[str, Any]:
                 prop["maximum" if stats.get("include_max", True) else "exclusiveMaximum"] = stats["max_value"]
             elif check.name == "isin":
                 prop["enum"] = list(stats["allowed_values"])
-            elif check.name == "str_matches":
-                prop["pattern"] = stats["pattern"]
+            elif check.name == "str_matches":  # the whole value (JSON Schema patterns search, and $ is the end)
+                prop["pattern"] = f"^(?:{stats['pattern']})$"
         if column.nullable and kind != "any":
             prop["type"] = [kind, "null"]
             if "enum" in prop:

@@ -1,0 +1,103 @@
+"""A prediction request's body: bounded while it is read, parsed and let go of without stalling the server.
+
+:func:`read_body` refuses a body over the limit as soon as that is known (from ``Content-Length`` before anything is
+read, else by counting the bytes of a chunked body as they arrive), so memory stays bounded whatever a client sends.
+
+A big batch is handled in a worker thread, but a single ``json.loads`` holds the GIL for the whole parse (about
+20 ms per MB), and freeing 100,000 parsed records in one go does too: either would stall the event loop, and
+``/health``, for a third of a second or more. :func:`parse_json` therefore parses the records of a big
+``{"records": [...]}`` body in pieces of about ``PIECE_BYTES`` (each still parsed by ``json.loads``), and
+:func:`release` empties big lists a slice at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any
+
+from starlette.requests import Request
+
+from slipway.serving.echo import echo
+
+MAX_BODY_ENV = "SLIPWAY_MAX_BODY_BYTES"
+DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+PIECE_BYTES = 256 * 1024
+
+_RECORDS_HEAD = re.compile(r'[ \t\n\r]*\{[ \t\n\r]*"records"[ \t\n\r]*:[ \t\n\r]*\[')  # JSON's whitespace only
+_RECORDS_TAIL = re.compile(r"\][ \t\n\r]*\}[ \t\n\r]*\Z")
+
+
+class BodyTooLarge(ValueError):
+    """The request body is over the limit; the message names the limit and how to change it."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"request body larger than the limit of {limit:,} bytes (set by {MAX_BODY_ENV} or slipway serve "
+            "--max-body-bytes)"
+        )
+
+
+def max_body_from_env() -> int:
+    """``$SLIPWAY_MAX_BODY_BYTES`` (a positive number of bytes), or the default when unset."""
+    text = os.environ.get(MAX_BODY_ENV, "").strip()
+    if not text:
+        return DEFAULT_MAX_BODY_BYTES
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{MAX_BODY_ENV} must be a positive number of bytes, got {echo(text)!r}")
+    return int(text)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, or BodyTooLarge as soon as it is known to exceed ``limit`` bytes (at most ``limit`` bytes
+    are ever held)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json(raw: bytes, piece: int = PIECE_BYTES) -> Any:
+    """What ``json.loads(raw)`` gives (or raises), parsing a big ``{"records": [...]}`` body a piece at a time.
+
+    The records are cut after a ``}`` followed by ``,`` about every ``piece`` characters, and each piece is parsed as
+    a JSON array. A cut that is not between two records (inside a string, or inside a nested value) leaves a piece
+    that is not valid JSON, and then the whole body is parsed at once, so the result is always ``json.loads``'.
+    """
+    if len(raw) <= piece:
+        return json.loads(raw)
+    text = raw.decode(json.detect_encoding(raw), "surrogatepass")  # as json.loads decodes bytes
+    head, tail = _RECORDS_HEAD.match(text), _RECORDS_TAIL.search(text)
+    if head is None or tail is None or tail.start() < head.end():
+        return json.loads(text)
+    records: list[Any] = []
+    start, end = head.end(), tail.start()
+    while True:
+        cut = text.find("},", min(start + piece, end), end)
+        stop = end if cut < 0 else cut + 1
+        part = text[start:stop]
+        try:
+            if not part.strip(" \t\n\r"):
+                raise ValueError("no records, two commas in a row, or a comma before ']'")
+            records += json.loads(f"[{part}]")
+        except (ValueError, RecursionError):
+            return json.loads(text)
+        if stop == end:
+            break
+        start = stop + 1
+    return {"records": records}
+
+
+def release(items: list[Any], step: int = 2048) -> None:
+    """Empty a list a slice at a time: freeing 100,000 parsed records in one go holds the GIL for a third of a
+    second or more, which would stall the event loop while a worker thread lets go of a big batch."""
+    while items:
+        del items[-step:]
