@@ -185,7 +185,7 @@ retrain-pr: setup ## dvc add/push the new data, commit data.dvc on a new branch,
 	slipway retrain-pr
 
 simulate: setup ## the monitoring story locally: serve, drifted traffic, monitor alert, retraining branch
-	python -m slipway.simulate
+	python -m slipway.monitoring.simulate
 
 bench-monitoring: setup ## monitor time on 1M logged predictions, detection delay, false-alarm rate
 	python bench/monitoring.py

@@ -32,10 +32,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from slipway.config import load_config  # noqa: E402
-from slipway.generator import ChurnSettings, generate_churn  # noqa: E402
-from slipway.model import build_pipeline  # noqa: E402
-from slipway.monitoring import build_profile, evaluate_window, feature_drift  # noqa: E402
-from slipway.prediction_log import read_prediction_log  # noqa: E402
+from slipway.data.generator import ChurnSettings, generate_churn  # noqa: E402
+from slipway.monitoring.checks import feature_drift  # noqa: E402
+from slipway.monitoring.profile import build_profile  # noqa: E402
+from slipway.monitoring.verdict import evaluate_window  # noqa: E402
+from slipway.pipeline.model import build_pipeline  # noqa: E402
+from slipway.serving.prediction_log import read_prediction_log  # noqa: E402
 
 
 def write_log(folder: Path, frame: pd.DataFrame, proba: np.ndarray, features: list[str], days: int = 7) -> None:

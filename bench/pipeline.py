@@ -27,11 +27,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 from support import fresh_clone, run  # noqa: E402
 
 from slipway.config import load_config  # noqa: E402
-from slipway.data import read_table, split, write_table  # noqa: E402
-from slipway.generator import ChurnSettings, generate_churn  # noqa: E402
-from slipway.model import build_pipeline  # noqa: E402
-from slipway.schemas import load_schema  # noqa: E402
-from slipway.validation import PipelineNeeds, validate_frame  # noqa: E402
+from slipway.data.generator import ChurnSettings, generate_churn  # noqa: E402
+from slipway.data.schema import load_schema  # noqa: E402
+from slipway.data.tables import read_table, split, write_table  # noqa: E402
+from slipway.data.validation import PipelineNeeds, validate_frame  # noqa: E402
+from slipway.pipeline.model import build_pipeline  # noqa: E402
 
 
 def timed(action) -> float:

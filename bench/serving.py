@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from slipway.generator import EXAMPLE_RECORD
+from slipway.data.generator import EXAMPLE_RECORD
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -139,7 +139,7 @@ def main() -> None:
         sys.exit(f"{args.model_dir}/model.onnx not found: run `make repro` first (the train stage exports it)")
 
     sys.path.insert(0, str(ROOT / "src"))
-    from slipway.generator import ChurnSettings, generate_churn
+    from slipway.data.generator import ChurnSettings, generate_churn
 
     table = generate_churn(ChurnSettings(rows=args.batch_rows, seed=123)).drop(columns=["churned"])
     records = json.loads(table.to_json(orient="records"))

@@ -9,7 +9,7 @@ import pytest
 from support import REPO_ROOT, fresh_clone
 
 from slipway.config import Config, load_config
-from slipway.generator import ChurnSettings, generate_churn
+from slipway.data.generator import ChurnSettings, generate_churn
 
 FIRST = ("workflows", "pipeline")
 """Folders of the longest end-to-end files (act runs, fresh-clone pipelines), which start first."""

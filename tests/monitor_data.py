@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from slipway.config import Config
-from slipway.generator import ChurnSettings, generate_churn
-from slipway.model import build_pipeline
-from slipway.monitoring import ReferenceProfile, build_profile
-from slipway.prediction_log import PredictionLog, records_for_request
+from slipway.data.generator import ChurnSettings, generate_churn
+from slipway.monitoring.profile import ReferenceProfile, build_profile
+from slipway.pipeline.model import build_pipeline
+from slipway.serving.prediction_log import PredictionLog, records_for_request
 
 # Features the generator moves independently of the others (tenure and monthly charges also move total_charges;
 # the contract mix also moves tenure), so a shift in them must flag exactly them.

@@ -66,7 +66,7 @@ class TrainConfig(_Section):
     """Parameters for a model given by import path."""
     trusted_types: list[str] = Field(default_factory=list)
     """Exact type names (``module.Name``) a model given by import path holds beyond the reviewed built-in list
-    (``slipway.trusted_types``); a saved model holding any other type is refused at load time."""
+    (``slipway.artifact.trusted_types``); a saved model holding any other type is refused at load time."""
 
     @field_validator("model")
     @classmethod
@@ -123,7 +123,7 @@ class GateConfig(_Section):
 
 
 class DriftConfig(_Section):
-    """When a feature counts as drifted (see slipway.drift)."""
+    """When a feature counts as drifted (see slipway.data.drift)."""
 
     psi_threshold: float = Field(0.2, gt=0.0)
     ks_pvalue: float = Field(0.01, ge=0.0, le=1.0)

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from slipway.data import split
-from slipway.generator import ChurnSettings, generate_churn
-from slipway.model import build_pipeline
+from slipway.data.generator import ChurnSettings, generate_churn
+from slipway.data.tables import split
+from slipway.pipeline.model import build_pipeline
 
 MIN_ROC_AUC = 0.75
 

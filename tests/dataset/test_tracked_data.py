@@ -3,10 +3,10 @@
 import pytest
 from support import REPO_ROOT
 
-from slipway.data import read_table
-from slipway.provenance import dvc_tracked_md5
-from slipway.schemas import load_schema
-from slipway.validation import PipelineNeeds, validate_file
+from slipway.adapters.dvc import dvc_tracked_md5
+from slipway.data.schema import load_schema
+from slipway.data.tables import read_table
+from slipway.data.validation import PipelineNeeds, validate_file
 
 
 @pytest.fixture(scope="module")

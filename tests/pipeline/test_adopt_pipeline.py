@@ -22,9 +22,9 @@ from sklearn.metrics import roc_auc_score
 from support import free_port, fresh_clone, run, start_server, stop_server, tree_digest
 from typer.testing import CliRunner
 
-from slipway.cli import app
+from slipway.artifact.persistence import load_model
+from slipway.cli.app import app
 from slipway.config import TASK_KPIS
-from slipway.model import load_model
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from support import run
 
-from slipway.provenance import file_md5
+from slipway.artifact.digest import file_md5
 
 pytestmark = pytest.mark.slow
 DATA = "data/churn.csv"

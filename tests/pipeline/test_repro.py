@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from support import VENV_BIN, fresh_clone, project_env, run
 
-from slipway.provenance import file_md5
+from slipway.artifact.digest import file_md5
 
 pytestmark = pytest.mark.slow
 MODEL = "outputs/model/model.skops"
@@ -82,14 +82,14 @@ import sys
 from pathlib import Path
 
 if sys.argv[0].endswith("pipelines/train.py"):
-    import slipway.model
+    import slipway.pipeline.model
 
     def save_model(model, path):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_bytes(b"\\0half a model")
         raise OSError(28, "No space left on device")
 
-    slipway.model.save_model = save_model
+    slipway.artifact.persistence.save_model = save_model
 """
 
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from support import REPO_ROOT, run
+from support import REPO_ROOT
 
-from slipway.data import split, write_table
-from slipway.deploy import write_release
-from slipway.generator import EXAMPLE_RECORD
+from slipway.artifact.folder import write_release
+from slipway.data.generator import EXAMPLE_RECORD
+from slipway.data.tables import split, write_table
+from slipway.pipeline.train import train
 
 VALID = EXAMPLE_RECORD
 RELEASE_COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -35,12 +35,13 @@ def test_split(splits) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def model_dir(tmp_path_factory, splits) -> Path:
+def model_dir(tmp_path_factory, splits, config) -> Path:
     """outputs/model as the train stage writes it (model.skops, model.onnx, metadata, input schema), versioned."""
     out = tmp_path_factory.mktemp("served") / "model"
-    train, test = splits
-    command = [sys.executable, "pipelines/train.py", "--train", str(train), "--test", str(test), "--out", str(out)]
-    run(command, REPO_ROOT)
+    train_split, test_split = splits
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.chdir(REPO_ROOT)  # params' relative paths (schema.yaml) are the project's
+        train(config, train=train_split, test=test_split, out=out)
     assert (out / "model.onnx").exists(), "the logistic-regression export should agree with scikit-learn"
     write_release(out, "v1.2.0", RELEASE_COMMIT, "model")  # as the deploy step materialises a registered version
     return out
@@ -63,10 +64,11 @@ def _task_model_dir(out: Path, splits, config, task: str) -> Path:
 
     Written as the train stage writes one (model.skops, metadata, input schema, model.onnx when it agrees).
     """
+    from slipway.artifact.persistence import save_model
     from slipway.config import FeaturesConfig
-    from slipway.model import build_pipeline, save_model
-    from slipway.onnx_export import export_if_agrees
-    from slipway.schemas import load_schema, model_input_schema, save_schema
+    from slipway.data.schema import load_schema, model_input_schema, save_schema
+    from slipway.pipeline.model import build_pipeline
+    from slipway.pipeline.onnx_export import export_if_agrees
 
     train, test = (pd.read_parquet(path) for path in splits)
     if task == "multiclass":

@@ -12,10 +12,10 @@ import pytest
 from conftest import RELEASE_COMMIT, VALID
 from fastapi.testclient import TestClient
 
-from slipway.deploy import RELEASE_FILE
-from slipway.model import load_model
-from slipway.prediction_log import read_prediction_log
+from slipway.artifact.folder import RELEASE_FILE
+from slipway.artifact.persistence import load_model
 from slipway.serving import create_app
+from slipway.serving.prediction_log import read_prediction_log
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ import pytest
 from conftest import VALID
 from fastapi.testclient import TestClient
 
-from slipway.model import load_model
-from slipway.prediction_log import read_prediction_log
+from slipway.artifact.persistence import load_model
 from slipway.serving import create_app
+from slipway.serving.prediction_log import read_prediction_log
 from slipway.serving.smoke import check_prediction
 
 

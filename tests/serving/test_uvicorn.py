@@ -11,7 +11,7 @@ import pytest
 from conftest import VALID
 from support import REPO_ROOT, VENV_BIN, free_port, run, start_server, stop_server
 
-from slipway.prediction_log import read_prediction_log
+from slipway.serving.prediction_log import read_prediction_log
 
 pytestmark = pytest.mark.slow
 

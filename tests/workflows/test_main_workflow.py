@@ -14,7 +14,7 @@ import yaml
 from support import free_port, fresh_clone, run
 from workflows.act_harness import STANDINS, act_env, act_missing, run_workflow, skip_under_act
 
-from slipway.provenance import file_md5
+from slipway.artifact.digest import file_md5
 
 pytestmark = [pytest.mark.slow, skip_under_act(), act_missing()]
 

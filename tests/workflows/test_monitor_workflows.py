@@ -18,7 +18,7 @@ from support import fresh_clone, project_env, run
 from workflows import act_harness
 from workflows.act_harness import act_missing, run_workflow, skip_under_act
 
-from slipway.generator import ChurnSettings, generate_churn
+from slipway.data.generator import ChurnSettings, generate_churn
 
 pytestmark = [pytest.mark.slow, skip_under_act(), act_missing()]
 

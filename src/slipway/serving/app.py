@@ -37,11 +37,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from slipway.prediction_log import PredictionLog, log_from_env, records_for_request
 from slipway.serving.body import BodyTooLarge, max_body_from_env, parse_json, read_body, release
 from slipway.serving.echo import echo
 from slipway.serving.metrics import MetricsMiddleware, ServingMetrics
 from slipway.serving.model import Backend, LoadedModel, load_served_model
+from slipway.serving.prediction_log import PredictionLog, log_from_env, records_for_request
 from slipway.serving.validation import FieldError, RequestInvalid, records_json_schema
 
 log = logging.getLogger(__name__)

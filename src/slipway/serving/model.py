@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from slipway.model import load_model
-from slipway.onnx_export import ONNX_FILE, onnx_feeds, onnx_outputs, onnx_session
-from slipway.schemas import load_schema, model_input_schema
+from slipway.artifact.onnx_runtime import ONNX_FILE, onnx_feeds, onnx_outputs, onnx_session
+from slipway.artifact.persistence import load_model
+from slipway.data.schema import load_schema, model_input_schema
 from slipway.serving.predictions import Answer, ClassLabel, Task, answers, plain_classes, task_of
 from slipway.serving.validation import RecordValidator, ValidatedBatch
 

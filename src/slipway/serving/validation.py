@@ -27,7 +27,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
-from slipway.schemas import pattern_matcher
+from slipway.data.schema import pattern_matcher
 from slipway.serving.echo import echo, echo_value
 
 FAST_PATH_MAX_RECORDS = 32

@@ -1,0 +1,1 @@
+"""Bring your own table: infer schema, task and features; edit the project files; apply atomically."""

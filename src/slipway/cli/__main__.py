@@ -1,0 +1,5 @@
+"""``python -m slipway.cli``: the `slipway` command."""
+
+from slipway.cli import app
+
+app()

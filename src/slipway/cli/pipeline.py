@@ -1,0 +1,66 @@
+"""Pipeline verbs: `slipway verify-lock`, `reference-profile`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from slipway.cli.app import ParamsOption, _fail, app
+
+if TYPE_CHECKING:
+    from slipway.config import DeployConfig
+    from slipway.release.materialise import Materialiser
+    from slipway.release.registry import Registry
+    from slipway.release.targets.base import DeployTarget
+
+    Promotion = tuple[DeployConfig, Registry, DeployTarget, Materialiser]
+
+
+@app.command("verify-lock")
+def verify_lock() -> None:
+    """Check that dvc.lock matches this commit's code, data and params (run after `dvc pull`)."""
+    import yaml
+
+    from slipway.adapters.commands import run_command
+    from slipway.adapters.dvc import remote_problem
+    from slipway.pipeline.lock_check import lock_problems, missing_inputs, pipeline_outputs
+
+    status = json.loads(run_command(["dvc", "status", "--json"]).stdout or "{}")
+    outputs = pipeline_outputs(yaml.safe_load(Path("dvc.yaml").read_text()))
+    missing = missing_inputs(status, outputs)
+    if missing and (unreachable := remote_problem(Path.cwd())):
+        raise _fail(f"{unreachable} (so {', '.join(missing)} could not be pulled)")
+    problems = lock_problems(status, outputs)
+    if problems:
+        raise _fail(
+            "dvc.lock does not match this commit (run `dvc repro` and commit dvc.lock):\n  " + "\n  ".join(problems)
+        )
+    typer.echo("dvc.lock matches the code, data and params")
+
+
+@app.command("reference-profile")
+def reference_profile(
+    table: Annotated[Path, typer.Argument(help="the training split (CSV or Parquet)")] = Path(
+        "outputs/prepared/train.parquet"
+    ),
+    out: Annotated[Path | None, typer.Option(help="where to write it (default: monitor.reference)")] = None,
+    params: ParamsOption = Path("params.yaml"),
+) -> None:
+    """Write the compact reference profile of the training data that `slipway monitor` compares against."""
+    from slipway.adapters.files import replace_on_success
+    from slipway.config import load_config
+    from slipway.data.tables import read_table
+    from slipway.monitoring.profile import build_profile
+
+    config = load_config(params)
+    settings = config.monitor
+    profile = build_profile(
+        read_table(table), config.features.numeric, config.features.categorical, settings.bins, settings.sample_size
+    )
+    out = out or Path(settings.reference)
+    with replace_on_success(out) as (written,):
+        written.write_text(profile.to_json())
+    typer.echo(f"profiled {profile.rows:,} rows, {len(profile.features)} features -> {out}")

@@ -1,0 +1,1 @@
+"""Tables, the schema, validation, drift and the demo generator."""

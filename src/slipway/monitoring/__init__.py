@@ -1,0 +1,1 @@
+"""Production monitoring: reference profile, drift and KPI checks, labels, report, alerts."""

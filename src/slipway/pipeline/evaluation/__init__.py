@@ -1,0 +1,1 @@
+"""Metrics and plot data of the held-out test split, per task."""

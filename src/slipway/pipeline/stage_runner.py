@@ -1,0 +1,38 @@
+"""Running one stage as a script (``pipelines/<stage>.py``): options from the stage's signature, logging, and a
+readable exit on configuration errors."""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from slipway.config import Config, ConfigError, load_config
+
+
+def stage_parser(stage: Callable[..., Any]) -> argparse.ArgumentParser:
+    """``--params`` plus one ``--<name>`` option per path the stage takes, defaulting to the stage's own default."""
+    parser = argparse.ArgumentParser(prog=f"{stage.__name__} stage", description=inspect.getdoc(stage))
+    parser.add_argument("--params", default="params.yaml", help="params.yaml to read")
+    for name, parameter in inspect.signature(stage).parameters.items():
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY:
+            parser.add_argument(f"--{name}", type=Path, default=parameter.default, help=f"default: {parameter.default}")
+    return parser
+
+
+def run_stage(stage: Callable[..., int | None], argv: list[str] | None = None) -> None:
+    """Parse the options, load params.yaml and run the stage; a ConfigError ends it with the message and exit code
+    2, no traceback; the stage's return value is the exit code."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    options = vars(stage_parser(stage).parse_args(argv))
+    try:
+        config: Config = load_config(options.pop("params"))
+        code = stage(config, **options)
+    except ConfigError as error:
+        logging.getLogger("slipway").error("%s", error)
+        sys.exit(2)
+    sys.exit(code or 0)

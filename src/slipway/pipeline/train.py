@@ -1,0 +1,41 @@
+"""Stage `train`: fit the feature pipeline + estimator from params and write the model folder."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from slipway.adapters.files import replace_on_success, write_json
+from slipway.artifact.persistence import save_model
+from slipway.config import Config
+from slipway.data.schema import load_schema, model_input_schema, save_schema
+from slipway.data.tables import read_table
+from slipway.pipeline.model import build_pipeline
+from slipway.pipeline.onnx_export import export_if_agrees
+from slipway.pipeline.paths import MODEL, PREPARED
+from slipway.pipeline.provenance import training_metadata
+
+
+def train(
+    config: Config,
+    *,
+    train: Path = PREPARED / "train.parquet",
+    test: Path = PREPARED / "test.parquet",
+    out: Path = MODEL,
+) -> None:
+    """Fit the feature pipeline + estimator; write the model folder: the model (skops), its metadata, its input schema
+    (what serving validates requests with) and an ONNX export kept only when it agrees with scikit-learn on the
+    held-out test split (read here, never fitted on)."""
+    model = build_pipeline(config.features, config.train, config.data.task)
+    df = read_table(train)
+    model.fit(df[config.features.all], df[config.data.target])
+    params = {"features": config.features.model_dump(), "train": config.train.model_dump()}
+    serving = {"target": config.data.target, "threshold": config.evaluate.threshold}
+    raw = load_schema(config.data.schema_path)
+    inputs = model_input_schema(raw, config.data.target, config.features.all, config.data.id_column)
+    with replace_on_success(out) as (folder,):
+        save_model(model, folder / "model.skops")
+        write_json(training_metadata(train, params, {"serving": serving}), folder / "metadata.json")
+        save_schema(inputs, folder / "input_schema.yaml")
+        export_if_agrees(model, config.features, read_table(test), folder, checked_on=str(test))
+    logging.getLogger("train").info("trained %s on %d rows -> %s", config.train.model, len(df), out / "model.skops")

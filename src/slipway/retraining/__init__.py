@@ -1,0 +1,1 @@
+"""Continuous training: ingesting new data, the retraining pull request, the cloud runner."""

@@ -1,0 +1,1 @@
+"""The pull-request review: report, quality gate, plots, comment."""

@@ -1,0 +1,177 @@
+"""`slipway monitor` end to end on real log files: verdicts, exit codes, the report, and broken inputs."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from monitor_data import SHIFTED, fit_model, profile_of, reference_frame, shifted_period, write_log
+from support import REPO_ROOT
+from typer.testing import CliRunner
+
+from slipway.cli.app import app
+from slipway.data.generator import ChurnSettings, generate_churn
+from slipway.monitoring.labels import record_labels
+from slipway.monitoring.report import render_markdown
+from slipway.monitoring.verdict import Status
+
+ROWS = 1200
+
+
+@pytest.fixture(scope="module")
+def model(config):
+    return fit_model(config, reference_frame())
+
+
+@pytest.fixture
+def setup(tmp_path: Path, config) -> dict[str, Path]:
+    """A params.yaml pointing at a scratch log, labels folder and reference profile."""
+    raw = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+    raw["data"]["schema"] = str(REPO_ROOT / "schema.yaml")
+    paths = {
+        "logs": tmp_path / "logs",
+        "labels": tmp_path / "labels",
+        "reference": tmp_path / "profile.json",
+        "out": tmp_path / "report",
+        "params": tmp_path / "params.yaml",
+    }
+    raw["monitor"].update(
+        log_dir=str(paths["logs"]), labels_dir=str(paths["labels"]), reference=str(paths["reference"])
+    )
+    paths["params"].write_text(yaml.safe_dump(raw))
+    paths["reference"].write_text(profile_of(config, reference_frame()).to_json())
+    return paths
+
+
+def _monitor(paths: dict[str, Path], *extra: str, env: dict[str, str] | None = None):
+    args = ["monitor", "--params", str(paths["params"]), "--out", str(paths["out"]), *extra]
+    return CliRunner().invoke(app, args, env=env or {}, catch_exceptions=False)
+
+
+def _summary(paths: dict[str, Path]) -> dict:
+    return json.loads((paths["out"] / "summary.json").read_text())
+
+
+def test_healthy_window_exits_0(setup, config, model) -> None:
+    write_log(setup["logs"], generate_churn(ChurnSettings(rows=ROWS, seed=11)), model, config)
+    result = _monitor(setup)
+    assert result.exit_code == 0, result.output
+    assert _summary(setup)["status"] == "healthy"
+    assert "Healthy" in (setup["out"] / "report.md").read_text()
+    assert not list(setup["out"].glob("*.png"))
+
+
+def test_drifted_window_exits_3_with_histograms_of_the_drifted_features(setup, config, model) -> None:
+    write_log(setup["logs"], shifted_period(ROWS, 12), model, config)
+    result = _monitor(setup)
+    assert result.exit_code == Status.DRIFT.exit_code == 3, result.output
+    summary = _summary(setup)
+    assert set(summary["drifted"]) == SHIFTED
+    pngs = sorted(p.name for p in setup["out"].glob("*.png"))
+    assert pngs == sorted(f"drift-{name}.png" for name in SHIFTED)
+    for png in setup["out"].glob("*.png"):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5_000
+    report = (setup["out"] / "report.md").read_text()
+    for name in SHIFTED:
+        assert f"![{name}](drift-{name}.png)" in report
+    assert "![" not in (setup["out"] / "issue.md").read_text()  # the issue body links no local files
+
+
+def test_kpi_breach_from_late_labels_exits_4(setup, config, model) -> None:
+    frame = generate_churn(ChurnSettings(rows=ROWS, seed=13, concept_shift=0.8))
+    truth = write_log(setup["logs"], frame, model, config)
+    assert _monitor(setup).exit_code == 0  # no labels yet: nothing says the model is worse
+    record_labels(setup["labels"], truth[["request_id", "label"]])
+    result = _monitor(setup)
+    assert result.exit_code == 4, result.output
+    summary = _summary(setup)
+    assert "roc_auc" in summary["breached"] and summary["labelled_rows"] == ROWS
+
+
+def test_no_fail_on_alert_writes_github_outputs_and_exits_0(setup, config, model, tmp_path) -> None:
+    write_log(setup["logs"], shifted_period(ROWS, 14), model, config)
+    output, step_summary = tmp_path / "gh_output", tmp_path / "gh_summary"
+    env = {"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(step_summary)}
+    result = _monitor(setup, "--no-fail-on-alert", env=env)
+    assert result.exit_code == 0, result.output
+    text = output.read_text()
+    assert "status<<" in text and "\ndrift\n" in text and "\ntrue\n" in text
+    assert "Drift per feature" in step_summary.read_text()
+
+
+def test_empty_log_is_inconclusive_exit_6(setup) -> None:
+    result = _monitor(setup)
+    assert result.exit_code == 6
+    assert "does not exist" in result.output and "only 0 predictions" in result.output
+
+
+def test_old_predictions_fall_out_of_the_window(setup, config, model) -> None:
+    old = datetime.now(UTC) - timedelta(days=30)
+    write_log(setup["logs"], shifted_period(ROWS, 15), model, config, end=old)
+    result = _monitor(setup)
+    assert result.exit_code == 6, result.output
+
+
+def test_malformed_log_lines_are_reported_not_fatal(setup, config, model) -> None:
+    write_log(setup["logs"], generate_churn(ChurnSettings(rows=ROWS, seed=16)), model, config)
+    day_file = sorted(setup["logs"].glob("predictions-*.jsonl"))[-1]
+    with day_file.open("a") as handle:
+        handle.write('{"truncated": \n[1, 2, 3]\n{"v": 1, "inputs": "not a mapping"}\n\n')
+    result = _monitor(setup)
+    assert result.exit_code == 0, result.output
+    assert "3 malformed prediction log lines skipped" in result.output
+    assert "3 malformed prediction log lines skipped" in (setup["out"] / "report.md").read_text()
+
+
+def test_a_log_of_only_garbage_is_inconclusive(setup) -> None:
+    setup["logs"].mkdir()
+    (setup["logs"] / f"predictions-{datetime.now(UTC).date()}.jsonl").write_text("garbage\n" * 500)
+    result = _monitor(setup)
+    assert result.exit_code == 6
+    assert "500 malformed prediction log lines skipped" in result.output
+
+
+def test_missing_reference_profile_is_an_error_not_a_verdict(setup) -> None:
+    setup["reference"].unlink()
+    result = _monitor(setup)
+    assert result.exit_code == 1
+    assert "reference profile not found" in result.output
+
+
+def test_reference_profile_verb_writes_a_loadable_profile(setup, tmp_path) -> None:
+    table = tmp_path / "train.parquet"
+    reference_frame(2000).to_parquet(table)
+    out = tmp_path / "new-profile.json"
+    args = ["reference-profile", str(table), "--out", str(out), "--params", str(setup["params"])]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["rows"] == 2000
+
+
+def test_record_labels_verb(setup, tmp_path) -> None:
+    table = tmp_path / "labels.csv"
+    pd.DataFrame({"request_id": ["a", "b"], "label": [0, 1]}).to_csv(table, index=False)
+    args = ["record-labels", str(table), "--params", str(setup["params"])]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert len(next(setup["labels"].glob("labels-*.jsonl")).read_text().splitlines()) == 2
+    pd.DataFrame({"request_id": ["a"], "label": [7]}).to_csv(table, index=False)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1 and "0 or 1" in result.output
+
+
+def test_markdown_names_the_verdict_and_every_feature(config, model) -> None:
+    from slipway.monitoring.verdict import evaluate_window
+
+    frame = shifted_period(ROWS, 17)
+    window = frame.assign(prediction=model.predict_proba(frame[config.features.all])[:, 1], actual=float("nan"))
+    result = evaluate_window(profile_of(config, reference_frame()), window, config.monitor, 0.5)
+    text = render_markdown(result, images=False, run_url="https://example.invalid/run/1")
+    assert text.startswith("## Model monitoring: ⚠️ Drift")
+    assert "https://example.invalid/run/1" in text
+    for name in config.features.all:
+        assert f"`{name}`" in text
