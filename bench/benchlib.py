@@ -10,8 +10,12 @@ import json
 import math
 import os
 import platform
+import signal
 import statistics
 import subprocess
+import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -79,6 +83,50 @@ def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> 
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+@dataclass
+class Usage:
+    """One finished command: wall and CPU seconds, the peak resident set (MiB) of its whole process tree, its exit."""
+
+    seconds: float
+    cpu_s: float
+    peak_rss_mib: float
+    returncode: int
+    timed_out: bool
+    output: str
+
+
+def run_with_usage(
+    command: Sequence[str], cwd: Path, env: dict[str, str] | None = None, timeout: float | None = None
+) -> Usage:
+    """Run a command in its own session and measure it with ``os.wait4``: the child's resource usage includes every
+    descendant it waited for (DVC waits for each stage), so ``ru_maxrss`` is the largest resident set of any process
+    in the tree and the CPU time is the tree's. Past ``timeout`` the whole session is killed and the result says so."""
+    with tempfile.TemporaryFile() as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            list(command), cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        killed = threading.Event()
+
+        def kill() -> None:
+            killed.set()
+            os.killpg(process.pid, signal.SIGKILL)
+
+        timer = threading.Timer(timeout, kill) if timeout else None
+        if timer:
+            timer.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        if timer:
+            timer.cancel()
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        log.seek(0)
+        output = log.read().decode(errors="replace")
+    return Usage(
+        seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, process.returncode, killed.is_set(), output
+    )
 
 
 def run_checked(command: Sequence[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 3600) -> str:
@@ -206,3 +254,48 @@ def job_walls(events: Sequence[dict[str, Any]]) -> dict[str, float]:
         span = spans.setdefault(job, [when, when])
         span[0], span[1] = min(span[0], when), max(span[1], when)
     return {job: end - start for job, (start, end) in spans.items()}
+
+
+def critical_path(walls: dict[str, float], needs: dict[str, list[str]]) -> tuple[list[str], float]:
+    """The chain of jobs (through ``needs``) with the largest summed wall time, and that sum."""
+    best: dict[str, tuple[float, list[str]]] = {}
+
+    def finish(job: str) -> tuple[float, list[str]]:
+        if job not in best:
+            before = max((finish(n) for n in needs.get(job, []) if n in walls), default=(0.0, []))
+            best[job] = (before[0] + walls[job], [*before[1], job])
+        return best[job]
+
+    total, chain = max((finish(job) for job in walls), default=(0.0, []))
+    return chain, total
+
+
+def profiled(command: Sequence[str], out: Path) -> list[str]:
+    """``command`` run under pyinstrument, its session saved to ``out``: ``python script ...`` (any interpreter
+    path) keeps the script,
+    anything else (a console script such as ``slipway``) is looked up on PATH."""
+    profiler = [sys.executable, "-m", "pyinstrument", "-i", "0.005", "-r", "pyisession", "-o", str(out)]
+    if Path(command[0]).name.startswith("python"):
+        return [*profiler, *command[1:]]
+    return [*profiler, "--from-path", *command]
+
+
+STARTUP = "interpreter start-up, exit, profiler"
+
+
+def profile_command(
+    command: Sequence[str], cwd: Path, env: dict[str, str] | None, session_file: Path, rules: Sequence[PhaseRule]
+) -> tuple[Usage, dict[str, float]]:
+    """Run ``command`` under pyinstrument (sampling every 5 ms); its usage and wall seconds per phase. What the
+    profiler did not see (the interpreter starting and exiting, the profiler's own start and save) is ``STARTUP``.
+    The profiler hooks every Python call, so call-heavy code (imports above all) looks somewhat slower than it is."""
+    from pyinstrument.session import Session
+
+    usage = run_with_usage(profiled(command, session_file), cwd, env)
+    if usage.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({usage.returncode})\n{usage.output[-3000:]}")
+    session = Session.load(str(session_file))
+    root = session.root_frame(trim_stem=False)
+    phases = phase_seconds(root, rules) if root else {}
+    phases[STARTUP] = max(0.0, usage.seconds - session.duration)
+    return usage, phases

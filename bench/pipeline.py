@@ -21,15 +21,10 @@ Results are printed and written to bench/results/pipeline.json (or pipeline-scal
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +39,9 @@ from benchlib import (
     markdown_table,
     measured,
     median_seconds,
-    phase_seconds,
+    profile_command,
     run_checked,
+    run_with_usage,
     shares,
     timed,
     write_results,
@@ -80,7 +76,6 @@ PHASES = (
     PhaseRule("config and schema", "model_input_schema", "slipway"),
     *(PhaseRule("writing", name, "slipway") for name in ("write_table", "write_json", "save_model", "save_schema")),
 )
-STARTUP = "interpreter start-up, exit, profiler"
 
 
 def env_for(repo: Path) -> dict[str, str]:
@@ -92,37 +87,15 @@ def dvc(repo: Path, *args: str) -> str:
 
 
 def run_measured(command: list[str], cwd: Path, timeout: float) -> dict[str, Any]:
-    """Run a command in its own session; wall seconds, peak RSS (MiB) of its whole process tree, exit code.
-
-    ``os.wait4`` returns the child's resource usage including every descendant it waited for (DVC waits for
-    each stage), so ``ru_maxrss`` is the largest resident set of any process in the tree. Past ``timeout`` the
-    whole session is killed and the result says so."""
-    with tempfile.TemporaryFile() as log:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            command, cwd=cwd, env=env_for(cwd), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        killed = threading.Event()
-
-        def kill() -> None:
-            killed.set()
-            os.killpg(process.pid, signal.SIGKILL)
-
-        timer = threading.Timer(timeout, kill)
-        timer.start()
-        _, status, usage = os.wait4(process.pid, 0)
-        timer.cancel()
-        seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        log.seek(0)
-        tail = log.read().decode(errors="replace")[-3000:]
+    """Wall and CPU seconds, peak RSS of the process tree and outcome of one command (see run_with_usage)."""
+    usage = run_with_usage(command, cwd, env_for(cwd), timeout)
     return {
-        "seconds": round(seconds, 2),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
-        "returncode": process.returncode,
-        "timed_out": killed.is_set(),
-        "output_tail": tail if process.returncode else "",
+        "seconds": round(usage.seconds, 2),
+        "cpu_s": round(usage.cpu_s, 2),
+        "peak_rss_mib": round(usage.peak_rss_mib, 1),
+        "returncode": usage.returncode,
+        "timed_out": usage.timed_out,
+        "output_tail": usage.output[-3000:] if usage.returncode else "",
         "load_avg": load_average(),
     }
 
@@ -188,31 +161,18 @@ def bare_fit_predict(repo: Path) -> dict[str, Any]:
     return measured(seconds, train_rows=len(train), test_rows=len(test))
 
 
-def profiled_command(command: str, out: Path) -> list[str]:
-    """A dvc.yaml stage command run under pyinstrument (``python script`` or a console script on PATH)."""
-    parts = shlex.split(command)
-    profiler = [sys.executable, "-m", "pyinstrument", "-r", "pyisession", "-o", str(out)]
-    if parts[0] in {"python", "python3"}:
-        return [*profiler, *parts[1:]]
-    return [*profiler, "--from-path", *parts]
-
-
 def profile_stages(repo: Path, work: Path) -> dict[str, Any]:
     """Every stage of dvc.yaml, in order, under pyinstrument: seconds per phase, per stage."""
-    from pyinstrument.session import Session
-
     stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
     out: dict[str, Any] = {}
     for name, stage in stages.items():
-        session_file = work / f"{name}.pyisession"
-        started = time.perf_counter()
-        run_checked(profiled_command(stage["cmd"], session_file), repo, env_for(repo))
-        wall = time.perf_counter() - started
-        session = Session.load(str(session_file))
-        root = session.root_frame(trim_stem=False)
-        phases = phase_seconds(root, PHASES) if root else {}
-        phases[STARTUP] = max(0.0, wall - session.duration)
-        out[name] = {"wall_s": round(wall, 2), "phases_s": {k: round(v, 3) for k, v in phases.items()}}
+        command = shlex.split(stage["cmd"])
+        usage, phases = profile_command(command, repo, env_for(repo), work / f"{name}.pyisession", PHASES)
+        out[name] = {
+            "wall_s": round(usage.seconds, 2),
+            "cpu_s": round(usage.cpu_s, 2),
+            "phases_s": {k: round(v, 3) for k, v in phases.items()},
+        }
     return out
 
 
@@ -291,15 +251,28 @@ def print_default(results: dict[str, Any]) -> None:
     total = sum(profile["phases_s"].values())
     print(f"\n## Where the {rows:,}-row pipeline spends its time (stages run under pyinstrument, {total:.1f} s)\n")
     print(markdown_table(["phase", "seconds", "share"], shares(profile["phases_s"])))
-    print(f"\n(bare interpreter start-up, `python -c pass`: {profile['bare_interpreter_start_s']:.3f} s per process)")
+    print(
+        f"\nThe profiled stages took {profile['profiled_wall_s']:.1f} s against "
+        f"{large['pipeline_repro']['seconds']:.1f} s for the unprofiled `dvc repro` (which also includes DVC's own "
+        f"work): the profiler hooks every Python call, so "
+        f"call-heavy phases (imports) are inflated; read the shares, not the seconds. A bare interpreter "
+        f"(`python -c pass`) starts in {profile['bare_interpreter_start_s']:.3f} s. CPU ÷ wall of the unprofiled "
+        f"`dvc repro`: {large['pipeline_repro']['cpu_s'] / large['pipeline_repro']['seconds']:.2f} on "
+        f"{results['machine']['cpus']} cores (below 1: waiting for a busy machine)."
+    )
     print("\n## Per stage\n")
     stage_rows = []
     for name, stage in profile["stages"].items():
         top = shares(stage["phases_s"])[:4]
         stage_rows.append(
-            (name, stage["wall_s"], ", ".join(f"{phase} {seconds:.1f}s ({share:.0%})" for phase, seconds, share in top))
+            (
+                name,
+                stage["wall_s"],
+                stage["cpu_s"],
+                ", ".join(f"{phase} {seconds:.1f}s ({share:.0%})" for phase, seconds, share in top),
+            )
         )
-    print(markdown_table(["stage", "wall s (profiled)", "largest phases"], stage_rows))
+    print(markdown_table(["stage", "wall s (profiled)", "CPU s", "largest phases"], stage_rows))
 
 
 # --- scale --------------------------------------------------------------------------------------------------------

@@ -19,9 +19,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+import yaml
 from benchlib import (
     RESULTS,
     ROOT,
+    critical_path,
     job_walls,
     load_average,
     machine,
@@ -33,10 +35,18 @@ from benchlib import (
 
 sys.path.insert(0, str(ROOT / "tests"))
 
-from workflows.pr_scenarios import act, open_pull_request, set_params
+from workflows.pr_scenarios import WORKFLOW, act, open_pull_request, set_params
 
 # A `run:` step whose command is one of these is the job's own work; `make setup` (uv sync) is set-up.
-OWN_WORK = ("make lint", "make test-fast", "make data-check", "make data repro", "make data report", "make gate")
+OWN_WORK = (
+    "make lint",
+    "make test-fast",
+    "make data-check",
+    "make data repro",
+    "make data report",
+    "make comment",
+    "make gate",
+)
 
 
 def own_work(step: str) -> bool:
@@ -83,6 +93,13 @@ def main() -> None:
         "job_results": run.job_results,
         "jobs": jobs,
     }
+    needs = {
+        job: [spec["needs"]] if isinstance(spec.get("needs"), str) else spec.get("needs", [])
+        for job, spec in yaml.safe_load((ROOT / WORKFLOW).read_text())["jobs"].items()
+    }
+    path_jobs, path_s = critical_path({job: j["wall_s"] for job, j in jobs.items()}, needs)
+    results["critical_path"] = {"jobs": path_jobs, "wall_s": round(path_s, 1)}
+    results["critical_path_own_s"] = round(sum(jobs[j]["own_s"] for j in path_jobs), 1)
     own_total = sum(j["own_s"] for j in jobs.values())
     job_total = sum(j["wall_s"] for j in jobs.values())
     results["own_share_of_job_time"] = round(own_total / job_total, 3) if job_total else None
@@ -98,6 +115,10 @@ def main() -> None:
     print(
         f"own work is {results['own_share_of_job_time']:.0%} of the jobs' summed wall time "
         f"(jobs overlap: tests/data run in parallel, train waits for data, report for all)"
+    )
+    print(
+        f"critical path {' -> '.join(path_jobs)}: {path_s:.0f} s of job time, {results['critical_path_own_s']:.0f} s "
+        f"of it the jobs' own steps; the rest of the {run.seconds:.0f} s is act and job set-up"
     )
     print(f"load averages at the end: {results['load_avg_end']}  ->  {path}")
 
