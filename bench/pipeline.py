@@ -11,8 +11,10 @@ Default run, in scratch fresh clones of this working tree (real commands only):
      (the fitted pipeline's unfitted clone) on the same split (the prepared train/test files);
    - a profile: every stage command of dvc.yaml run again under pyinstrument, its samples grouped into phases
      (imports, reading, validation, fitting, ONNX export, permutation importance, ...); the time outside the
-     profiled script is interpreter start-up and shutdown;
-   - pandera validation ÷ reading the table, both from the validate stage's profile.
+     profiled script is interpreter start-up and shutdown; and each `python pipelines/<stage>.py --help` unprofiled
+     (start-up + module imports, nothing else);
+   - pandera validation ÷ reading the table: in-process (median of 3 after a first read: the steady state) and
+     inside the validate stage (from its profile: what the pipeline pays, cold first read included).
 ``--scale``: per size, `dvc repro` wall time and peak RSS of its process tree, the table's in-memory size, the
 ratio to the bare fit + predict_proba, and the growth of each between sizes (per 10x rows).
 Results are printed and written to bench/results/pipeline.json (or pipeline-scale.json).
