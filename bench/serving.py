@@ -145,11 +145,16 @@ def start(command: list[str], ready_path: str, what: str, port: int, env: dict[s
 
 
 def uv_command() -> list[str]:
+    """uv on PATH, else the uv package's binary if this environment has it; else say how to get it."""
     found = shutil.which("uv")
     if found:
         return [found]
-    python3 = shutil.which("python3") or "python3"
-    return [python3, "-m", "uv"]
+    try:
+        import uv  # type: ignore[import-not-found]
+
+        return [uv.find_uv_bin()]
+    except (ImportError, FileNotFoundError):
+        raise RuntimeError("uv not found (python3 -m pip install uv), needed to create bench/.mlflow-venv") from None
 
 
 def mlflow_env() -> Path:
