@@ -51,3 +51,10 @@ def test_both_answer_formats_give_the_positive_class_probability() -> None:
 )
 def test_own_work_is_the_make_steps_not_the_setup(step: str, own: bool) -> None:
     assert own_work(step) is own
+
+
+def test_without_uv_the_mlflow_anchor_says_why_it_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(serving.shutil, "which", lambda name: None)
+    monkeypatch.setitem(sys.modules, "uv", None)  # import uv -> ImportError
+    with pytest.raises(RuntimeError, match=r"uv not found \(python3 -m pip install uv\)"):
+        serving.uv_command()
