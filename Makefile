@@ -18,7 +18,7 @@ export DVC_NO_ANALYTICS := 1
 export ITERATIVE_DO_NOT_TRACK := 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup data run repro test test-fast lint format bench clean
+.PHONY: help setup data run repro test test-fast lint format bench bench-scale bench-pr clean
 
 help: ## list the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -54,8 +54,14 @@ format: setup ## apply ruff fixes and formatting
 	ruff check --fix .
 	ruff format .
 
-bench: setup ## benchmarks (see bench/README.md)
+bench: setup ## pipeline benchmark: 1M rows profiled by phase vs bare scikit-learn, dvc repro, validation (bench/README.md)
 	python bench/pipeline.py
+
+bench-scale: setup ## the pipeline on 100k, 1M and 10M generated rows: time, peak RSS, table size, growth per 10x
+	python bench/pipeline.py --scale 100000 1000000 10000000
+
+bench-pr: setup ## pr.yml under act on a fresh clone (warm package cache): per-job time, own steps vs set-up
+	python bench/pr_workflow.py
 
 clean: ## remove the environment and pipeline outputs (the data and its cache stay)
 	rm -rf $(VENV) outputs
@@ -138,7 +144,7 @@ image-context: setup ## prepare build/image (wheels + model) for infra/Dockerfil
 test-deploy: setup ## the real container deploy: build, push to a local registry, run by digest, smoke (root)
 	pytest tests/serving/test_container.py $(PYTEST_ARGS)
 
-bench-serving: setup ## serving benchmark: ONNX vs scikit-learn over HTTP, 10k-row batch, model load time
+bench-serving: setup ## serving benchmark: Slipway vs `mlflow models serve` (bench/.mlflow-venv), ONNX vs scikit-learn
 	python bench/serving.py
 
 # ---- pull requests: data checks, report, gate, comment (.github/workflows/pr.yml calls these)
