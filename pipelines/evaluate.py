@@ -1,7 +1,7 @@
 """Stage `evaluate`: see `slipway.pipeline.evaluate` (DVC runs it; `--help` lists its paths)."""
 
-from slipway.pipeline.stage_runner import run_stage
 from slipway.pipeline.evaluate import evaluate
+from slipway.pipeline.stage_runner import run_stage
 
 if __name__ == "__main__":
     run_stage(evaluate)

@@ -1,0 +1,131 @@
+"""Bootstrap intervals for metrics, for a change between two models, and the gate's three verdicts.
+
+Pure numpy. A metric is a function ``(y, output, weights) -> values`` (see ``slipway.metrics.weighted``): the bootstrap
+draws resample counts (r x n) once and evaluates the metric on all of them in one call.
+
+- ``interval``: percentile interval of one metric on the test rows.
+- ``paired_change``: both models scored on the same rows; every resample is applied to both, so row-level noise
+  cancels and the interval of the change is narrow.
+- ``unpaired_change``: the two models' test rows differ (other data or split): each side is resampled on its own.
+- ``verdict``: pass / fail / inconclusive for a change against the allowed regression.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+Metric = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+Verdict = Literal["pass", "fail", "inconclusive"]
+CHUNK = 200  # resamples evaluated per call: bounds memory at CHUNK x rows weights
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    """How intervals are computed: number of resamples, confidence level, seed."""
+
+    resamples: int = 1000
+    level: float = 0.95
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class Interval:
+    low: float
+    high: float
+
+    @property
+    def half_width(self) -> float:
+        return (self.high - self.low) / 2
+
+
+def resample_counts(rows: int, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """How often each row is drawn in each resample (r x n), like ``rng.multinomial`` but faster."""
+    drawn = rng.integers(0, rows, size=(resamples, rows))
+    offsets = (np.arange(resamples) * rows)[:, None]
+    return np.bincount((drawn + offsets).ravel(), minlength=resamples * rows).reshape(resamples, rows)
+
+
+def _replicates(metrics: list[Callable[[np.ndarray], np.ndarray]], rows: int, settings: Bootstrap) -> np.ndarray:
+    """Each metric (a function of the weights only) on every resample: an array (len(metrics), resamples)."""
+    rng = np.random.default_rng(settings.seed)
+    out = np.empty((len(metrics), settings.resamples))
+    for start in range(0, settings.resamples, CHUNK):
+        counts = resample_counts(rows, min(CHUNK, settings.resamples - start), rng)
+        for i, metric in enumerate(metrics):
+            out[i, start : start + len(counts)] = metric(counts)
+    return out
+
+
+def _percentiles(values: np.ndarray, level: float) -> Interval:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return Interval(math.nan, math.nan)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(finite, [tail, 100 - tail])
+    return Interval(float(low), float(high))
+
+
+def interval(metric: Metric, y: np.ndarray, output: np.ndarray, settings: Bootstrap) -> Interval:
+    """Percentile bootstrap interval of a metric on the test rows."""
+    values = _replicates([lambda w: metric(y, output, w)], len(y), settings)[0]
+    return _percentiles(values, settings.level)
+
+
+def paired_change(
+    metric: Metric, y: np.ndarray, new: np.ndarray, base: np.ndarray, settings: Bootstrap
+) -> tuple[float, Interval]:
+    """The change new - base of a metric on the same rows, and its paired bootstrap interval."""
+    ones = np.ones(len(y))
+    point = float(metric(y, new, ones)[0] - metric(y, base, ones)[0])
+    values = _replicates([lambda w: metric(y, new, w) - metric(y, base, w)], len(y), settings)[0]
+    return point, _percentiles(values, settings.level)
+
+
+def unpaired_change(
+    metric: Metric,
+    new: tuple[np.ndarray, np.ndarray],
+    base: tuple[np.ndarray, np.ndarray],
+    settings: Bootstrap,
+) -> tuple[float, Interval]:
+    """The change new - base when the two were measured on different rows: each side resampled on its own."""
+    (y_new, out_new), (y_base, out_base) = new, base
+    point = float(metric(y_new, out_new, np.ones(len(y_new)))[0] - metric(y_base, out_base, np.ones(len(y_base)))[0])
+    a = _replicates([lambda w: metric(y_new, out_new, w)], len(y_new), settings)[0]
+    other_seed = Bootstrap(settings.resamples, settings.level, settings.seed + 1)  # independent resamples
+    b = _replicates([lambda w: metric(y_base, out_base, w)], len(y_base), other_seed)[0]
+    return point, _percentiles(a - b, settings.level)
+
+
+def change_from_intervals(new: float, new_ci: Interval, base: float, base_ci: Interval) -> tuple[float, Interval]:
+    """Unpaired change when only the two intervals are known: half-widths add in quadrature (normal approximation)."""
+    half = math.hypot(new_ci.half_width, base_ci.half_width)
+    point = new - base
+    return point, Interval(point - half, point + half)
+
+
+def verdict(worsening: Interval, tolerance: float) -> Verdict:
+    """``worsening`` is the interval of the change in the metric's bad direction (positive = worse).
+
+    fail: the whole interval is worse than the tolerance; pass: the whole interval is within it;
+    inconclusive: it straddles the tolerance.
+    """
+    if worsening.low > tolerance:
+        return "fail"
+    if worsening.high <= tolerance:
+        return "pass"
+    return "inconclusive"
+
+
+def rows_to_decide(rows: int, worsening_point: float, worsening: Interval, tolerance: float) -> int | None:
+    """About how many more test rows would shrink the interval (∝ 1/√rows) until it no longer straddles the
+    tolerance; None when the change sits exactly at the tolerance (no number of rows decides it)."""
+    distance = abs(worsening_point - tolerance)
+    if distance == 0 or not math.isfinite(worsening.half_width):
+        return None
+    needed = rows * (worsening.half_width / distance) ** 2
+    return max(0, math.ceil(needed - rows))

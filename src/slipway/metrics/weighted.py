@@ -1,0 +1,173 @@
+"""Metrics under row weights, vectorised over many weight vectors at once: the bootstrap's arithmetic.
+
+Each function takes the true values ``y`` (n), the model's output (scores ``s`` of shape n, or class probabilities
+n x k), and weights ``w`` of shape (n,) or (r, n) — one row per bootstrap resample, each row the number of times each
+test row was drawn. With unit weights every function equals scikit-learn's metric of the same name (the tests
+check it); with resample counts it is that metric on the resample, without building r copies of the table.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+EPS = float(np.finfo(np.float64).eps)  # scikit-learn clips probabilities to [eps, 1 - eps] for the log loss
+
+
+def _rows(w: np.ndarray) -> np.ndarray:
+    return np.atleast_2d(np.asarray(w, dtype=np.float64))
+
+
+def _ties_last(sorted_scores: np.ndarray) -> np.ndarray:
+    """Index of the last element of each run of equal values in a sorted vector."""
+    change = np.flatnonzero(np.diff(sorted_scores)) if sorted_scores.size else np.array([], int)
+    return np.append(change, sorted_scores.size - 1) if sorted_scores.size else change
+
+
+def roc_auc(y: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Area under the ROC curve (ties count half), per weight row."""
+    order = np.argsort(s, kind="mergesort")
+    y, s, w = np.asarray(y)[order].astype(bool), np.asarray(s)[order], _rows(w)[:, order]
+    pos, neg = w * y, w * ~y
+    starts = np.append(0, _ties_last(s)[:-1] + 1)
+    neg_by_group, pos_by_group = np.add.reduceat(neg, starts, axis=1), np.add.reduceat(pos, starts, axis=1)
+    neg_below = np.cumsum(neg_by_group, axis=1) - neg_by_group
+    pairs = (pos_by_group * (neg_below + 0.5 * neg_by_group)).sum(axis=1)
+    total = pos.sum(axis=1) * neg.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, pairs / total, np.nan)
+
+
+def average_precision(y: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Average precision (scikit-learn's step-wise PR AUC; tied scores form one threshold), per weight row."""
+    order = np.argsort(-np.asarray(s), kind="mergesort")
+    y, s, w = np.asarray(y)[order].astype(bool), np.asarray(s)[order], _rows(w)[:, order]
+    last = _ties_last(-s)
+    tp = np.cumsum(w * y, axis=1)[:, last]
+    fp = np.cumsum(w * ~y, axis=1)[:, last]
+    positives = tp[:, -1:]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
+        recall_step = np.diff(np.concatenate([np.zeros_like(positives), tp], axis=1), axis=1) / positives
+        return np.where(positives[:, 0] > 0, (recall_step * precision).sum(axis=1), np.nan)
+
+
+def _confusion(y: np.ndarray, predicted: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:
+    y, predicted, w = np.asarray(y).astype(bool), np.asarray(predicted).astype(bool), _rows(w)
+    return (w * (y & predicted)).sum(1), (w * (~y & predicted)).sum(1), (w * (y & ~predicted)).sum(1), w.sum(1)
+
+
+def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(b > 0, a / np.where(b > 0, b, 1), 0.0)
+
+
+def precision(y: np.ndarray, s: np.ndarray, w: np.ndarray, threshold: float) -> np.ndarray:
+    tp, fp, _, _ = _confusion(y, s >= threshold, w)
+    return _ratio(tp, tp + fp)
+
+
+def recall(y: np.ndarray, s: np.ndarray, w: np.ndarray, threshold: float) -> np.ndarray:
+    tp, _, fn, _ = _confusion(y, s >= threshold, w)
+    return _ratio(tp, tp + fn)
+
+
+def f1(y: np.ndarray, s: np.ndarray, w: np.ndarray, threshold: float) -> np.ndarray:
+    tp, fp, fn, _ = _confusion(y, s >= threshold, w)
+    return _ratio(2 * tp, 2 * tp + fp + fn)
+
+
+def binary_accuracy(y: np.ndarray, s: np.ndarray, w: np.ndarray, threshold: float) -> np.ndarray:
+    w = _rows(w)
+    right = np.asarray(y).astype(bool) == (np.asarray(s) >= threshold)
+    return (w * right).sum(1) / w.sum(1)
+
+
+def binary_log_loss(y: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(s, dtype=np.float64), EPS, 1 - EPS)
+    loss = -np.where(np.asarray(y).astype(bool), np.log(p), np.log1p(-p))
+    w = _rows(w)
+    return (w * loss).sum(1) / w.sum(1)
+
+
+def brier(y: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
+    w = _rows(w)
+    return (w * (np.asarray(s, dtype=np.float64) - np.asarray(y, dtype=np.float64)) ** 2).sum(1) / w.sum(1)
+
+
+def multiclass_accuracy(y_index: np.ndarray, proba: np.ndarray, w: np.ndarray) -> np.ndarray:
+    w = _rows(w)
+    return (w * (np.argmax(proba, axis=1) == y_index)).sum(1) / w.sum(1)
+
+
+def f1_macro(y_index: np.ndarray, proba: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Macro F1 over the classes present in the truth or the predictions of each resample."""
+    w = _rows(w)
+    predicted = np.argmax(proba, axis=1)
+    scores, present = [], []
+    for k in range(proba.shape[1]):
+        tp, fp, fn, _ = _confusion(y_index == k, predicted == k, w)
+        scores.append(_ratio(2 * tp, 2 * tp + fp + fn))
+        present.append((tp + fp + fn) > 0)
+    scores_arr, present_arr = np.array(scores), np.array(present)
+    return _ratio((scores_arr * present_arr).sum(0), present_arr.sum(0).astype(float))
+
+
+def multiclass_log_loss(y_index: np.ndarray, proba: np.ndarray, w: np.ndarray) -> np.ndarray:
+    p = np.asarray(proba, dtype=np.float64)
+    p = np.clip(p / p.sum(axis=1, keepdims=True), EPS, 1 - EPS)
+    loss = -np.log(p[np.arange(len(y_index)), y_index])
+    w = _rows(w)
+    return (w * loss).sum(1) / w.sum(1)
+
+
+def rmse(y: np.ndarray, predicted: np.ndarray, w: np.ndarray) -> np.ndarray:
+    w = _rows(w)
+    return np.sqrt((w * (np.asarray(predicted, float) - np.asarray(y, float)) ** 2).sum(1) / w.sum(1))
+
+
+def mae(y: np.ndarray, predicted: np.ndarray, w: np.ndarray) -> np.ndarray:
+    w = _rows(w)
+    return (w * np.abs(np.asarray(predicted, float) - np.asarray(y, float))).sum(1) / w.sum(1)
+
+
+def r2(y: np.ndarray, predicted: np.ndarray, w: np.ndarray) -> np.ndarray:
+    w = _rows(w)
+    y = np.asarray(y, float)
+    total = w.sum(1, keepdims=True)
+    mean = (w * y).sum(1, keepdims=True) / total
+    residual = (w * (y - np.asarray(predicted, float)) ** 2).sum(1)
+    spread = (w * (y - mean) ** 2).sum(1)
+    return np.where(spread > 0, 1 - _ratio(residual, spread), np.nan)
+
+
+def positive_rate(y: np.ndarray, s: np.ndarray, w: np.ndarray, threshold: float) -> np.ndarray:
+    """Share of rows predicted positive (score at or above the threshold); ``y`` is not used."""
+    w = _rows(w)
+    return (w * (np.asarray(s) >= threshold)).sum(1) / w.sum(1)
+
+
+def f1_weighted(y_index: np.ndarray, proba: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """F1 per class weighted by each class's (weighted) share of the truth."""
+    w = _rows(w)
+    predicted = np.argmax(proba, axis=1)
+    total, support = np.zeros(w.shape[0]), np.zeros(w.shape[0])
+    for k in range(proba.shape[1]):
+        tp, fp, fn, _ = _confusion(y_index == k, predicted == k, w)
+        class_support = tp + fn
+        total += _ratio(2 * tp, 2 * tp + fp + fn) * class_support
+        support += class_support
+    return _ratio(total, support)
+
+
+def roc_auc_ovr(y_index: np.ndarray, proba: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Macro average over classes of the one-vs-rest ROC AUC."""
+    return np.mean([roc_auc(y_index == k, proba[:, k], w) for k in range(proba.shape[1])], axis=0)
+
+
+def mape(y: np.ndarray, predicted: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Mean absolute percentage error (a share, as scikit-learn reports it)."""
+    w = _rows(w)
+    y = np.asarray(y, float)
+    eps = np.finfo(np.float64).eps
+    errors = np.abs(np.asarray(predicted, float) - y) / np.maximum(np.abs(y), eps)
+    return (w * errors).sum(1) / w.sum(1)

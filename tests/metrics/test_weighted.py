@@ -1,0 +1,78 @@
+"""Weighted metrics equal scikit-learn's with unit weights, and equal the metric of the resampled table with
+bootstrap counts (ties, thresholds and clipping included)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn import metrics as sk
+
+from slipway.metrics import weighted as wm
+
+SEEDS = range(12)
+
+
+def _binary(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 2000))
+    y = rng.integers(0, 2, n)
+    y[:2] = [0, 1]
+    return y, np.round(rng.random(n), int(rng.integers(1, 4)))  # rounding makes ties
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_binary_metrics_equal_scikit_learn(seed: int) -> None:
+    y, s = _binary(seed)
+    one = np.ones(len(y))
+    predicted = s >= 0.5
+    pairs = {
+        "roc_auc": (wm.roc_auc(y, s, one), sk.roc_auc_score(y, s)),
+        "average_precision": (wm.average_precision(y, s, one), sk.average_precision_score(y, s)),
+        "f1": (wm.f1(y, s, one, 0.5), sk.f1_score(y, predicted, zero_division=0)),
+        "precision": (wm.precision(y, s, one, 0.5), sk.precision_score(y, predicted, zero_division=0)),
+        "recall": (wm.recall(y, s, one, 0.5), sk.recall_score(y, predicted, zero_division=0)),
+        "accuracy": (wm.binary_accuracy(y, s, one, 0.5), sk.accuracy_score(y, predicted)),
+        "log_loss": (wm.binary_log_loss(y, s, one), sk.log_loss(y, s)),
+        "brier": (wm.brier(y, s, one), sk.brier_score_loss(y, s)),
+    }
+    for name, (ours, theirs) in pairs.items():
+        assert ours[0] == pytest.approx(theirs, abs=1e-9), name
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_resample_counts_equal_the_resampled_table(seed: int) -> None:
+    y, s = _binary(seed)
+    rng = np.random.default_rng(seed + 100)
+    counts = rng.multinomial(len(y), np.full(len(y), 1 / len(y)))
+    rows = np.repeat(np.arange(len(y)), counts)
+    if len(set(y[rows])) < 2:
+        pytest.skip("the resample holds one class")
+    assert wm.roc_auc(y, s, counts)[0] == pytest.approx(sk.roc_auc_score(y[rows], s[rows]), abs=1e-9)
+    expected = sk.average_precision_score(y[rows], s[rows])
+    assert wm.average_precision(y, s, counts)[0] == pytest.approx(expected, abs=1e-9)
+    assert wm.f1(y, s, counts, 0.5)[0] == pytest.approx(sk.f1_score(y[rows], s[rows] >= 0.5), abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_multiclass_and_regression_metrics_equal_scikit_learn(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(30, 500)), 4
+    y = rng.integers(0, k, n)
+    y[:k] = range(k)
+    p = rng.random((n, k))
+    p /= p.sum(axis=1, keepdims=True)
+    one, predicted = np.ones(n), p.argmax(axis=1)
+    assert wm.multiclass_accuracy(y, p, one)[0] == pytest.approx(sk.accuracy_score(y, predicted), abs=1e-12)
+    f1_macro = sk.f1_score(y, predicted, average="macro", zero_division=0)
+    assert wm.f1_macro(y, p, one)[0] == pytest.approx(f1_macro, abs=1e-12)
+    f1_weighted = sk.f1_score(y, predicted, average="weighted", zero_division=0)
+    assert wm.f1_weighted(y, p, one)[0] == pytest.approx(f1_weighted, abs=1e-12)
+    assert wm.multiclass_log_loss(y, p, one)[0] == pytest.approx(sk.log_loss(y, p, labels=range(k)), abs=1e-9)
+    auc = sk.roc_auc_score(y, p, multi_class="ovr", average="macro")
+    assert wm.roc_auc_ovr(y, p, one)[0] == pytest.approx(auc, abs=1e-12)
+    actual = rng.normal(5, 1, n)
+    guess = actual + rng.normal(size=n)
+    assert wm.rmse(actual, guess, one)[0] == pytest.approx(sk.root_mean_squared_error(actual, guess), abs=1e-9)
+    assert wm.mae(actual, guess, one)[0] == pytest.approx(sk.mean_absolute_error(actual, guess), abs=1e-9)
+    assert wm.r2(actual, guess, one)[0] == pytest.approx(sk.r2_score(actual, guess), abs=1e-9)
+    assert wm.mape(actual, guess, one)[0] == pytest.approx(sk.mean_absolute_percentage_error(actual, guess), abs=1e-12)
