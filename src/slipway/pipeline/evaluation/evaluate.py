@@ -47,10 +47,9 @@ def metric_intervals(
     """Each reported metric with its percentile bootstrap interval (null where no resample defines it)."""
     values = metric_values(spec, y, output, threshold)
     reported = spec.reported(y, output)
+    found = intervals([metric.function(threshold) for metric in reported], y, output, settings)
     bounds = {}
-    for metric, ci in zip(
-        reported, intervals([m.function(threshold) for m in reported], y, output, settings), strict=True
-    ):
+    for metric, ci in zip(reported, found, strict=True):
         low, high = (_rounded(v) if math.isfinite(v) else None for v in (ci.low, ci.high))
         bounds[metric.name] = {"value": values[metric.name], "low": low, "high": high}
     return {
