@@ -1,3 +1,4 @@
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,31 @@ def test_model_params_follow_the_chosen_family():
     raw = _params()
     raw["train"]["model"] = "hgb"
     assert parse_config(raw).train.model_params == raw["train"]["hgb"]
+
+
+def test_bootstrap_settings_are_typed_and_validated(config):
+    assert (config.evaluate.bootstrap.resamples, config.evaluate.bootstrap.level) == (1000, 0.95)
+    for key, value, message in [
+        ("level", 1.0, "less than 1"),
+        ("level", 0.0, "greater than 0"),
+        ("resamples", 99, "greater than or equal to 100"),
+    ]:
+        params = _params()
+        params["evaluate"]["bootstrap"][key] = value
+        with pytest.raises(ConfigError, match=rf"evaluate\.bootstrap\.{key}: .*{message}"):
+            parse_config(params)
+
+
+def test_kpis_and_gate_directions_come_from_the_task_table(monkeypatch):
+    from slipway import config as module
+    from slipway.tasks import TASKS
+
+    assert {task: spec.kpis for task, spec in TASKS.items()} == module.TASK_KPIS
+    assert module.GateConfig().lower_is_better == TASKS["binary"].lower_is_better
+    without_brier = dataclasses.replace(TASKS["binary"], metrics=TASKS["binary"].metrics[:-1])
+    monkeypatch.setitem(TASKS, "binary", without_brier)
+    assert module.GateConfig().lower_is_better == ["log_loss"]
+    params = _params()
+    params["monitor"]["kpis"] = {"accuracy": {"min": 0.5}}  # a multiclass KPI
+    with pytest.raises(ConfigError, match=r"accuracy not computed for a binary task .*use roc_auc, precision"):
+        parse_config(params)

@@ -9,10 +9,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from slipway.tasks import TASKS, Task, task_spec
+
 DEFAULT_PARAMS = Path("params.yaml")
 BUILTIN_MODELS = ("logreg", "hgb")
 _TYPE_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
-Task = Literal["binary", "multiclass", "regression"]
 
 
 class ConfigError(ValueError):
@@ -91,6 +92,15 @@ class TrainConfig(_Section):
         return {"logreg": self.logreg, "hgb": self.hgb}.get(self.model, self.estimator_params)
 
 
+class BootstrapConfig(_Section):
+    """Bootstrap intervals of the test-split metrics (outputs/intervals.json)."""
+
+    resamples: int = Field(1000, ge=100)
+    level: float = Field(0.95, gt=0.0, lt=1.0)
+    """Confidence level of the percentile intervals."""
+    seed: int = 42
+
+
 class EvaluateConfig(_Section):
     threshold: float = Field(0.5, gt=0.0, lt=1.0)
     curve_points: int = Field(101, ge=2)
@@ -100,12 +110,13 @@ class EvaluateConfig(_Section):
     seed: int = 42
     scatter_points: int = Field(500, ge=10)
     """Regression: predicted-vs-actual and residual plots keep at most this many test rows."""
+    bootstrap: BootstrapConfig = Field(default_factory=BootstrapConfig)
 
 
 class GateConfig(_Section):
     """The quality gate of a pull request: absolute limits, and the largest allowed regression against the base."""
 
-    lower_is_better: list[str] = Field(default_factory=lambda: ["log_loss", "brier"])
+    lower_is_better: list[str] = Field(default_factory=lambda: task_spec("binary").lower_is_better)
     """Metrics where smaller is better; every other metric is higher-is-better."""
     minimum: dict[str, float] = Field(default_factory=dict)
     """Absolute floors, e.g. roc_auc: 0.75."""
@@ -241,12 +252,8 @@ class KpiBound(_Section):
     max: float | None = None
 
 
-TASK_KPIS: dict[str, tuple[str, ...]] = {
-    "binary": ("roc_auc", "precision", "recall", "positive_rate"),
-    "multiclass": ("accuracy", "f1_macro"),
-    "regression": ("rmse", "mae"),
-}
-"""The production KPIs the monitor computes for each task (``monitor.kpis`` bounds them)."""
+TASK_KPIS: dict[str, tuple[str, ...]] = {name: spec.kpis for name, spec in TASKS.items()}
+"""The production KPIs the monitor computes for each task (``monitor.kpis`` bounds them), from ``slipway.tasks``."""
 MONITOR_KPIS = tuple(dict.fromkeys(name for names in TASK_KPIS.values() for name in names))
 
 

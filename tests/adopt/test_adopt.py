@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import signal
@@ -20,6 +21,7 @@ from slipway.adopt.infer import AdoptError, AdoptOptions, infer_task, plan_adopt
 from slipway.adopt.journal import Interrupted
 from slipway.config import load_config, parse_config
 from slipway.data.schema import load_schema
+from slipway.tasks import TASKS, Metric, Plot
 
 
 def _table(rows: int = 60, seed: int = 0) -> pd.DataFrame:
@@ -172,6 +174,33 @@ def test_dvc_yaml_plots_follow_the_task():
     assert regression["stages"] == yaml.safe_load(text)["stages"]
     back = updated_dvc_yaml(updated_dvc_yaml(text, "multiclass"), "binary")
     assert yaml.safe_load(back)["plots"] == yaml.safe_load(text)["plots"]
+
+
+def test_adopt_writes_what_the_task_table_says(monkeypatch):
+    """dvc.yaml plots, gate directions, floors and limits, and KPI bounds all come from ``slipway.tasks``."""
+    spec = TASKS["regression"]
+    gains = Plot("gains.json", "Cumulative gains", "simple", "share", "captured", "curve")
+    extra = Metric("max_error", spec.metrics[0].compute, lower_is_better=True)
+    changed = dataclasses.replace(
+        spec,
+        metrics=(*spec.metrics, extra),
+        plots=(*spec.plots, gains),
+        max_regression={"r2": 0.05, "max_error": 1.0},
+        floors={"r2": lambda baseline: 0.1},
+        kpi_bounds={"mae": {"max": lambda baseline: 2 * baseline}},
+    )
+    monkeypatch.setitem(TASKS, "regression", changed)
+    declared = yaml.safe_load(updated_dvc_yaml((REPO_ROOT / "dvc.yaml").read_text(), "regression"))["plots"]
+    assert declared[-1] == {
+        "Cumulative gains": {"template": "simple", "x": "share", "y": {"outputs/plots/gains.json": "captured"}}
+    }
+    df = _table().assign(amount=lambda d: d["amount"].fillna(1.0))
+    plan = plan_adoption(df, AdoptOptions(target="amount", id_column="order_id"))
+    loaded = yaml.safe_load(updated_params((REPO_ROOT / "params.yaml").read_text(), plan, "data/orders.csv"))
+    assert loaded["gate"]["lower_is_better"] == ["rmse", "mae", "mape", "max_error"]
+    assert loaded["gate"]["max_regression"] == {"r2": 0.05, "max_error": 1.0}
+    assert loaded["gate"]["minimum"] == {"r2": 0.1}
+    assert loaded["monitor"]["kpis"] == {"mae": {"max": pytest.approx(2 * plan.baseline)}}
 
 
 # --- the swap, in a minimal project folder (the real `dvc add` runs in tests/pipeline) ---------------------------

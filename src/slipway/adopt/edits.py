@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import io
 import json
-import math
 from typing import Any
 
 import slipway.data.schema  # noqa: F401  (registers the dataset-level checks the schema uses)
 from slipway.adopt.infer import Plan
-from slipway.config import Task
+from slipway.tasks import Task, task_spec
 
 
 def _yaml() -> Any:
@@ -45,41 +44,24 @@ def _dump(yaml: Any, doc: Any) -> str:
 
 
 def gate_for(plan: Plan) -> dict[str, Any]:
-    """Quality-gate settings for the task: floors at a trivial baseline, the template's regression limits.
-
-    Floors: ROC AUC 0.5 and PR AUC at the positive rate (a random ranking), accuracy at the majority class's
-    share (always predicting it), R² 0 (always predicting the mean). Raise them once you know what is good.
-    """
-    if plan.task == "binary":
-        return {
-            "lower_is_better": ["log_loss", "brier"],
-            "minimum": {"roc_auc": 0.5, "pr_auc": math.floor(plan.baseline * 100) / 100},
-            "maximum": {},
-            "max_regression": {"roc_auc": 0.01, "pr_auc": 0.02, "f1": 0.03, "log_loss": 0.02, "brier": 0.01},
-        }
-    if plan.task == "multiclass":
-        return {
-            "lower_is_better": ["log_loss"],
-            "minimum": {"accuracy": math.floor(plan.baseline * 100) / 100},
-            "maximum": {},
-            "max_regression": {"accuracy": 0.02, "f1_macro": 0.03, "log_loss": 0.05},
-        }
+    """Quality-gate settings for the task (``slipway.tasks``): its directions and regression limits, and floors at a
+    trivial model's value (e.g. ROC AUC 0.5 and PR AUC at the positive rate for a random ranking, accuracy at the
+    majority class's share, R² 0 for always predicting the mean). Raise them once you know what is good."""
+    spec = task_spec(plan.task)
     return {
-        "lower_is_better": ["rmse", "mae", "mape"],
-        "minimum": {"r2": 0.0},
+        "lower_is_better": spec.lower_is_better,
+        "minimum": {name: floor(plan.baseline) for name, floor in spec.floors.items()},
         "maximum": {},
-        "max_regression": {"r2": 0.02},
+        "max_regression": dict(spec.max_regression),
     }
 
 
 def monitor_kpis_for(plan: Plan) -> dict[str, dict[str, float]]:
-    """Production KPI bounds at the gate's trivial baselines: ROC AUC 0.5 (binary), the majority class's share
-    (multiclass accuracy), the target's standard deviation (regression RMSE). Tighten them once you know better."""
-    if plan.task == "binary":
-        return {"roc_auc": {"min": 0.5}}
-    if plan.task == "multiclass":
-        return {"accuracy": {"min": math.floor(plan.baseline * 100) / 100}}
-    return {"rmse": {"max": float(f"{plan.baseline:.3g}")}}
+    """Production KPI bounds at a trivial model's value (``slipway.tasks``), e.g. ROC AUC 0.5 (binary), the majority
+    class's share (multiclass accuracy), the target's standard deviation (regression RMSE). Tighten them once you
+    know better."""
+    bounds = task_spec(plan.task).kpi_bounds
+    return {kpi: {side: limit(plan.baseline) for side, limit in sides.items()} for kpi, sides in bounds.items()}
 
 
 def updated_params(text: str, plan: Plan, data_path: str) -> str:
@@ -107,76 +89,19 @@ def updated_params(text: str, plan: Plan, data_path: str) -> str:
     return _dump(yaml, doc)
 
 
-PLOTS: dict[str, list[dict[str, Any]]] = {
-    "binary": [
-        {"ROC curve": {"template": "simple", "x": "fpr", "y": {"outputs/plots/roc.json": "tpr"}}},
-        {
-            "Precision-recall curve": {
-                "template": "simple",
-                "x": "recall",
-                "y": {"outputs/plots/precision_recall.json": "precision"},
-            }
-        },
-        {"Calibration": {"template": "simple", "x": "predicted", "y": {"outputs/plots/calibration.json": "observed"}}},
-        {
-            "Confusion matrix (counts)": {
-                "template": "bar_horizontal",
-                "x": "count",
-                "y": {"outputs/plots/confusion.json": "cell"},
-            }
-        },
-        {
-            "Permutation importance (ROC AUC drop)": {
-                "template": "bar_horizontal_sorted",
-                "x": "importance",
-                "y": {"outputs/plots/importance.json": "feature"},
-            }
-        },
-    ],
-    "multiclass": [
-        {
-            "Confusion matrix (counts)": {
-                "template": "bar_horizontal",
-                "x": "count",
-                "y": {"outputs/plots/confusion.json": "cell"},
-            }
-        },
-        {
-            "Permutation importance (macro F1 drop)": {
-                "template": "bar_horizontal_sorted",
-                "x": "importance",
-                "y": {"outputs/plots/importance.json": "feature"},
-            }
-        },
-    ],
-    "regression": [
-        {
-            "Predicted vs actual": {
-                "template": "scatter",
-                "x": "actual",
-                "y": {"outputs/plots/predicted_vs_actual.json": "predicted"},
-            }
-        },
-        {"Residuals": {"template": "scatter", "x": "predicted", "y": {"outputs/plots/residuals.json": "residual"}}},
-        {
-            "Permutation importance (R2 drop)": {
-                "template": "bar_horizontal_sorted",
-                "x": "importance",
-                "y": {"outputs/plots/importance.json": "feature"},
-            }
-        },
-    ],
-}
-"""dvc.yaml top-level plots per task (binary: the demo's own declarations)."""
+def dvc_plots(task: Task) -> list[dict[str, Any]]:
+    """dvc.yaml's top-level ``plots:`` for the task: one declaration per plot file of its entry in ``slipway.tasks``."""
+    return [plot.dvc_declaration() for plot in task_spec(task).plots]
 
 
 def updated_dvc_yaml(text: str, task: Task) -> str | None:
     """dvc.yaml with its top-level ``plots:`` declaring the task's plot files; None when they already do."""
     yaml = _yaml()
     doc = yaml.load(text)
-    if json.loads(json.dumps(doc.get("plots"))) == PLOTS[task]:
+    plots = dvc_plots(task)
+    if json.loads(json.dumps(doc.get("plots"))) == plots:
         return None
-    doc["plots"] = PLOTS[task]
+    doc["plots"] = plots
     return _dump(yaml, doc)
 
 

@@ -3,7 +3,8 @@
 Pure numpy. A metric is a function ``(y, output, weights) -> values`` (see ``slipway.metrics.weighted``): the bootstrap
 draws resample counts (r x n) once and evaluates the metric on all of them in one call.
 
-- ``interval``: percentile interval of one metric on the test rows.
+- ``interval``: percentile interval of one metric on the test rows; ``intervals``: of several metrics, on the same
+  resamples (equal to ``interval`` of each, at the cost of drawing the resamples once).
 - ``paired_change``: both models scored on the same rows; every resample is applied to both, so row-level noise
   cancels and the interval of the change is narrow.
 - ``unpaired_change``: the two models' test rows differ (other data or split): each side is resampled on its own.
@@ -13,8 +14,9 @@ draws resample counts (r x n) once and evaluates the metric on all of them in on
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -74,6 +76,12 @@ def interval(metric: Metric, y: np.ndarray, output: np.ndarray, settings: Bootst
     """Percentile bootstrap interval of a metric on the test rows."""
     values = _replicates([lambda w: metric(y, output, w)], len(y), settings)[0]
     return _percentiles(values, settings.level)
+
+
+def intervals(metrics: Sequence[Metric], y: np.ndarray, output: np.ndarray, settings: Bootstrap) -> list[Interval]:
+    """:func:`interval` of each metric, all evaluated on the same resamples."""
+    replicates = _replicates([partial(metric, y, output) for metric in metrics], len(y), settings)
+    return [_percentiles(values, settings.level) for values in replicates]
 
 
 def paired_change(

@@ -1,4 +1,5 @@
-"""Stage `evaluate`: metrics.json and small plot data files on the held-out test split, for data.task."""
+"""Stage `evaluate`: on the held-out test split, for data.task, metrics.json, intervals.json (bootstrap intervals of
+each metric), small plot data files and the per-row predictions."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from pathlib import Path
 from slipway.adapters.files import replace_on_success, write_json
 from slipway.artifact.persistence import load_model
 from slipway.config import Config
-from slipway.data.tables import read_table
+from slipway.data.tables import read_table, write_table
 from slipway.pipeline.evaluation.evaluate import evaluate as evaluate_model
-from slipway.pipeline.paths import METRICS, MODEL, PLOTS, PREPARED
+from slipway.pipeline.paths import INTERVALS, METRICS, MODEL, PLOTS, PREDICTIONS, PREPARED
 
 
 def evaluate(
@@ -20,15 +21,21 @@ def evaluate(
     test: Path = PREPARED / "test.parquet",
     metrics: Path = METRICS,
     plots: Path = PLOTS,
+    predictions: Path = PREDICTIONS,
+    intervals: Path = INTERVALS,
 ) -> None:
-    """metrics.json and small plot data files on the held-out test split, for data.task."""
+    """metrics.json, intervals.json, plot data files and per-row predictions of the held-out test split."""
     fitted = load_model(model, config.train.trusted_types)
     df = read_table(test)
+    id_column = config.data.id_column
+    ids = df[id_column].to_numpy() if id_column else None
     result = evaluate_model(config.data.task, fitted, df[config.features.all], df[config.data.target].to_numpy(),
-                            config.evaluate)  # fmt: skip
-    with replace_on_success(metrics, plots) as (metrics_file, plots_folder):
+                            config.evaluate, ids)  # fmt: skip
+    with replace_on_success(metrics, plots, predictions, intervals) as (metrics_file, plots_folder, rows, bounds):
         write_json(result.metrics, metrics_file)
         plots_folder.mkdir()
-        for name, rows in result.plots.items():
-            write_json(rows, plots_folder / name)
+        for name, plot_rows in result.plots.items():
+            write_json(plot_rows, plots_folder / name)
+        write_table(result.predictions, rows)
+        write_json(result.intervals, bounds)
     logging.getLogger("evaluate").info("metrics: %s", result.metrics)

@@ -17,13 +17,13 @@ from slipway.monitoring.verdict import Status
 from slipway.review.gate import evaluate_gate
 from slipway.review.report import (
     METRICS_PATH,
-    PLOT_FILES,
     PLOTS_DIR,
     VALIDATION_PATH,
     ReportInputs,
     diff_params,
     render_report,
 )
+from slipway.tasks import task_spec
 
 if TYPE_CHECKING:  # heavy imports (pandera, scipy) only where the report is built, not for `slipway comment`
     from slipway.data.validation import ValidationResult
@@ -103,12 +103,12 @@ def gather(root: Path, base_ref: str, config: Config, status: Status, out_dir: P
     inputs.base_metrics = json_at(sha, METRICS_PATH, root)
     if inputs.metrics is not None:
         inputs.gate = evaluate_gate(inputs.metrics, inputs.base_metrics, config.gate)
-        for name in PLOT_FILES:
-            current = _json_file(root / PLOTS_DIR / f"{name}.json")
+        for plot in task_spec(config.data.task).plots:
+            current = _json_file(root / PLOTS_DIR / plot.file)
             if current:
-                base_rows = json_at(sha, f"{PLOTS_DIR}/{name}.json", root)
-                getattr(plots, name)(out_dir / f"{name}.png", current, base_rows, base_ref)
-                inputs.images[name] = f"{name}.png"
+                base_rows = json_at(sha, f"{PLOTS_DIR}/{plot.file}", root)
+                plots.draw(plot, out_dir / f"{plot.name}.png", current, base_rows, base_ref)
+                inputs.images[plot.name] = f"{plot.name}.png"
 
     inputs.validation = _validation(root / VALIDATION_PATH)
     inputs.data_md5 = _dvc_md5((root / "data.dvc").read_text()) if (root / "data.dvc").exists() else None

@@ -1,22 +1,28 @@
 """PNG charts for the report, drawn with matplotlib (Agg, no display, no CDN) from the evaluate stage's plot data.
 
-Each function takes the plot rows of the pull request and, when there is one, of the base, and writes one PNG.
-Rows are the JSON written by ``pipelines/evaluate.py`` (``outputs/plots/*.json``)."""
+:func:`draw` draws any plot of ``slipway.tasks`` by its ``kind`` (curve, confusion, scatter, bars), with its title
+and axes, from the rows of the pull request and, when there is one, of the base; each writes one PNG. Rows are the
+JSON written by the evaluate stage (``outputs/plots/*.json``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from slipway.tasks import Plot, PlotKind
+
 Rows = Sequence[dict[str, Any]]
+Renderer = Callable[[Plot, Path, Rows, Rows | None, str], Path]
 BASE_STYLE = {"color": "#9e9e9e", "linestyle": "--", "linewidth": 1.5}
 PR_STYLE = {"color": "#1565c0", "linewidth": 2.0}
+GUIDE_STYLE = {"color": "#e0e0e0", "linewidth": 1}
 DPI = 80
 
 
@@ -27,31 +33,18 @@ def _save(figure: Figure, path: Path) -> Path:
     return path
 
 
-def _curve(
-    path: Path, title: str, x: str, y: str, pr: Rows, base: Rows | None, base_label: str, diagonal: bool
-) -> Path:
+def _curve(plot: Plot, path: Path, pr: Rows, base: Rows | None, base_label: str) -> Path:
+    """Lines in the unit square, base dashed under the PR."""
     figure = Figure(figsize=(4.2, 3.6))
     ax = figure.subplots()
-    if diagonal:
-        ax.plot([0, 1], [0, 1], color="#e0e0e0", linewidth=1)
+    if plot.guide == "diagonal":
+        ax.plot([0, 1], [0, 1], **GUIDE_STYLE)
     if base:
-        ax.plot([r[x] for r in base], [r[y] for r in base], label=base_label, **BASE_STYLE)
-    ax.plot([r[x] for r in pr], [r[y] for r in pr], label="this PR", **PR_STYLE)
-    ax.set(title=title, xlabel=x, ylabel=y, xlim=(0, 1), ylim=(0, 1.02))
-    ax.legend(loc="lower right" if diagonal else "upper right", fontsize="small")
+        ax.plot([r[plot.x] for r in base], [r[plot.y] for r in base], label=base_label, **BASE_STYLE)
+    ax.plot([r[plot.x] for r in pr], [r[plot.y] for r in pr], label="this PR", **PR_STYLE)
+    ax.set(title=plot.title, xlabel=plot.x, ylabel=plot.y, xlim=(0, 1), ylim=(0, 1.02))
+    ax.legend(loc="lower right" if plot.guide == "diagonal" else "upper right", fontsize="small")
     return _save(figure, path)
-
-
-def roc(path: Path, pr: Rows, base: Rows | None = None, base_label: str = "base") -> Path:
-    return _curve(path, "ROC curve", "fpr", "tpr", pr, base, base_label, diagonal=True)
-
-
-def precision_recall(path: Path, pr: Rows, base: Rows | None = None, base_label: str = "base") -> Path:
-    return _curve(path, "Precision-recall curve", "recall", "precision", pr, base, base_label, diagonal=False)
-
-
-def calibration(path: Path, pr: Rows, base: Rows | None = None, base_label: str = "base") -> Path:
-    return _curve(path, "Calibration", "predicted", "observed", pr, base, base_label, diagonal=True)
 
 
 def _matrix(rows: Rows) -> tuple[list[str], list[list[int]]]:
@@ -61,7 +54,7 @@ def _matrix(rows: Rows) -> tuple[list[str], list[list[int]]]:
     return labels, [[cells.get((a, p), 0) for p in labels] for a in labels]
 
 
-def confusion(path: Path, pr: Rows, base: Rows | None = None, base_label: str = "base") -> Path:
+def _confusion(plot: Plot, path: Path, pr: Rows, base: Rows | None, base_label: str) -> Path:
     """Confusion matrices side by side: base (if any) and PR."""
     panels = [(base_label, base), ("this PR", pr)] if base else [("this PR", pr)]
     figure = Figure(figsize=(3.3 * len(panels), 3.2))
@@ -77,63 +70,59 @@ def confusion(path: Path, pr: Rows, base: Rows | None = None, base_label: str = 
         ax.set(title=label, xlabel="predicted", ylabel="actual", xticks=ticks, yticks=ticks)
         ax.set_xticklabels(classes, rotation=45 if len(classes) > 3 else 0)
         ax.set_yticklabels(classes)
+    figure.suptitle(plot.title, fontsize="medium")
     return _save(figure, path)
 
 
-def _scatter(path: Path, title: str, x: str, y: str, pr: Rows, base: Rows | None, base_label: str) -> Figure:
+def _guide(ax: Axes, plot: Plot, rows: Rows) -> None:
+    """y = x over the data's range, or y = 0."""
+    if plot.guide == "zero":
+        ax.axhline(0, **GUIDE_STYLE)
+    elif plot.guide == "diagonal":
+        values = [r[k] for r in rows for k in (plot.x, plot.y)]
+        ax.plot([min(values), max(values)], [min(values), max(values)], **GUIDE_STYLE)
+
+
+def _scatter(plot: Plot, path: Path, pr: Rows, base: Rows | None, base_label: str) -> Path:
     figure = Figure(figsize=(4.2, 3.6))
     ax = figure.subplots()
     if base:
-        ax.scatter([r[x] for r in base], [r[y] for r in base], s=8, alpha=0.5, label=base_label, color="#9e9e9e")
-    ax.scatter([r[x] for r in pr], [r[y] for r in pr], s=8, alpha=0.6, label="this PR", color=PR_STYLE["color"])
-    ax.set(title=title, xlabel=x, ylabel=y)
+        ax.scatter([r[plot.x] for r in base], [r[plot.y] for r in base], s=8, alpha=0.5, label=base_label,
+                   color=BASE_STYLE["color"])  # fmt: skip
+    ax.scatter([r[plot.x] for r in pr], [r[plot.y] for r in pr], s=8, alpha=0.6, label="this PR",
+               color=PR_STYLE["color"])  # fmt: skip
+    _guide(ax, plot, [*pr, *(base or [])])
+    ax.set(title=plot.title, xlabel=plot.x, ylabel=plot.y)
     ax.legend(fontsize="small", loc="upper left")
-    return figure
-
-
-def predicted_vs_actual(path: Path, pr: Rows, base: Rows | None = None, base_label: str = "base") -> Path:
-    """Regression: predicted against actual values, with the line of perfect predictions."""
-    figure = _scatter(path, "Predicted vs actual", "actual", "predicted", pr, base, base_label)
-    values = [r[k] for r in [*pr, *(base or [])] for k in ("actual", "predicted")]
-    low, high = min(values), max(values)
-    figure.axes[0].plot([low, high], [low, high], color="#e0e0e0", linewidth=1)
     return _save(figure, path)
 
 
-def residuals(path: Path, pr: Rows, base: Rows | None = None, base_label: str = "base") -> Path:
-    """Regression: residual (actual - predicted) against the prediction, around zero."""
-    figure = _scatter(path, "Residuals", "predicted", "residual", pr, base, base_label)
-    figure.axes[0].axhline(0, color="#e0e0e0", linewidth=1)
-    return _save(figure, path)
-
-
-def importance(path: Path, pr: Rows, base: Rows | None = None, base_label: str = "base") -> Path:
-    """Permutation importance per feature, PR vs base, most important (in the PR) on top."""
-    order = [r["feature"] for r in sorted(pr, key=lambda r: r["importance"])]
-    base_values = {r["feature"]: r["importance"] for r in base or []}
+def _bars(plot: Plot, path: Path, pr: Rows, base: Rows | None, base_label: str) -> Path:
+    """One horizontal bar per ``y`` label, PR vs base, the largest ``x`` value (in the PR) on top."""
+    label, value = plot.y, plot.x
+    order = [r[label] for r in sorted(pr, key=lambda r: r[value])]
+    values = {r[label]: r[value] for r in pr}
+    base_values = {r[label]: r[value] for r in base or []}
     figure = Figure(figsize=(5.2, 0.35 * len(order) + 1.2))
     ax = figure.subplots()
     positions = list(range(len(order)))
-    values = {r["feature"]: r["importance"] for r in pr}
     height = 0.4 if base else 0.7
     if base:
-        ax.barh(
-            [p + height / 2 for p in positions],
-            [base_values.get(f, 0.0) for f in order],
-            height,
-            label=base_label,
-            color=BASE_STYLE["color"],
-        )
-    ax.barh(
-        [p - (height / 2 if base else 0) for p in positions],
-        [values[f] for f in order],
-        height,
-        label="this PR",
-        color=PR_STYLE["color"],
-    )
-    ax.set(title="Permutation importance (score drop)", yticks=positions, yticklabels=order)
+        ax.barh([p + height / 2 for p in positions], [base_values.get(f, 0.0) for f in order], height,
+                label=base_label, color=BASE_STYLE["color"])  # fmt: skip
+    ax.barh([p - (height / 2 if base else 0) for p in positions], [values[f] for f in order], height,
+            label="this PR", color=PR_STYLE["color"])  # fmt: skip
+    ax.set(title=plot.title, xlabel=value, yticks=positions, yticklabels=order)
     ax.legend(fontsize="small", loc="lower right")
     return _save(figure, path)
+
+
+RENDERERS: dict[PlotKind, Renderer] = {"curve": _curve, "confusion": _confusion, "scatter": _scatter, "bars": _bars}
+
+
+def draw(plot: Plot, path: Path, pr: Rows, base: Rows | None = None, base_label: str = "base") -> Path:
+    """One PNG of ``plot`` from this revision's rows and, when given, the base's."""
+    return RENDERERS[plot.kind](plot, path, pr, base, base_label)
 
 
 def drift(path: Path, psi_by_feature: dict[str, float], threshold: float) -> Path:

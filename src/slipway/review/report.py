@@ -37,9 +37,6 @@ PLOTS_DIR = "outputs/plots"
 VALIDATION_PATH = "outputs/validation/summary.json"
 
 
-PLOT_FILES = ("roc", "precision_recall", "confusion", "calibration", "predicted_vs_actual", "residuals", "importance")
-
-
 SAME = 1e-9  # metric changes at or below this are "unchanged"
 
 
@@ -273,7 +270,7 @@ def render_report(r: ReportInputs) -> str:
         deltas = compare_metrics(r.base_metrics, r.metrics, r.lower_is_better)
         lines += render_metrics(deltas, r.base_label, r.base_metrics is not None)
     lines += render_gate(r.gate, why_not)
-    charts = [name for name in PLOT_FILES if name in r.images]
+    charts = [name for name in r.images if name != "drift"]  # the task's plots, in its order (drift: under Data)
     if charts:
         lines += ["### Plots", "", " ".join(f"![{name.replace('_', ' ')}]({r.images[name]})" for name in charts), ""]
     lines += ["### Data", ""]

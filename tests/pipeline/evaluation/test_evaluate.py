@@ -1,77 +1,24 @@
-"""Metrics and plot data for multiclass and regression, and the per-task dispatch used by the evaluate stage."""
+"""The evaluate stage's computations, per task, all read from ``slipway.tasks``: metrics equal to scikit-learn's,
+bootstrap intervals, plot files, and the per-row predictions they are computed from."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.datasets import load_diabetes, load_iris
-from sklearn.metrics import mean_squared_error
+from sklearn import metrics as sk
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
 from slipway.config import EvaluateConfig, FeaturesConfig, TrainConfig
-from slipway.pipeline.evaluation.evaluate import PLOT_FILES, evaluate
-from slipway.pipeline.evaluation.multiclass import confusion_counts, multiclass_metrics
-from slipway.pipeline.evaluation.regression import (
-    mape_is_safe,
-    predicted_vs_actual,
-    regression_metrics,
-    residual_points,
-)
+from slipway.metrics.bootstrap import Bootstrap
+from slipway.pipeline.evaluation.evaluate import evaluate, metric_intervals, metric_values
+from slipway.pipeline.evaluation.predictions import metric_inputs
 from slipway.pipeline.model import build_pipeline
+from slipway.tasks import task_spec
 
-CLASSES = np.array(["a", "b", "c"])
-
-
-def test_multiclass_metrics_on_known_predictions():
-    y = np.array(["a", "b", "c", "a", "b", "c"])
-    perfect = np.eye(3)[[0, 1, 2, 0, 1, 2]] * 0.97 + 0.01
-    metrics = multiclass_metrics(y, perfect, CLASSES)
-    assert metrics["accuracy"] == 1.0 and metrics["f1_macro"] == 1.0 and metrics["roc_auc_ovr"] == 1.0
-    assert metrics["log_loss"] == pytest.approx(-np.log(0.98), abs=1e-5)
-    wrong = np.eye(3)[[1, 2, 0, 1, 2, 0]]
-    assert multiclass_metrics(y, wrong, CLASSES)["accuracy"] == 0.0
-
-
-def test_multiclass_roc_auc_is_left_out_when_a_class_is_missing_from_the_test_rows():
-    y = np.array(["a", "b", "a", "b"])
-    proba = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.6, 0.3, 0.1], [0.2, 0.7, 0.1]])
-    metrics = multiclass_metrics(y, proba, CLASSES)
-    assert "roc_auc_ovr" not in metrics and metrics["accuracy"] == 1.0
-
-
-def test_multiclass_confusion_counts_every_cell():
-    rows = confusion_counts(np.array(["a", "a", "b", "c"]), np.array(["a", "b", "b", "a"]), CLASSES)
-    assert len(rows) == 9 and sum(r["count"] for r in rows) == 4
-    cell = {(r["actual"], r["predicted"]): r["count"] for r in rows}
-    assert cell[("a", "a")] == 1 and cell[("a", "b")] == 1 and cell[("c", "a")] == 1 and cell[("c", "c")] == 0
-
-
-def test_regression_metrics_on_known_values():
-    y, p = np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.5, 2.0, 2.5, 5.0])
-    metrics = regression_metrics(y, p)
-    assert metrics["mae"] == pytest.approx(0.5)
-    assert metrics["rmse"] == pytest.approx(np.sqrt(mean_squared_error(y, p)), abs=1e-6)
-    assert metrics["r2"] == pytest.approx(1 - 1.5 / 5.0)
-    assert metrics["mape"] == pytest.approx((0.5 + 0 + 0.5 / 3 + 0.25) / 4, abs=1e-6)
-
-
-def test_mape_is_left_out_when_a_target_is_near_zero():
-    assert mape_is_safe(np.array([1.0, 5.0, 10.0]))
-    assert not mape_is_safe(np.array([0.0, 5.0, 10.0]))
-    assert not mape_is_safe(np.array([1e-6, 5.0, 10.0]))
-    assert "mape" not in regression_metrics(np.array([0.0, 1.0, 2.0]), np.array([0.1, 1.0, 2.0]))
-
-
-def test_regression_plot_rows_are_downsampled_and_consistent():
-    rng = np.random.default_rng(0)
-    y = rng.normal(size=2_000)
-    p = y + rng.normal(scale=0.1, size=2_000)
-    scatter, residuals = predicted_vs_actual(y, p, 300, 1), residual_points(y, p, 300, 1)
-    assert len(scatter) == len(residuals) == 300
-    for s, r in zip(scatter, residuals, strict=True):
-        assert r["predicted"] == s["predicted"]
-        assert r["residual"] == pytest.approx(s["actual"] - s["predicted"], abs=1e-5)
-    assert len(predicted_vs_actual(y[:50], p[:50], 300, 1)) == 50
+SETTINGS = EvaluateConfig(importance_repeats=2, scatter_points=50)
 
 
 def _iris() -> pd.DataFrame:
@@ -80,46 +27,153 @@ def _iris() -> pd.DataFrame:
     return frame
 
 
+def _cancer() -> pd.DataFrame:
+    frame = load_breast_cancer(as_frame=True).frame
+    frame["diagnosis"] = np.where(frame.pop("target") == 1, "benign", "malignant")
+    return frame
+
+
+TABLES = {
+    "binary": (_cancer, "diagnosis"),
+    "multiclass": (_iris, "species"),
+    "regression": (lambda: load_diabetes(as_frame=True).frame, "target"),
+}
+
+
 def _fit(frame: pd.DataFrame, target: str, task: str, model: str = "logreg"):
-    features = FeaturesConfig(numeric=[c for c in frame.columns if c != target])
+    """Fitted on the first two thirds of the (shuffled) table; x and y of the last third."""
+    frame = frame.sample(frac=1, random_state=0).reset_index(drop=True)
+    features = FeaturesConfig(numeric=[c for c in frame.columns if c != target][:8])
+    cut = len(frame) * 2 // 3
+    train, test = frame.iloc[:cut], frame.iloc[cut:]
     pipeline = build_pipeline(features, TrainConfig(model=model, hgb={"max_iter": 30}), task)
-    x, y = frame[features.all], frame[target].to_numpy()
-    return pipeline.fit(x, y), x, y
+    return pipeline.fit(train[features.all], train[target].to_numpy()), test[features.all], test[target].to_numpy()
 
 
-SETTINGS = EvaluateConfig(importance_repeats=2, scatter_points=50)
+def _scikit_learn(task: str, model, x: pd.DataFrame, y: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
+    """The metrics as scikit-learn computes them from the model's own outputs."""
+    if task == "regression":
+        p = model.predict(x)
+        return {"rmse": sk.root_mean_squared_error(y, p), "mae": sk.mean_absolute_error(y, p),
+                "r2": sk.r2_score(y, p), "mape": sk.mean_absolute_percentage_error(y, p)}  # fmt: skip
+    proba, classes = model.predict_proba(x), model.classes_
+    if task == "multiclass":
+        predicted = classes[proba.argmax(axis=1)]
+        return {"accuracy": sk.accuracy_score(y, predicted),
+                "f1_macro": sk.f1_score(y, predicted, average="macro", zero_division=0),
+                "f1_weighted": sk.f1_score(y, predicted, average="weighted", zero_division=0),
+                "log_loss": sk.log_loss(y, proba, labels=classes),
+                "roc_auc_ovr": sk.roc_auc_score(y, proba, multi_class="ovr", labels=classes)}  # fmt: skip
+    truth, score = (y == classes[1]).astype(int), proba[:, 1]
+    predicted = (score >= threshold).astype(int)
+    return {"roc_auc": sk.roc_auc_score(truth, score), "pr_auc": sk.average_precision_score(truth, score),
+            "f1": sk.f1_score(truth, predicted), "precision": sk.precision_score(truth, predicted),
+            "recall": sk.recall_score(truth, predicted), "accuracy": sk.accuracy_score(truth, predicted),
+            "log_loss": sk.log_loss(truth, score), "brier": sk.brier_score_loss(truth, score)}  # fmt: skip
 
 
 @pytest.mark.parametrize("model", ["logreg", "hgb"])
-def test_multiclass_evaluation_end_to_end(model):
-    fitted, x, y = _fit(_iris(), "species", "multiclass", model)
-    result = evaluate("multiclass", fitted, x, y, SETTINGS)
-    assert set(result.metrics) == {"accuracy", "f1_macro", "f1_weighted", "log_loss", "roc_auc_ovr"}
-    assert result.metrics["accuracy"] > 0.9
-    assert tuple(result.plots) == PLOT_FILES["multiclass"]
-    top = result.plots["importance.json"][0]["feature"]
-    assert top.startswith("petal")
+@pytest.mark.parametrize("task", list(TABLES))
+def test_metrics_equal_scikit_learn_to_six_decimals_and_plots_are_the_tasks(task, model):
+    build, target = TABLES[task]
+    fitted, x, y = _fit(build(), target, task, model)
+    result = evaluate(task, fitted, x, y, SETTINGS)
+    expected = {name: round(float(value), 6) for name, value in _scikit_learn(task, fitted, x, y).items()}
+    assert {name: result.metrics[name] for name in expected} == expected
+    assert list(result.metrics) == task_spec(task).metric_names  # every metric of the table, in its order
+    assert list(result.plots) == [plot.file for plot in task_spec(task).plots]
+    assert list(result.intervals["metrics"]) == list(result.metrics)
 
 
-def test_regression_evaluation_end_to_end():
-    frame = load_diabetes(as_frame=True).frame
-    fitted, x, y = _fit(frame, "target", "regression")
-    result = evaluate("regression", fitted, x, y, SETTINGS)
-    assert set(result.metrics) == {"rmse", "mae", "r2", "mape"}
-    assert 0.3 < result.metrics["r2"] < 0.8
-    assert tuple(result.plots) == PLOT_FILES["regression"]
-    assert len(result.plots["predicted_vs_actual.json"]) == 50
+def test_multiclass_importance_finds_the_petals():
+    fitted, x, y = _fit(_iris(), "species", "multiclass")
+    assert evaluate("multiclass", fitted, x, y, SETTINGS).plots["importance.json"][0]["feature"].startswith("petal")
 
 
-def test_binary_evaluation_treats_text_labels_like_zero_one(churn_frame, config):
+def test_binary_log_loss_in_metrics_json_is_the_arithmetic_its_interval_uses():
+    """A confident wrong answer is clipped at machine precision both in metrics.json and in every resample."""
+    spec, y = task_spec("binary"), np.array([1, 0, 1, 0])
+    score = np.array([0.0, 0.1, 0.9, 0.2])  # the first row: probability 0 for a positive
+    reported = metric_values(spec, y, score, 0.5)["log_loss"]
+    assert reported == round(sk.log_loss(y, score), 6)
+    assert reported == round(float(spec.metric("log_loss").compute(y, score, np.ones(4))[0]), 6)
+
+
+def test_metrics_left_out_where_undefined_as_in_metrics_json():
+    multiclass = task_spec("multiclass")
+    y = np.array([0, 1, 0, 1])  # class 2 is missing from the test rows: one-vs-rest ROC AUC is undefined
+    proba = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.6, 0.3, 0.1], [0.2, 0.7, 0.1]])
+    values = metric_values(multiclass, y, proba, 0.5)
+    assert "roc_auc_ovr" not in values and values["accuracy"] == 1.0
+    assert "roc_auc_ovr" in metric_values(multiclass, np.array([0, 1, 2, 1]), proba, 0.5)
+    regression = task_spec("regression")
+    assert "mape" in metric_values(regression, np.array([1.0, 5.0, 10.0]), np.array([1.0, 4.0, 11.0]), 0.5)
+    for near_zero in ([0.0, 5.0, 10.0], [1e-6, 5.0, 10.0]):
+        assert "mape" not in metric_values(regression, np.array(near_zero), np.array([0.1, 5.0, 10.0]), 0.5)
+
+
+def test_text_labels_give_the_metrics_of_zero_one_labels(churn_frame, config):
     frame = churn_frame.head(600)
-    features = config.features
-    pipeline = build_pipeline(features, config.train, "binary")
-    x, y01 = frame[features.all], frame[config.data.target].to_numpy()
-    numeric = evaluate("binary", pipeline.fit(x, y01), x, y01, SETTINGS)
+    x, y01 = frame[config.features.all], frame[config.data.target].to_numpy()
+    numeric = evaluate("binary", build_pipeline(config.features, config.train, "binary").fit(x, y01), x, y01, SETTINGS)
     text = np.where(y01 == 1, "yes", "no")
-    labelled = evaluate("binary", build_pipeline(features, config.train, "binary").fit(x, text), x, text, SETTINGS)
-    assert tuple(numeric.plots) == PLOT_FILES["binary"]
-    assert set(numeric.metrics) == {"roc_auc", "pr_auc", "f1", "precision", "recall", "accuracy", "log_loss", "brier"}
-    assert labelled.metrics == numeric.metrics
+    labelled = evaluate("binary", build_pipeline(config.features, config.train, "binary").fit(x, text), x, text,
+                        SETTINGS)  # fmt: skip
+    assert labelled.metrics == numeric.metrics and labelled.intervals == numeric.intervals
     assert labelled.plots["roc.json"] == numeric.plots["roc.json"]
+
+
+# --- intervals.json ------------------------------------------------------------------------------------------------
+
+
+def _binary_rows(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    return y, np.clip(0.35 * y + 0.65 * rng.random(n), 0, 1)
+
+
+BOOTSTRAP = Bootstrap(resamples=300, level=0.9, seed=7)
+
+
+def test_intervals_contain_the_value_and_say_how_they_were_made():
+    y, score = _binary_rows(800)
+    result = metric_intervals(task_spec("binary"), y, score, 0.5, BOOTSTRAP)
+    assert {k: result[k] for k in ("level", "resamples", "seed", "rows")} == {
+        "level": 0.9, "resamples": 300, "seed": 7, "rows": 800}  # fmt: skip
+    assert list(result["metrics"]) == task_spec("binary").metric_names
+    for name, bounds in result["metrics"].items():
+        assert set(bounds) == {"value", "low", "high"}
+        assert bounds["low"] <= bounds["value"] <= bounds["high"], name
+        assert bounds["low"] < bounds["high"], name
+
+
+def test_intervals_narrow_with_more_rows():
+    spec = task_spec("binary")
+    small, large = (metric_intervals(spec, *_binary_rows(n), 0.5, BOOTSTRAP)["metrics"] for n in (300, 4800))
+    for name in spec.metric_names:
+        width = {side: r[name]["high"] - r[name]["low"] for side, r in (("small", small), ("large", large))}
+        assert width["large"] < 0.5 * width["small"], name  # 16 times the rows: about a quarter of the width
+
+
+def test_intervals_are_deterministic_for_a_seed():
+    spec, (y, score) = task_spec("binary"), _binary_rows(500)
+    first, again = (metric_intervals(spec, y, score, 0.5, BOOTSTRAP) for _ in range(2))
+    other = metric_intervals(spec, y, score, 0.5, Bootstrap(300, 0.9, seed=8))
+    assert first == again and first["metrics"] != other["metrics"]
+
+
+# --- the per-row predictions ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("task", list(TABLES))
+def test_the_predictions_file_round_trips_to_the_same_metrics(tmp_path: Path, task):
+    build, target = TABLES[task]
+    fitted, x, y = _fit(build(), target, task)
+    ids = np.array([f"row-{i}" for i in range(len(x))])
+    result = evaluate(task, fitted, x, y, SETTINGS, ids=ids)
+    result.predictions.to_parquet(tmp_path / "test.parquet", index=False)
+    frame = pd.read_parquet(tmp_path / "test.parquet")
+    assert frame["id"].tolist() == ids.tolist() and frame["label"].tolist() == y.tolist()
+    y_back, output_back = metric_inputs(frame, task)
+    assert metric_values(task_spec(task), y_back, output_back, SETTINGS.threshold) == result.metrics
+    assert evaluate(task, fitted, x, y, SETTINGS).predictions["id"].tolist() == list(range(len(x)))  # no id column

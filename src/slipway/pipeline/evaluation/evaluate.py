@@ -1,85 +1,102 @@
-"""Pick the metrics and plot data for the task in ``data.task``: binary, multiclass or regression.
-
-The stage script calls :func:`evaluate` and writes what it returns; the binary output (metric names and plot
-files) is the one the report and the gate have always read.
-"""
+"""The evaluate stage's computations for the task in ``data.task``, all read from its entry in ``slipway.tasks``:
+per-row predictions, metrics (and their bootstrap intervals) and plot data."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from slipway.config import EvaluateConfig, Task
-from slipway.pipeline.evaluation import binary as binary
-from slipway.pipeline.evaluation import multiclass as multiclass
-from slipway.pipeline.evaluation import regression as regression
-from slipway.pipeline.evaluation.binary import Rows
+from slipway.config import EvaluateConfig
+from slipway.metrics.bootstrap import Bootstrap, intervals
+from slipway.metrics.plot_data import PlotSettings, Rows
+from slipway.pipeline.evaluation.importance import feature_importance
+from slipway.pipeline.evaluation.predictions import metric_inputs, predictions_frame
+from slipway.tasks import Task, TaskSpec, task_spec
 
-PLOT_FILES: dict[str, tuple[str, ...]] = {
-    "binary": ("roc.json", "precision_recall.json", "confusion.json", "calibration.json", "importance.json"),
-    "multiclass": ("confusion.json", "importance.json"),
-    "regression": ("predicted_vs_actual.json", "residuals.json", "importance.json"),
-}
-"""The plot data files each task writes under outputs/plots/."""
+DECIMALS = 6
+"""metrics.json and intervals.json round to this many decimals, for stable diffs."""
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Metrics for metrics.json and plot rows keyed by file name."""
+    """metrics.json, plot rows keyed by file name, the per-row predictions and intervals.json."""
 
     metrics: dict[str, float]
     plots: dict[str, Rows]
+    predictions: pd.DataFrame
+    intervals: dict[str, Any]
 
 
-def _importance(model: Any, x: pd.DataFrame, y: np.ndarray, settings: EvaluateConfig, scoring: str) -> Rows:
-    return binary.feature_importance(
-        model, x, y, settings.importance_repeats, settings.importance_max_rows, settings.seed, scoring=scoring
+def _rounded(value: float) -> float:
+    return round(float(value), DECIMALS)
+
+
+def metric_values(spec: TaskSpec, y: np.ndarray, output: np.ndarray, threshold: float) -> dict[str, float]:
+    """The task's metrics defined on these rows (unit weights), rounded; the content of metrics.json."""
+    ones = np.ones(len(y))
+    return {m.name: _rounded(m.function(threshold)(y, output, ones)[0]) for m in spec.reported(y, output)}
+
+
+def metric_intervals(
+    spec: TaskSpec, y: np.ndarray, output: np.ndarray, threshold: float, settings: Bootstrap
+) -> dict[str, Any]:
+    """Each reported metric with its percentile bootstrap interval (null where no resample defines it)."""
+    values = metric_values(spec, y, output, threshold)
+    reported = spec.reported(y, output)
+    found = intervals([metric.function(threshold) for metric in reported], y, output, settings)
+    bounds = {}
+    for metric, ci in zip(reported, found, strict=True):
+        low, high = (_rounded(v) if math.isfinite(v) else None for v in (ci.low, ci.high))
+        bounds[metric.name] = {"value": values[metric.name], "low": low, "high": high}
+    return {
+        "level": settings.level,
+        "resamples": settings.resamples,
+        "seed": settings.seed,
+        "rows": len(y),
+        "metrics": bounds,
+    }
+
+
+def _bootstrap(settings: EvaluateConfig) -> Bootstrap:
+    return Bootstrap(settings.bootstrap.resamples, settings.bootstrap.level, settings.bootstrap.seed)
+
+
+def plot_settings(settings: EvaluateConfig, classes: tuple[object, ...] = ()) -> PlotSettings:
+    return PlotSettings(
+        threshold=settings.threshold,
+        curve_points=settings.curve_points,
+        calibration_bins=settings.calibration_bins,
+        scatter_points=settings.scatter_points,
+        seed=settings.seed,
+        classes=classes,
     )
 
 
-def evaluate_binary(model: Any, x: pd.DataFrame, y: np.ndarray, settings: EvaluateConfig) -> Evaluation:
-    """The positive class is the model's second class (1 for 0/1 targets, the later label for strings)."""
-    positive = model.classes_[1]
-    proba = model.predict_proba(x)[:, 1]
-    y01 = (np.asarray(y) == positive).astype(int)
-    plots = {
-        "roc.json": binary.roc_points(y01, proba, settings.curve_points),
-        "precision_recall.json": binary.pr_points(y01, proba, settings.curve_points),
-        "confusion.json": binary.confusion_counts(y01, proba, settings.threshold),
-        "calibration.json": binary.calibration_points(y01, proba, settings.calibration_bins),
-        "importance.json": _importance(model, x, y, settings, "roc_auc"),
-    }
-    return Evaluation(binary.binary_metrics(y01, proba, settings.threshold), plots)
-
-
-def evaluate_multiclass(model: Any, x: pd.DataFrame, y: np.ndarray, settings: EvaluateConfig) -> Evaluation:
-    classes = np.asarray(model.classes_)
-    proba = model.predict_proba(x)
-    predicted = classes[np.argmax(proba, axis=1)]
-    plots = {
-        "confusion.json": multiclass.confusion_counts(y, predicted, classes),
-        "importance.json": _importance(model, x, y, settings, multiclass.IMPORTANCE_SCORING),
-    }
-    return Evaluation(multiclass.multiclass_metrics(y, proba, classes), plots)
-
-
-def evaluate_regression(model: Any, x: pd.DataFrame, y: np.ndarray, settings: EvaluateConfig) -> Evaluation:
-    predicted = np.asarray(model.predict(x), dtype=float)
-    points, seed = settings.scatter_points, settings.seed
-    plots = {
-        "predicted_vs_actual.json": regression.predicted_vs_actual(y, predicted, points, seed),
-        "residuals.json": regression.residual_points(y, predicted, points, seed),
-        "importance.json": _importance(model, x, y, settings, regression.IMPORTANCE_SCORING),
-    }
-    return Evaluation(regression.regression_metrics(y, predicted), plots)
-
-
-EVALUATORS = {"binary": evaluate_binary, "multiclass": evaluate_multiclass, "regression": evaluate_regression}
-
-
-def evaluate(task: Task, model: Any, x: pd.DataFrame, y: np.ndarray, settings: EvaluateConfig) -> Evaluation:
-    """Metrics and plot data of a fitted model on held-out rows, for the given task."""
-    return EVALUATORS[task](model, x, y, settings)
+def evaluate(
+    task: Task, model: Any, x: pd.DataFrame, label: np.ndarray, settings: EvaluateConfig, ids: np.ndarray | None = None
+) -> Evaluation:
+    """Predictions, metrics, intervals and plot data of a fitted model on held-out rows, for the given task."""
+    spec = task_spec(task)
+    frame = predictions_frame(task, model, x, label, ids)
+    y, output = metric_inputs(frame, task)
+    classes = tuple(getattr(model, "classes_", ()))
+    draw = plot_settings(settings, classes)
+    plots = {}
+    for plot in spec.plots:
+        if plot.data is not None:
+            plots[plot.file] = plot.data(y, output, draw)
+        else:
+            plots[plot.file] = feature_importance(
+                model, x, label, settings.importance_repeats, settings.importance_max_rows, settings.seed,
+                scoring=spec.importance_scoring,
+            )  # fmt: skip
+    return Evaluation(
+        metrics=metric_values(spec, y, output, settings.threshold),
+        plots=plots,
+        predictions=frame,
+        intervals=metric_intervals(spec, y, output, settings.threshold, _bootstrap(settings)),
+    )
