@@ -82,7 +82,7 @@ import sys
 from pathlib import Path
 
 if sys.argv[0].endswith("pipelines/train.py"):
-    import slipway.pipeline.model
+    import slipway.artifact.persistence
 
     def save_model(model, path):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
