@@ -92,7 +92,9 @@ def test_verify_lock_names_the_unreachable_remote_instead_of_blaming_dvc_lock(pr
     _point_remote_at(project, f"http://127.0.0.1:{port}/dvc")
     result = run(["slipway", "check-remote"], project, check=False)
     assert result.returncode == 1
-    assert result.stderr.startswith(f"DVC remote 'storage' at http://127.0.0.1:{port}/dvc is unreachable: ")
+    assert result.stderr.startswith(
+        f"check-remote: DVC remote 'storage' at http://127.0.0.1:{port}/dvc is unreachable: "
+    )
 
 
 def test_the_materialiser_says_which_dvc_remote_it_could_not_reach(project: Path, tmp_path: Path) -> None:

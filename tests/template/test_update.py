@@ -13,7 +13,8 @@ from support import project_env, run
 from typer.testing import CliRunner
 
 from slipway.cli.app import app
-from slipway.template.update import (
+from slipway.template.changelog import changelog_excerpt, version_key
+from slipway.template.proposal import (
     BODY,
     BODY_LIMIT,
     BUNDLE,
@@ -23,15 +24,10 @@ from slipway.template.update import (
     Proposal,
     RemoteBranch,
     TemplateError,
-    changelog_excerpt,
     decide,
-    link_answers,
     pr_body,
-    prepare_update,
-    propose,
-    template_url,
-    version_key,
 )
+from slipway.template.update import link_answers, prepare_update, propose, template_url
 
 CHANGELOG = """# Changelog
 

@@ -154,7 +154,8 @@ def run_command(
 
     With ``check`` a non-zero exit raises CommandError; so does a command that cannot start or times out. The
     message and the output it carries are redacted of ``secrets``, of secret variables in the environment and
-    in ``env``. ``capture=False`` lets the output go to the terminal (for long-running, chatty tools)."""
+    in ``env``. ``capture=False`` lets the output go to the terminal (for long-running, chatty tools). Output is
+    read as UTF-8; bytes that are not UTF-8 never fail the call (:func:`as_bytes` restores them exactly)."""
     full_env = {**os.environ, **_QUIET_TOOLS, **(env or {})}
     hidden = {*secrets_in(full_env), *(secret for secret in secrets if secret)}
     shown = display([redact(str(word), hidden) for word in command])
@@ -167,7 +168,8 @@ def run_command(
             input=input,
             stdin=subprocess.DEVNULL if input is None else None,
             capture_output=capture,
-            text=True,
+            encoding="utf-8",
+            errors="surrogateescape",  # any bytes come through (``as_bytes`` gives them back exactly)
             timeout=timeout,
         )
     except subprocess.TimeoutExpired:
@@ -181,3 +183,16 @@ def run_command(
         log.debug("%s", message)
         raise CommandError(message, result.returncode, output[-4000:])
     return result
+
+
+def as_bytes(output: str) -> bytes:
+    """The exact bytes a command printed, from the text :func:`run_command` captured."""
+    return output.encode("utf-8", "surrogateescape")
+
+
+def child_env(extra: Mapping[str, str] | None = None, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for a long-running child that needs no secret (a server started with ``Popen`` or
+    ``os.execve``): ``base`` (the current environment) without its secret variables, plus ``extra``."""
+    env = {name: value for name, value in (os.environ if base is None else base).items() if not is_secret_name(name)}
+    env.update(extra or {})
+    return env
