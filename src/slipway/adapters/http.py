@@ -33,9 +33,9 @@ def request(
     connection, a timeout or a bad URL is status 0 with the reason in ``error``. ``verify=False`` accepts any
     TLS certificate (a server configured so, e.g. a DVC remote with ``ssl_verify: false``)."""
     headers = {"Content-Type": "application/json"} if body is not None else {}
-    sent = urllib.request.Request(url, data=body, method=method, headers=headers)
     context = None if verify else ssl._create_unverified_context()
     try:
+        sent = urllib.request.Request(url, data=body, method=method, headers=headers)
         with urllib.request.urlopen(sent, timeout=timeout, context=context) as response:
             return Response(response.status, response.read())
     except urllib.error.HTTPError as error:
