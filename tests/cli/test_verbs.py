@@ -3,6 +3,7 @@ with the verb's documented exit code; bad options exit 2."""
 
 from __future__ import annotations
 
+import importlib
 import secrets
 import shutil
 from pathlib import Path
@@ -12,6 +13,7 @@ from support import REPO_ROOT, project_env, run
 from typer.testing import CliRunner
 
 from slipway.cli import app
+from slipway.cli.app import EXPECTED_FAILURES, is_expected
 
 TOKEN = "ghs_" + secrets.token_hex(20)
 
@@ -74,3 +76,11 @@ def test_a_missing_step_says_which_step_comes_first(folder: Path) -> None:
     result = CliRunner().invoke(app, ["monitor", "--reference", "missing/reference.json"])
     assert result.exit_code == 1
     assert _one_line(result.output).startswith("monitor: ")
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_FAILURES))
+def test_every_expected_failure_names_an_exception_the_library_has(name: str) -> None:
+    module, _, kind = name.rpartition(".")
+    found = getattr(importlib.import_module(module), kind)
+    assert issubclass(found, Exception) and is_expected(found.__new__(found))
+    assert not is_expected(RuntimeError("x")) and not is_expected(KeyError("x"))

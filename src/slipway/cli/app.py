@@ -2,7 +2,7 @@
 interrupted adoption before any verb runs.
 
 Every verb parses its options and calls the library. An expected failure (a :class:`Failure` a verb raises, or
-one of the library's errors listed in :func:`expected_failures`) is shown here, and only here, as one red line
+one of the library's errors named in :data:`EXPECTED_FAILURES`) is shown here, and only here, as one red line
 ``<verb>: <message>`` on stderr, with secrets masked; the exit code is the failure's (1 unless the verb documents
 another). Anything else is a bug and keeps its traceback."""
 
@@ -24,25 +24,31 @@ class Failure(Exception):
         self.code = code
 
 
-def expected_failures() -> tuple[type[Exception], ...]:
-    """The library's errors whose message is meant for the user (shown as one line, exit 1, never a traceback)."""
-    from slipway.adapters.commands import CommandError
-    from slipway.adapters.dvc import DvcError
-    from slipway.adapters.http import NotReady
-    from slipway.adopt.journal import JournalError
-    from slipway.config import ConfigError
-    from slipway.data.tables import DataReadError
-    from slipway.monitoring.report import MonitorInputError
-    from slipway.release.promote import PromotionError
-    from slipway.release.registry import RegistryError
-    from slipway.release.targets.base import DeployError
-    from slipway.retraining.ingest import IngestError
-    from slipway.template.proposal import TemplateError
+EXPECTED_FAILURES = frozenset(
+    {
+        "slipway.adapters.commands.CommandError",
+        "slipway.adapters.dvc.DvcError",
+        "slipway.adapters.http.NotReady",
+        "slipway.adopt.journal.JournalError",
+        "slipway.config.ConfigError",
+        "slipway.data.tables.DataReadError",
+        "slipway.monitoring.report.MonitorInputError",
+        "slipway.release.promote.PromotionError",
+        "slipway.release.registry.RegistryError",
+        "slipway.release.targets.base.DeployError",
+        "slipway.retraining.ingest.IngestError",
+        "slipway.template.proposal.TemplateError",
+    }
+)
+"""The library's errors whose message is meant for the user (and their subclasses): one line, exit 1. Named, not
+imported, so that telling them apart needs none of the modules that raise them."""
 
-    return (
-        CommandError, DvcError, NotReady, JournalError, ConfigError, DataReadError, MonitorInputError,
-        PromotionError, RegistryError, DeployError, IngestError, TemplateError,
-    )  # fmt: skip
+
+def is_expected(error: BaseException) -> bool:
+    """Whether ``error`` is a :class:`Failure` or one of :data:`EXPECTED_FAILURES`."""
+    return isinstance(error, Failure) or any(
+        f"{kind.__module__}.{kind.__qualname__}" in EXPECTED_FAILURES for kind in type(error).__mro__
+    )
 
 
 def show_failure(verb: str, message: str) -> None:
@@ -61,7 +67,7 @@ class _Verbs(TyperGroup):
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise  # exit codes and usage errors: click's own
         except Exception as error:
-            if not isinstance(error, (Failure, *expected_failures())):
+            if not is_expected(error):
                 raise
             show_failure(ctx.invoked_subcommand or "slipway", str(error))
             raise typer.Exit(error.code if isinstance(error, Failure) else 1) from None
