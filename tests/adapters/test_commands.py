@@ -8,7 +8,17 @@ import sys
 
 import pytest
 
-from slipway.adapters.commands import MASK, CommandError, base64_forms, git_auth_env, redact, run_command, secrets_in
+from slipway.adapters.commands import (
+    MASK,
+    CommandError,
+    as_bytes,
+    base64_forms,
+    child_env,
+    git_auth_env,
+    redact,
+    run_command,
+    secrets_in,
+)
 
 TOKEN = "ghs_" + secrets.token_hex(20)
 
@@ -96,3 +106,16 @@ def test_input_goes_to_stdin_and_a_missing_program_is_one_line() -> None:
     )
     with pytest.raises(CommandError, match="could not start"):
         run_command(["no-such-program-here", "--flag"])
+
+
+def test_output_that_is_not_utf8_neither_fails_the_call_nor_loses_a_byte() -> None:
+    raw = b"caf\xe9 \xff\xfe\x00 ok\n"  # latin-1 and stray bytes, as binary files and old tools print them
+    result = run_command([sys.executable, "-c", f"import sys; sys.stdout.buffer.write({raw!r})"])
+    assert as_bytes(result.stdout) == raw
+    assert result.stdout.endswith(" ok\n")
+
+
+def test_a_long_running_child_gets_no_secret_variable() -> None:
+    base = {"GITHUB_TOKEN": TOKEN, "DB_PASSWORD": "hunter2hunter2", "KUBECONFIG_DATA": "apiVersion: v1", "HOME": "/h"}
+    env = child_env({"SLIPWAY_STAGE": "prod"}, base=base)
+    assert env == {"HOME": "/h", "SLIPWAY_STAGE": "prod"}

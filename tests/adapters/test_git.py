@@ -6,7 +6,7 @@ from pathlib import Path
 
 from support import project_env, run
 
-from slipway.adapters.git import json_at, resolve_base, show_file
+from slipway.adapters.git import json_at, resolve_base, show_bytes, show_file
 
 
 def _repo(path: Path) -> Path:
@@ -45,3 +45,18 @@ def test_base_only_on_the_remote_is_fetched_shallowly(tmp_path: Path) -> None:
     assert sha == run(["git", "rev-parse", "main"], origin, env=env).stdout.strip()
     assert run(["git", "rev-parse", "refs/remotes/origin/main"], pr, env=env).stdout.strip() == sha
     assert json_at(sha, "metrics.json", pr) == {"roc_auc": 0.8}
+
+
+def test_a_file_at_a_revision_as_exact_bytes_or_text_and_none_for_what_is_not_a_file(tmp_path: Path) -> None:
+    repo = _repo(tmp_path / "repo")
+    raw = b"\x89PNG\r\n\x1a\n\xff\x00 caf\xe9\n"
+    (repo / "plots").mkdir()
+    (repo / "plots" / "roc.png").write_bytes(raw)
+    (repo / "notes.md").write_text("résumé\n", encoding="utf-8")
+    run(["git", "add", "-A"], repo, env=project_env(repo))
+    run(["git", "commit", "-qm", "files"], repo, env=project_env(repo))
+    assert show_bytes("HEAD", "plots/roc.png", repo) == raw
+    assert show_file("HEAD", "notes.md", repo) == "résumé\n"
+    assert show_file("HEAD~1", "notes.md", repo) is None  # not there at that revision
+    assert show_file("HEAD", "plots", repo) is None  # a folder is not a file (git show would list it)
+    assert show_bytes("no-such-revision", "notes.md", repo) is None

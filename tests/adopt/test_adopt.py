@@ -18,7 +18,7 @@ from support import REPO_ROOT, tree_digest
 from slipway.adopt.apply import adopt, next_steps
 from slipway.adopt.edits import updated_dvc_yaml, updated_params
 from slipway.adopt.infer import AdoptError, AdoptOptions, infer_task, plan_adoption, widened_range
-from slipway.adopt.journal import Interrupted
+from slipway.adopt.signals import Interrupted
 from slipway.config import load_config, parse_config
 from slipway.data.schema import load_schema
 from slipway.tasks import TASKS, Metric, Plot

@@ -15,7 +15,8 @@ import pytest
 from support import project_env, run, tree_digest
 
 from slipway.adopt import journal
-from slipway.adopt.journal import Interrupted, JournalBusy, JournalError, begin, recover, shielded, signals_raise
+from slipway.adopt.journal import JournalBusy, JournalError, begin, recover
+from slipway.adopt.signals import Interrupted, shielded, signals_raise
 
 NAME = "change"
 FILES = ["a.txt", "sub/b.txt", "new.txt"]
@@ -157,7 +158,7 @@ def test_a_child_started_for_the_change_dies_with_its_parent(tmp_path):
     if not sys.platform.startswith("linux"):
         pytest.skip("PR_SET_PDEATHSIG is Linux's")
     script = (
-        "import subprocess, sys; from slipway.adopt.journal import child_options; "
+        "import subprocess, sys; from slipway.adopt.signals import child_options; "
         "child = subprocess.Popen(['sleep', '60'], **child_options()); print(child.pid, flush=True)"
     )
     parent = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)

@@ -99,7 +99,7 @@ def test_no_fail_on_alert_writes_github_outputs_and_exits_0(setup, config, model
     result = _monitor(setup, "--no-fail-on-alert", env=env)
     assert result.exit_code == 0, result.output
     text = output.read_text()
-    assert "status<<" in text and "\ndrift\n" in text and "\ntrue\n" in text
+    assert "status=drift\n" in text and "alert=true\n" in text
     assert "Drift per feature" in step_summary.read_text()
 
 

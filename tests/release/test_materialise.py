@@ -12,7 +12,7 @@ from support import project_env, run
 
 from slipway.artifact.digest import file_md5
 from slipway.artifact.folder import folder_digests, folder_problems
-from slipway.release.materialise import Materialiser
+from slipway.release.materialise import Materialiser, artifact_path
 from slipway.release.registry import Version
 from slipway.release.targets.base import DeployError
 
@@ -171,3 +171,16 @@ def test_folder_problems_name_each_file() -> None:
     ]
     assert folder_problems({"model.skops": "a" * 32}, registered, "model.skops") == ["input_schema.yaml is missing"]
     assert folder_problems({"input_schema.yaml": "b" * 32}, registered, "model.skops") == ["model.skops is missing"]
+
+
+def test_the_artifact_path_at_a_revision_without_dvc_yaml_is_named(repo: Path) -> None:
+    env = project_env(repo)
+    assert artifact_path(repo, "model", "HEAD") == "outputs/model/model.skops"
+    run(["git", "rm", "-q", "dvc.yaml"], repo, env=env)
+    run(["git", "commit", "-q", "-m", "no pipeline"], repo, env=env)
+    head = run(["git", "rev-parse", "HEAD"], repo, env=env).stdout.strip()
+    with pytest.raises(DeployError, match=rf"^{head[:12]} has no dvc\.yaml, so no artifact 'model'$"):
+        artifact_path(repo, "model", head)
+    with pytest.raises(DeployError, match=r"^the workspace has no dvc\.yaml"):
+        artifact_path(repo, "model")
+    assert artifact_path(repo, "model", "HEAD~1") == "outputs/model/model.skops"

@@ -188,6 +188,30 @@ def test_register_assign_and_lineage_with_gto(scratch: Path, monkeypatch: pytest
         lineage(registry, "v9.0.0")
 
 
+def test_the_registry_is_read_through_gtos_python_api(scratch: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in project_env(scratch).items():
+        monkeypatch.setenv(key, value)
+    registry = Registry(scratch)
+    registry.register(MD5_A, ref="HEAD~1", files=FILES)
+    registry.assign("v0.1.0", "prod")
+    broken = scratch.parent / "bin"
+    broken.mkdir()
+    (broken / "gto").write_text("#!/bin/sh\necho 'gto is not to be run for reads' >&2\nexit 9\n")
+    (broken / "gto").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{broken}:{project_env(scratch)['PATH']}")
+
+    assert [v.version for v in registry.versions()] == ["v0.1.0"] and registry.get("v0.1.0").files == FILES
+    assert registry.stage_version("prod") == "v0.1.0" and registry.stage_version("staging") is None
+    assert lineage(registry, "v0.1.0").metrics == {"roc_auc": 0.8}
+    with pytest.raises(RegistryError, match="gto is not to be run"):
+        registry.register(MD5_B)  # writes still go through the gto command (tags made as git makes them)
+
+
+def test_reading_a_folder_that_is_no_repository_is_a_registry_error(tmp_path: Path) -> None:
+    with pytest.raises(RegistryError, match="cannot read the registry"):
+        Registry(tmp_path / "nowhere").versions()
+
+
 def test_lineage_cli_on_an_unknown_version_fails_clearly(scratch: Path) -> None:
     (scratch / "params.yaml").write_text((REPO_ROOT / "params.yaml").read_text())
     result = run(["slipway", "lineage", "v0.1.0"], scratch, check=False)

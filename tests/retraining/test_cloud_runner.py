@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from support import REPO_ROOT, VENV_BIN, run
 
-from slipway.retraining.cloud_runner import RUNNER_LABEL, plan_runner
+from slipway.retraining.cloud_runner import RUNNER_LABEL, launch_runner, plan_runner
 
 AWS = {
     "CML_CLOUD": "aws",
@@ -99,3 +99,11 @@ def test_a_failed_launch_fails_the_step(tmp_path):
     env = {**os.environ, **AWS, "PATH": f"{stand_in}{os.pathsep}{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
     result = run(["slipway", "cloud-runner"], REPO_ROOT, env=env, check=False)
     assert result.returncode == 3 and "cml exited with 3" in result.stderr
+
+
+def test_a_dry_run_launches_nothing_and_keeps_training_on_github(tmp_path):
+    output = tmp_path / "github_output"
+    said: list[str] = []
+    env = {**AWS, "GITHUB_OUTPUT": str(output), "PATH": str(tmp_path / "no-cml-here")}
+    assert launch_runner(env, dry_run=True, log=said.append) == 0
+    assert said == [plan_runner(env).reason] and output.read_text() == "runner=github\n"

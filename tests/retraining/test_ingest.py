@@ -74,3 +74,13 @@ def test_an_unreachable_source_is_a_clear_error(project: Path) -> None:
     assert result.exit_code == 1 and "cannot fetch" in result.output
     result = CliRunner().invoke(app, ["fetch-logs", "--predictions", str(project / "nowhere")])
     assert result.exit_code == 1 and "cannot fetch" in result.output
+
+
+def test_a_failed_fetch_leaves_the_folder_it_would_replace_as_it_was(project: Path) -> None:
+    kept = project / "logs" / "predictions" / "predictions-2026-11-22.jsonl"
+    kept.parent.mkdir(parents=True)
+    kept.write_text('{"request_id": "r1"}\n')
+    result = CliRunner().invoke(app, ["fetch-logs", "--predictions", str(project / "nowhere")])
+    assert result.exit_code == 1 and "cannot fetch" in result.output
+    assert kept.read_text() == '{"request_id": "r1"}\n'
+    assert sorted(path.name for path in kept.parent.parent.iterdir()) == ["predictions"]  # no partial copy left

@@ -9,7 +9,7 @@ import tomllib
 import yaml
 from support import REPO_ROOT
 
-from slipway.template.update import changelog_sections, is_release, version_key
+from slipway.template.changelog import changelog_sections, is_release, version_key
 
 COPIER = yaml.safe_load((REPO_ROOT / "copier.yml").read_text())
 QUESTIONS = {name: spec for name, spec in COPIER.items() if not name.startswith("_")}

@@ -13,7 +13,8 @@ from support import project_env, run
 from typer.testing import CliRunner
 
 from slipway.cli.app import app
-from slipway.template.update import (
+from slipway.template.changelog import changelog_excerpt, version_key
+from slipway.template.proposal import (
     BODY,
     BODY_LIMIT,
     BUNDLE,
@@ -23,15 +24,10 @@ from slipway.template.update import (
     Proposal,
     RemoteBranch,
     TemplateError,
-    changelog_excerpt,
     decide,
-    link_answers,
     pr_body,
-    prepare_update,
-    propose,
-    template_url,
-    version_key,
 )
+from slipway.template.update import link_answers, prepare_update, propose, template_url
 
 CHANGELOG = """# Changelog
 
@@ -225,6 +221,22 @@ def test_prepare_refuses_a_dirty_project_and_a_project_without_answers(tmp_path,
     (root / ".copier-answers.yml").unlink()
     with pytest.raises(TemplateError, match=r"no \.copier-answers\.yml"):
         _prepare(root, {"Makefile": "x\n"})
+
+
+def test_a_failing_git_or_gh_is_one_line_without_the_token(tmp_path, env, monkeypatch):
+    root = _project(tmp_path / "project")
+    token = "ghs_" + "0123456789abcdef" * 3
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text('#!/bin/sh\necho "fatal: auth with $GH_TOKEN refused" >&2\nexit 128\n')
+    (bin_dir / "git").chmod(0o755)
+    monkeypatch.setenv("GH_TOKEN", token)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{project_env(root)['PATH']}")
+    with pytest.raises(TemplateError) as caught:
+        prepare_update(root, root / "out", updater=_fake_copier({}), changelog=lambda src, ref: "")
+    message = str(caught.value)
+    assert "\n" not in message and "failed (exit 128)" in message and "auth with *** refused" in message
+    assert token not in message
 
 
 class FakeGitHub:

@@ -154,26 +154,28 @@ def run_command(
 
     With ``check`` a non-zero exit raises CommandError; so does a command that cannot start or times out. The
     message and the output it carries are redacted of ``secrets``, of secret variables in the environment and
-    in ``env``. ``capture=False`` lets the output go to the terminal (for long-running, chatty tools)."""
+    in ``env``. ``capture=False`` lets the output go to the terminal (for long-running, chatty tools). Output is
+    read as UTF-8, line endings as they are; bytes that are not UTF-8 never fail the call (:func:`as_bytes`
+    restores them exactly)."""
     full_env = {**os.environ, **_QUIET_TOOLS, **(env or {})}
     hidden = {*secrets_in(full_env), *(secret for secret in secrets if secret)}
     shown = display([redact(str(word), hidden) for word in command])
     log.debug("running %s in %s", shown, cwd or ".")
     try:
-        result = subprocess.run(
+        ran = subprocess.run(
             list(map(str, command)),
             cwd=cwd,
             env=full_env,
-            input=input,
+            input=None if input is None else input.encode(),
             stdin=subprocess.DEVNULL if input is None else None,
             capture_output=capture,
-            text=True,
             timeout=timeout,
         )
     except subprocess.TimeoutExpired:
         raise CommandError(f"`{shown}` did not finish within {timeout:g} s", None) from None
     except OSError as error:
         raise CommandError(f"`{shown}` could not start: {redact(error.strerror or str(error), hidden)}", None) from None
+    result = subprocess.CompletedProcess(ran.args, ran.returncode, _text(ran.stdout), _text(ran.stderr))
     if check and result.returncode != 0:
         output = redact((result.stderr or "") + "\n" + (result.stdout or "") if capture else "", hidden)
         said = summary(redact(result.stderr or result.stdout or "", hidden)) if capture else ""
@@ -181,3 +183,20 @@ def run_command(
         log.debug("%s", message)
         raise CommandError(message, result.returncode, output[-4000:])
     return result
+
+
+def _text(output: bytes | None) -> str | None:
+    return None if output is None else output.decode("utf-8", "surrogateescape")
+
+
+def as_bytes(output: str) -> bytes:
+    """The exact bytes a command printed, from the text :func:`run_command` captured."""
+    return output.encode("utf-8", "surrogateescape")
+
+
+def child_env(extra: Mapping[str, str] | None = None, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for a long-running child that needs no secret (a server started with ``Popen`` or
+    ``os.execve``): ``base`` (the current environment) without its secret variables, plus ``extra``."""
+    env = {name: value for name, value in (os.environ if base is None else base).items() if not is_secret_name(name)}
+    env.update(extra or {})
+    return env

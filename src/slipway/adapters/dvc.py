@@ -1,21 +1,24 @@
-"""Is the DVC remote there? DVC itself reports an unreachable remote as files "missing on the remote" (and
-``dvc pull --allow-missing`` as success), so the places that need the remote ask here and name it instead:
+"""DVC at the edge: is the remote there, what a ``.dvc`` file records, fetching from any DVC URL.
+
+DVC itself reports an unreachable remote as files "missing on the remote" (and ``dvc pull --allow-missing`` as
+success), so the places that need the remote ask here and name it instead:
 ``DVC remote 'embedded' at /srv/dvc-storage is unreachable: no such folder``. URLs are shown without
 credentials."""
 
 from __future__ import annotations
 
 import os
-import ssl
-import urllib.error
+import sys
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from slipway.adapters.commands import redact
+from slipway.adapters.commands import CommandError, redact, run_command
+from slipway.adapters.files import replace_on_success
+from slipway.adapters.http import request
 
 
 @dataclass(frozen=True)
@@ -55,16 +58,10 @@ def unreachable_reason(remote: DvcRemote, repo: Path | str = ".", timeout: float
             return "not a folder"
         return None if os.access(folder, os.R_OK | os.X_OK) else "the folder is not readable"
     if scheme in ("http", "https"):
-        context = None if remote.ssl_verify else ssl._create_unverified_context()  # the remote's own ssl_verify
         parts = urllib.parse.urlsplit(url)
         bare = parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl()  # the probe sends no credentials
-        try:
-            with urllib.request.urlopen(urllib.request.Request(bare, method="HEAD"), timeout=timeout, context=context):
-                return None
-        except urllib.error.HTTPError:
-            return None  # a server answered: reachable (HTTP remotes often answer 404/405 for the folder itself)
-        except (urllib.error.URLError, OSError) as error:
-            return str(getattr(error, "reason", None) or error)
+        answer = request(bare, "HEAD", timeout=timeout, verify=remote.ssl_verify)  # the remote's own ssl_verify
+        return None if answer.status else answer.error  # any answer (often 404/405 for the folder) is reachable
     return _reason_from_dvc(remote, repo)
 
 
@@ -92,10 +89,47 @@ def remote_problem(repo: Path | str, name: str | None = None) -> str | None:
     return None if reason is None else f"DVC remote '{remote.name}' at {remote.shown_url} is unreachable: {reason}"
 
 
+def dvc_file_md5(text: str | None) -> str | None:
+    """The hash a ``.dvc`` file's text records for its (first) output; None when there is none or the text is not
+    a ``.dvc`` file."""
+    try:
+        data = yaml.safe_load(text or "")
+    except yaml.YAMLError:
+        return None
+    outs = data.get("outs") if isinstance(data, dict) else None
+    first = outs[0] if isinstance(outs, list) and outs else None
+    md5 = first.get("md5") if isinstance(first, dict) else None
+    return md5 if isinstance(md5, str) else None
+
+
 def dvc_tracked_md5(dvc_file: Path | str) -> str | None:
     """The hash recorded in a ``.dvc`` file (e.g. ``data.dvc``), if there is one."""
     path = Path(dvc_file)
-    if not path.exists():
-        return None
-    outs = (yaml.safe_load(path.read_text()) or {}).get("outs") or [{}]
-    return outs[0].get("md5")
+    return dvc_file_md5(path.read_text()) if path.is_file() else None
+
+
+class DvcError(RuntimeError):
+    """DVC could not do what was asked; the message says what (URLs without credentials)."""
+
+
+def get_url(source: str, target: Path | str) -> None:
+    """Copy a file or folder from any DVC URL (s3://, gs://, azure://, ssh://, http(s)://, a path) to ``target``,
+    replacing what is there only once the copy is complete (a failed fetch leaves ``target`` as it was)."""
+    with replace_on_success(target) as (written,):
+        try:
+            run_command([sys.executable, "-m", "dvc", "get-url", source, str(written)])
+        except CommandError as error:
+            raise DvcError(f"cannot fetch {redact(source, [])}: {error}") from None
+
+
+def pipeline_status(repo: Path | str) -> dict[str, Any]:
+    """What ``dvc status --json`` reports for the project in ``repo``: each stage whose dependencies, outputs or
+    command differ from dvc.lock, and how (empty when everything matches)."""
+    from dvc.exceptions import DvcException
+    from dvc.repo import Repo
+
+    try:
+        with Repo(str(repo)) as project:
+            return dict(project.status())
+    except DvcException as error:
+        raise DvcError(f"dvc status in {repo}: {' '.join(str(error).split())}") from None

@@ -1,4 +1,5 @@
-"""Reading another revision of the repository from git: the base branch of a pull request.
+"""Reading other revisions of the repository from git: a file at a revision (the one reader of one), and the base
+branch of a pull request.
 
 The base is looked up as ``origin/<base>`` (a checkout with ``fetch-depth: 0``), then as a local branch, and
 else fetched shallowly into ``refs/remotes/origin/<base>``. Light on imports (used by ``slipway gate``)."""
@@ -11,7 +12,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from slipway.adapters.commands import CommandError, run_command
+from slipway.adapters.commands import CommandError, as_bytes, run_command
 
 log = logging.getLogger("slipway.adapters.git")
 
@@ -38,13 +39,20 @@ def resolve_base(ref: str, root: Path) -> str | None:
     return found.stdout.strip() if found.returncode == 0 else None
 
 
-def show_file(sha: str, path: str, root: Path) -> str | None:
-    """A git-tracked file's text at a commit (None if it does not exist there)."""
-    shown = run_git(["show", f"{sha}:{path}"], root)
-    return shown.stdout if shown.returncode == 0 else None
+def show_bytes(revision: str, path: str, root: Path | str) -> bytes | None:
+    """A git-tracked file's exact bytes at a revision (commit, tag or branch); None when the revision or the file
+    is not there, or ``path`` is a folder."""
+    shown = run_git(["cat-file", "blob", f"{revision}:{path}"], Path(root))
+    return as_bytes(shown.stdout) if shown.returncode == 0 else None
 
 
-def json_at(sha: str | None, path: str, root: Path) -> Any:
+def show_file(revision: str, path: str, root: Path | str) -> str | None:
+    """A git-tracked file's text at a revision (UTF-8; None as for :func:`show_bytes`)."""
+    found = show_bytes(revision, path, root)
+    return None if found is None else found.decode("utf-8", errors="replace")
+
+
+def json_at(sha: str | None, path: str, root: Path | str) -> Any:
     """A git-tracked JSON file at a commit, or None (no commit, no file, not JSON)."""
     if sha is None:
         return None

@@ -20,8 +20,9 @@ import slipway.data.schema  # noqa: F401  (registers the dataset-level checks th
 from slipway.adapters.commands import redact, secrets_in, summary
 from slipway.adopt.edits import _yaml, monitor_kpis_for, schema_text, updated_dvc_yaml, updated_params
 from slipway.adopt.infer import AdoptError, AdoptOptions, Plan, plan_adoption
-from slipway.adopt.journal import ADOPT, Undone, begin, close, locked, pending, settle, signals_raise, stop_child, undo
-from slipway.adopt.journal import child_options as journal_child_options
+from slipway.adopt.journal import ADOPT, Undone, begin, close, locked, pending, undo
+from slipway.adopt.signals import child_options as journal_child_options
+from slipway.adopt.signals import settle, signals_raise, stop_child
 from slipway.config import TASK_KPIS, ConfigError, load_config, parse_config
 from slipway.data.tables import DataReadError, read_table
 
@@ -153,7 +154,7 @@ def adopt(
 
     An adoption interrupted earlier (killed) is undone first, and reported in ``Adopted.recovered``; a dry run
     refuses to start on top of one. SIGTERM, SIGHUP and SIGINT during the adoption undo it and raise
-    :class:`slipway.adopt.journal.Interrupted`.
+    :class:`slipway.adopt.signals.Interrupted`.
     """
     root = root.resolve()
     table = table.resolve() if table.exists() else table

@@ -21,22 +21,19 @@ import fcntl
 import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+
+from slipway.adapters.commands import CommandError, run_command
+from slipway.adopt.signals import settle, shielded, signals_raise
 
 ADOPT = "adopt"
 """The journal `slipway adopt` keeps (``.dvc/tmp/adopt-journal``); every verb undoes a killed one first."""
 MANIFEST = "manifest.json"
-HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 GIT_INDEX = "(git index)"
 """How the git index is named in a journal's manifest and in what :func:`undo` reports."""
 
@@ -47,100 +44,6 @@ class JournalError(RuntimeError):
 
 class JournalBusy(JournalError):
     """Another process holds the journal's lock: a change is running (or a child it started still is)."""
-
-
-class Interrupted(BaseException):
-    """A handled signal arrived while :func:`signals_raise` was active."""
-
-    def __init__(self, signum: int) -> None:
-        self.signum = signum
-        self.name = signal.Signals(signum).name
-        super().__init__(self.name)
-
-
-# --- signals ------------------------------------------------------------------------------------------------------
-
-_shield = threading.local()
-
-
-def _raise_interrupted(signum: int, _frame: object) -> None:
-    if getattr(_shield, "depth", 0):
-        return  # an undo or a commit is running: let it finish, the caller is on its way out already
-    raise Interrupted(signum)
-
-
-@contextlib.contextmanager
-def signals_raise() -> Iterator[None]:
-    """While the block runs, SIGTERM, SIGHUP and SIGINT raise :class:`Interrupted` (so ``except BaseException``
-    undo code runs) instead of ending the process on the spot. Only the main thread can handle signals: elsewhere
-    this does nothing."""
-    depth = getattr(_shield, "depth", 0)
-    if threading.current_thread() is not threading.main_thread():
-        try:
-            yield
-        finally:
-            _shield.depth = depth
-        return
-    previous = {number: signal.signal(number, _raise_interrupted) for number in HANDLED_SIGNALS}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-        _shield.depth = depth
-
-
-@contextlib.contextmanager
-def shielded() -> Iterator[None]:
-    """Handled signals that arrive during the block are ignored (undo and commit must not be cut short)."""
-    _shield.depth = getattr(_shield, "depth", 0) + 1
-    try:
-        yield
-    finally:
-        _shield.depth -= 1
-
-
-def settle() -> None:
-    """The outcome is decided (committed, or undoing): until the :func:`signals_raise` block ends, handled signals
-    are ignored, so that none can report a completed change as stopped."""
-    _shield.depth = getattr(_shield, "depth", 0) + 1
-
-
-def _die_with_parent() -> Callable[[], None] | None:
-    """On Linux, a ``preexec_fn`` that makes the child get SIGKILL when this process dies (even by SIGKILL)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl = __import__("ctypes").CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    parent, kill = os.getpid(), int(signal.SIGKILL)
-
-    def preexec() -> None:
-        prctl(1, kill)  # PR_SET_PDEATHSIG
-        if os.getppid() != parent:  # the parent died before the request took effect
-            os._exit(1)
-
-    return preexec
-
-
-def child_options() -> dict[str, Any]:
-    """``subprocess.Popen`` keyword arguments for a child that works on the journaled tree: it inherits the lock (the
-    only inheritable descriptor), so :func:`recover` waits for it even if this process is killed, and on Linux it
-    is killed with this process."""
-    return {"close_fds": False, "preexec_fn": _die_with_parent()}
-
-
-def stop_child(process: subprocess.Popen[Any], grace: float = 10.0) -> None:
-    """End a child started with :func:`child_options` (SIGTERM, then SIGKILL after ``grace`` seconds) and reap it."""
-    with shielded():
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(grace)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 # --- the lock -----------------------------------------------------------------------------------------------------
@@ -156,7 +59,7 @@ def locked(root: Path, name: str, wait: float) -> Iterator[None]:
     """Hold the ``name`` journal's lock, waiting up to ``wait`` seconds for another holder to let go.
 
     The lock file is removed on release; a file replaced meanwhile is detected (inode check) and locked anew. The
-    descriptor is inheritable: see :func:`child_options`.
+    descriptor is inheritable: see :func:`slipway.adopt.signals.child_options`.
     """
     path = journal_path(root, name).with_suffix(".lock")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -219,12 +122,10 @@ def git_index(root: Path) -> Path | None:
     """The git index of the repository ``root`` is in (worktrees and ``GIT_INDEX_FILE`` included); None outside
     git."""
     try:
-        found = subprocess.run(
-            ["git", "rev-parse", "--git-path", "index"], cwd=root, capture_output=True, text=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError):
+        found = run_command(["git", "rev-parse", "--git-path", "index"], root, check=False)
+    except CommandError:  # no git here
         return None
-    return root / found.stdout.strip()
+    return root / found.stdout.strip() if found.returncode == 0 else None
 
 
 @dataclass(frozen=True)

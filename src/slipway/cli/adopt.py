@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from slipway.cli.app import _fail, app
+from slipway.cli.app import Failure, app
 
-if TYPE_CHECKING:
-    from slipway.config import DeployConfig
-    from slipway.release.materialise import Materialiser
-    from slipway.release.registry import Registry
-    from slipway.release.targets.base import DeployTarget
-
-    Promotion = tuple[DeployConfig, Registry, DeployTarget, Materialiser]
+TASKS = ("auto", "binary", "multiclass", "regression")
 
 
 @app.command()
@@ -31,16 +25,18 @@ def adopt(
         bool, typer.Option("--recover", help="only undo an adoption that was interrupted (killed), if there is one")
     ] = False,
 ) -> None:
-    """Make the pipeline yours: infer schema, task and features from your table and swap it in for the demo data."""
-    from slipway.adopt.journal import ADOPT, Interrupted, JournalError
+    """Make the pipeline yours: infer schema, task and features from your table and swap it in for the demo data.
+
+    Exit codes: 0 done, 1 the table cannot be adopted or an earlier adoption cannot be undone (nothing changed),
+    2 bad options, 128 + N stopped by signal N (every change undone)."""
+    from slipway.adopt.journal import ADOPT
     from slipway.adopt.journal import recover as recover_journal
+    from slipway.adopt.signals import Interrupted
 
     try:
         undone = recover_journal(repo.resolve(), ADOPT)
-    except JournalError as error:
-        raise _fail(f"adopt: {error}") from None
     except Interrupted as stop:
-        raise _fail(f"adopt: stopped by {stop.name}; nothing was changed", 128 + stop.signum) from None
+        raise Failure(f"stopped by {stop.name}; nothing was changed", 128 + stop.signum) from None
     if undone is not None:
         typer.echo(f"adopt: {undone.summary()}", err=True)
     if recover:
@@ -48,26 +44,21 @@ def adopt(
             typer.echo("adopt: no interrupted adoption to undo")
         return
     if table is None or target is None:
-        raise _fail("adopt: give the table and --target COLUMN (or --recover)", 2)
+        raise Failure("give the table and --target COLUMN (or --recover)", 2)
+    if task not in TASKS:
+        raise Failure(f"--task must be {', '.join(TASKS[:-1])} or {TASKS[-1]}, not {task!r}", 2)
     from slipway.adopt.apply import adopt as run_adopt
     from slipway.adopt.apply import next_steps
     from slipway.adopt.infer import AdoptError, AdoptOptions, describe
 
-    if task not in ("auto", "binary", "multiclass", "regression"):
-        typer.echo(f"adopt: --task must be auto, binary, multiclass or regression, not {task!r}", err=True)
-        raise typer.Exit(2)
     options = AdoptOptions(target=target, id_column=id_column, time_column=time_column, task=task)  # type: ignore[arg-type]
     try:
         done = run_adopt(table, options, root=repo, dry_run=dry_run)
     except AdoptError as error:
-        typer.echo(f"adopt: {error}", err=True)
-        typer.echo("adopt: nothing was changed.", err=True)
-        raise typer.Exit(1) from None
-    except JournalError as error:
-        raise _fail(f"adopt: {error}") from None
+        raise Failure(f"{error}; nothing was changed") from None
     except Interrupted as stop:
-        message = f"adopt: stopped by {stop.name}; every change was undone, the repository is as it was"
-        raise _fail(message, 128 + stop.signum) from None
+        message = f"stopped by {stop.name}; every change was undone, the repository is as it was"
+        raise Failure(message, 128 + stop.signum) from None
     if done.recovered is not None:
         typer.echo(f"adopt: {done.recovered.summary()}", err=True)
     typer.echo(describe(done.plan))

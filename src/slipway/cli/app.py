@@ -1,49 +1,81 @@
 """The root `slipway` app: one-line errors for expected failures, shared options, and the recovery of an
-interrupted adoption before any verb runs."""
+interrupted adoption before any verb runs.
+
+Every verb parses its options and calls the library. An expected failure (a :class:`Failure` a verb raises, or
+one of the library's errors named in :data:`EXPECTED_FAILURES`) is shown here, and only here, as one red line
+``<verb>: <message>`` on stderr, with secrets masked; the exit code is the failure's (1 unless the verb documents
+another). Anything else is a bug and keeps its traceback."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated, Any
 
+import click
 import typer
-
-if TYPE_CHECKING:
-    from slipway.config import DeployConfig
-    from slipway.release.materialise import Materialiser
-    from slipway.release.registry import Registry
-    from slipway.release.targets.base import DeployTarget
-
-    Promotion = tuple[DeployConfig, Registry, DeployTarget, Materialiser]
+from typer.core import TyperGroup
 
 
-def _expected_failures() -> tuple[type[Exception], ...]:
-    """Failures with a message meant for the user: shown as one line (exit 1), never as a traceback."""
-    from slipway.adapters.commands import CommandError
-    from slipway.release.promote import PromotionError
-    from slipway.release.registry import RegistryError
-    from slipway.release.targets.base import DeployError
+class Failure(Exception):
+    """An expected failure of a verb: ``message`` is shown as one line, the process exits with ``code``."""
 
-    return CommandError, DeployError, PromotionError, RegistryError
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
 
 
-class _Slipway(typer.Typer):
-    def __call__(self, *args: object, **kwargs: object) -> object:
+EXPECTED_FAILURES = frozenset(
+    {
+        "slipway.adapters.commands.CommandError",
+        "slipway.adapters.dvc.DvcError",
+        "slipway.adapters.http.NotReady",
+        "slipway.adopt.journal.JournalError",
+        "slipway.config.ConfigError",
+        "slipway.data.tables.DataReadError",
+        "slipway.monitoring.report.MonitorInputError",
+        "slipway.release.promote.PromotionError",
+        "slipway.release.registry.RegistryError",
+        "slipway.release.targets.base.DeployError",
+        "slipway.retraining.ingest.IngestError",
+        "slipway.template.proposal.TemplateError",
+    }
+)
+"""The library's errors whose message is meant for the user (and their subclasses): one line, exit 1. Named, not
+imported, so that telling them apart needs none of the modules that raise them."""
+
+
+def is_expected(error: BaseException) -> bool:
+    """Whether ``error`` is a :class:`Failure` or one of :data:`EXPECTED_FAILURES`."""
+    return isinstance(error, Failure) or any(
+        f"{kind.__module__}.{kind.__qualname__}" in EXPECTED_FAILURES for kind in type(error).__mro__
+    )
+
+
+def show_failure(verb: str, message: str) -> None:
+    """Print an expected failure the one way: ``<verb>: <message>`` in red on stderr, secrets masked."""
+    import os
+
+    from slipway.adapters.commands import redact, secrets_in
+
+    typer.secho(f"{verb}: {redact(message, secrets_in(os.environ))}", fg=typer.colors.RED, err=True)
+
+
+class _Verbs(TyperGroup):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().__call__(*args, **kwargs)
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise  # exit codes and usage errors: click's own
         except Exception as error:
-            if not isinstance(error, _expected_failures()):
+            if not is_expected(error):
                 raise
-            import os
-            import sys
-
-            from slipway.adapters.commands import redact, secrets_in
-
-            typer.secho(f"error: {redact(str(error), secrets_in(os.environ))}", fg=typer.colors.RED, err=True)
-            sys.exit(1)
+            show_failure(ctx.invoked_subcommand or "slipway", str(error))
+            raise typer.Exit(error.code if isinstance(error, Failure) else 1) from None
 
 
-app = _Slipway(help="Slipway: data checks, reports, promotion, serving and monitoring.", no_args_is_help=True)
+app = typer.Typer(
+    cls=_Verbs, help="Slipway: data checks, reports, promotion, serving and monitoring.", no_args_is_help=True
+)
 
 
 ParamsOption = Annotated[Path, typer.Option("--params", help="params.yaml to read")]
@@ -52,7 +84,7 @@ ParamsOption = Annotated[Path, typer.Option("--params", help="params.yaml to rea
 @app.callback()
 def _undo_interrupted_adoption(ctx: typer.Context) -> None:
     # Any verb run in a project where `slipway adopt` was killed midway first puts the project back as it was.
-    from slipway.adopt.journal import ADOPT, JournalBusy, JournalError, pending, recover
+    from slipway.adopt.journal import ADOPT, JournalBusy, pending, recover
 
     if ctx.invoked_subcommand == "adopt" or not pending(Path.cwd(), ADOPT):
         return  # adopt does it itself (for --repo); without a journal there is nothing to undo
@@ -60,36 +92,5 @@ def _undo_interrupted_adoption(ctx: typer.Context) -> None:
         undone = recover(Path.cwd(), ADOPT, wait=0)
     except JournalBusy:
         return  # an adoption is running: it is not ours to undo
-    except JournalError as error:
-        raise _fail(f"slipway: {error}") from None
     if undone is not None:
         typer.echo(f"slipway: {undone.summary()}", err=True)
-
-
-def _github_output(**values: str) -> None:
-    """Step outputs for GitHub Actions (no-op elsewhere)."""
-    import os
-
-    path = os.environ.get("GITHUB_OUTPUT")
-    if path:
-        with open(path, "a") as handle:
-            handle.writelines(f"{key}={value}\n" for key, value in values.items())
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.secho(message, fg=typer.colors.RED, err=True)
-    return typer.Exit(code)
-
-
-def _github_outputs(values: dict[str, str]) -> None:
-    """Step outputs when running inside GitHub Actions (multi-line safe)."""
-    import os
-    import uuid
-
-    target = os.environ.get("GITHUB_OUTPUT")
-    if not target:
-        return
-    with open(target, "a", encoding="utf-8") as handle:
-        for key, value in values.items():
-            marker = f"EOF_{uuid.uuid4().hex}"
-            handle.write(f"{key}<<{marker}\n{value}\n{marker}\n")

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from slipway.cli.app import ParamsOption, app
-
-if TYPE_CHECKING:
-    from slipway.config import DeployConfig
-    from slipway.release.materialise import Materialiser
-    from slipway.release.registry import Registry
-    from slipway.release.targets.base import DeployTarget
-
-    Promotion = tuple[DeployConfig, Registry, DeployTarget, Materialiser]
 
 
 @app.command()

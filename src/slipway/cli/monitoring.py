@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from slipway.cli.app import ParamsOption, _github_outputs, app
-
-if TYPE_CHECKING:
-    from slipway.config import DeployConfig
-    from slipway.release.materialise import Materialiser
-    from slipway.release.registry import Registry
-    from slipway.release.targets.base import DeployTarget
-
-    Promotion = tuple[DeployConfig, Registry, DeployTarget, Materialiser]
+from slipway.cli.app import Failure, ParamsOption, app
 
 
 @app.command()
@@ -36,45 +28,29 @@ def monitor(
     1 cannot run (no reference profile, bad params). Writes report.md, issue.md, summary.json and PNGs to --out;
     inside GitHub Actions also the step outputs status/alert/summary and the step summary.
     """
-    import os
-
+    from slipway.adapters.github import append_summary, run_url, write_outputs
     from slipway.config import load_config
-    from slipway.monitoring.report import MonitorInputError, run_monitor, write_report
-    from slipway.monitoring.verdict import Status
+    from slipway.monitoring.report import run_monitor, write_report
 
     config = load_config(params)
     settings = config.monitor
-    try:
-        result = run_monitor(
-            log_dir or Path(settings.log_dir),
-            labels_dir or Path(settings.labels_dir),
-            reference or Path(settings.reference),
-            settings,
-            config.evaluate.threshold,
-            task=config.data.task,
-        )
-    except MonitorInputError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
-    run_url = None
-    if os.environ.get("GITHUB_RUN_ID"):
-        server = os.environ.get("GITHUB_SERVER_URL", "https://github.com")
-        run_url = f"{server}/{os.environ.get('GITHUB_REPOSITORY', '')}/actions/runs/{os.environ['GITHUB_RUN_ID']}"
-    paths = write_report(result, out, run_url=run_url)
+    result = run_monitor(
+        log_dir or Path(settings.log_dir),
+        labels_dir or Path(settings.labels_dir),
+        reference or Path(settings.reference),
+        settings,
+        config.evaluate.threshold,
+        task=config.data.task,
+    )
+    paths = write_report(result, out, run_url=run_url() or None)
     for note in result.notes:
         typer.echo(f"note: {note}")
     typer.echo(result.summary())
     typer.echo(f"report: {paths['report']}")
-    _github_outputs(
-        {"status": result.status.value, "alert": str(result.status.alert).lower(), "summary": result.summary()}
-    )
-    if os.environ.get("GITHUB_STEP_SUMMARY"):
-        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
-            handle.write(paths["issue"].read_text())
-    code = result.status.exit_code
-    if not fail_on_alert and result.status.alert:
-        code = 0
-    raise typer.Exit(code if result.status != Status.HEALTHY else 0)
+    status = result.status
+    write_outputs({"status": status.value, "alert": str(status.alert).lower(), "summary": result.summary()})
+    append_summary(paths["issue"].read_text())
+    raise typer.Exit(0 if status.alert and not fail_on_alert else status.exit_code)
 
 
 @app.command("record-labels")
@@ -98,22 +74,8 @@ def record_labels_command(
     try:
         path = record_labels(labels_dir or Path(config.monitor.labels_dir), frame, task=config.data.task)
     except ValueError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
+        raise Failure(str(error)) from None
     typer.echo(f"recorded {len(frame):,} labels in {path}")
-
-
-def _dvc_get_url(source: str, target: Path) -> None:
-    """``dvc get-url`` a file or folder (any DVC URL); exit 1 with one line (credentials masked) when it fails."""
-    import sys
-
-    from slipway.adapters.commands import CommandError, redact, run_command
-
-    try:
-        run_command([sys.executable, "-m", "dvc", "get-url", source, str(target)])
-    except CommandError as error:
-        typer.echo(f"error: cannot fetch {redact(source, [])}: {error}", err=True)
-        raise typer.Exit(1) from None
 
 
 @app.command("fetch-logs")
@@ -125,9 +87,9 @@ def fetch_logs(
     params: ParamsOption = Path("params.yaml"),
 ) -> None:
     """Copy the prediction log and the labels (s3://, gs://, azure://, ssh://, a folder...) to monitor.log_dir and
-    monitor.labels_dir with `dvc get-url`. Without a source the folders are used as they are."""
-    import shutil
-
+    monitor.labels_dir with `dvc get-url`. Without a source the folders are used as they are; a failed fetch leaves
+    them as they were."""
+    from slipway.adapters.dvc import get_url
     from slipway.config import load_config
 
     settings = load_config(params).monitor
@@ -135,9 +97,7 @@ def fetch_logs(
         if not source:
             typer.echo(f"no source given: using {target} as it is")
             continue
-        shutil.rmtree(target, ignore_errors=True)
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-        _dvc_get_url(source, Path(target))
+        get_url(source, target)
         typer.echo(f"fetched {sum(1 for _ in Path(target).glob('*.jsonl'))} files into {target}")
 
 

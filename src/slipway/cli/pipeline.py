@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from slipway.cli.app import ParamsOption, _fail, app
-
-if TYPE_CHECKING:
-    from slipway.config import DeployConfig
-    from slipway.release.materialise import Materialiser
-    from slipway.release.registry import Registry
-    from slipway.release.targets.base import DeployTarget
-
-    Promotion = tuple[DeployConfig, Registry, DeployTarget, Materialiser]
+from slipway.cli.app import Failure, ParamsOption, app
 
 
 @app.command("verify-lock")
@@ -24,20 +15,18 @@ def verify_lock() -> None:
     """Check that dvc.lock matches this commit's code, data and params (run after `dvc pull`)."""
     import yaml
 
-    from slipway.adapters.commands import run_command
-    from slipway.adapters.dvc import remote_problem
+    from slipway.adapters.dvc import pipeline_status, remote_problem
     from slipway.pipeline.lock_check import lock_problems, missing_inputs, pipeline_outputs
 
-    status = json.loads(run_command(["dvc", "status", "--json"]).stdout or "{}")
+    status = pipeline_status(Path.cwd())
     outputs = pipeline_outputs(yaml.safe_load(Path("dvc.yaml").read_text()))
     missing = missing_inputs(status, outputs)
     if missing and (unreachable := remote_problem(Path.cwd())):
-        raise _fail(f"{unreachable} (so {', '.join(missing)} could not be pulled)")
+        raise Failure(f"{unreachable} (so {', '.join(missing)} could not be pulled)")
     problems = lock_problems(status, outputs)
     if problems:
-        raise _fail(
-            "dvc.lock does not match this commit (run `dvc repro` and commit dvc.lock):\n  " + "\n  ".join(problems)
-        )
+        stale = "; ".join(problems)
+        raise Failure(f"dvc.lock does not match this commit (run `dvc repro` and commit dvc.lock): {stale}")
     typer.echo("dvc.lock matches the code, data and params")
 
 

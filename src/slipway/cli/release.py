@@ -1,24 +1,16 @@
 """Promotion verbs: `slipway register`, `registered`, `assign`, `deploy`, `promote`, `undeploy`, `image`,
-`lineage`, `check-remote`."""
+`lineage`, `check-remote`. An unknown stage or an untagged one is a usage error (exit 2); any other failure
+exits 1."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from slipway.cli.app import ParamsOption, _fail, _github_output, app
-
-if TYPE_CHECKING:
-    from slipway.config import DeployConfig
-    from slipway.release.materialise import Materialiser
-    from slipway.release.registry import Decision, Registry
-    from slipway.release.targets.base import DeployTarget
-
-    Promotion = tuple[DeployConfig, Registry, DeployTarget, Materialiser]
-
+from slipway.cli.app import Failure, ParamsOption, app
 
 StageOption = Annotated[str, typer.Option("--stage", help="stage name from params.yaml deploy.stages")]
 
@@ -27,19 +19,6 @@ PushTagsOption = Annotated[bool, typer.Option("--push-tags", help="push the new 
 
 
 TargetOption = Annotated[str | None, typer.Option("--target", help="local | container | kubernetes (default: params)")]
-
-
-def _promotion(params: Path, target: str | None = None) -> Promotion:
-    from slipway.config import load_config
-    from slipway.release.materialise import Materialiser
-    from slipway.release.registry import Registry
-    from slipway.release.targets import make_target
-
-    config = load_config(params).deploy
-    repo = Path.cwd()
-    registry = Registry(repo, config.artifact)
-    registry.fetch()  # the registry is the remote's tags: earlier jobs and runs may have added some
-    return config, registry, make_target(config, repo, target), Materialiser(repo, registry, repo / config.directory)
 
 
 @app.command("check-remote")
@@ -51,32 +30,19 @@ def check_remote(
 
     problem = remote_problem(Path.cwd(), remote)
     if problem:
-        raise _fail(problem)
+        raise Failure(problem)
     typer.echo(f"DVC remote {remote or '(default)'} answers")
-
-
-def _register_workspace_model(config: DeployConfig, registry: Registry, push_tags: bool) -> Decision:
-    """Register the workspace's model file if it changed (pushing the new tag when asked); say what happened."""
-    from slipway.artifact.digest import file_md5
-    from slipway.artifact.folder import folder_digests
-    from slipway.release.materialise import artifact_path
-
-    model = Path(artifact_path(Path.cwd(), config.artifact))
-    if not model.is_file():
-        raise _fail(f"{model} is missing: run `dvc repro` (or `make verify`) first")
-    decision = registry.register(file_md5(model), files=folder_digests(model.parent))
-    if decision.register and push_tags:
-        registry.push([f"{config.artifact}@{decision.version}"])
-    typer.echo(f"{'registered' if decision.register else 'not registered'}: {decision.version} ({decision.reason})")
-    return decision
 
 
 @app.command()
 def register(params: ParamsOption = Path("params.yaml"), push_tags: PushTagsOption = False) -> None:
     """Register the workspace's model as a new minor version if its file changed since the latest version."""
-    config, registry, _, _ = _promotion(params)
-    decision = _register_workspace_model(config, registry, push_tags)
-    _github_output(version=decision.version, registered=str(decision.register).lower())
+    from slipway.adapters.github import write_outputs
+    from slipway.release.workspace import open_release, register_workspace_model
+
+    decision = register_workspace_model(open_release(params), push_tags)
+    typer.echo(f"{'registered' if decision.register else 'not registered'}: {decision.version} ({decision.reason})")
+    write_outputs({"version": decision.version, "registered": str(decision.register).lower()})
 
 
 @app.command()
@@ -85,15 +51,13 @@ def registered(
     params: ParamsOption = Path("params.yaml"),
 ) -> None:
     """Exit 1 unless a version is registered; in GitHub Actions, output it for the deploy jobs."""
-    from slipway.release.registry import RegistryError
+    from slipway.adapters.github import write_outputs
+    from slipway.release.workspace import open_release
 
-    _, registry, _, _ = _promotion(params)
-    try:
-        found = registry.get(version)
-    except RegistryError as error:
-        raise _fail(str(error)) from None
+    registry = open_release(params).registry
+    found = registry.get(version)
     typer.echo(f"{registry.artifact} {found.version} is registered at {found.commit}")
-    _github_output(version=found.version, registered="true")
+    write_outputs({"version": found.version, "registered": "true"})
 
 
 @app.command()
@@ -104,7 +68,9 @@ def assign(
     push_tags: PushTagsOption = False,
 ) -> None:
     """Assign a stage to a version (GTO tag) without deploying."""
-    _, registry, _, _ = _promotion(params)
+    from slipway.release.workspace import open_release
+
+    registry = open_release(params).registry
     tag = registry.assign(version, stage)
     if push_tags:
         registry.push([tag])
@@ -122,23 +88,19 @@ def deploy(
     push_tags: PushTagsOption = False,
 ) -> None:
     """Deploy a version to one stage: materialise, deploy, smoke-test, assign the stage; roll back on failure."""
-    promotion = _promotion(params, target)
-    config, registry = promotion[0], promotion[1]
-    if stage not in config.stages:
-        raise _fail(f"unknown stage {stage!r}; params.yaml deploy.stages has {', '.join(config.stages)}", 2)
-    chosen = version or registry.stage_version(stage)
-    if chosen is None:
-        raise _fail(f"no version is tagged {stage}; pass --version", 2)
-    from slipway.release.promote import PromotionError, deploy_stage
+    from slipway.release.promote import PromotionError
+    from slipway.release.workspace import deploy_version, open_release
 
-    _, registry, deploy_target, materialise = promotion
+    release = open_release(params, target=target)
+    if stage not in release.config.stages:
+        raise Failure(f"unknown stage {stage!r}; params.yaml deploy.stages has {', '.join(release.config.stages)}", 2)
+    chosen = version or release.registry.stage_version(stage)
+    if chosen is None:
+        raise Failure(f"no version is tagged {stage}; pass --version", 2)
     try:
-        result = deploy_stage(
-            stage, chosen, registry=registry, target=deploy_target, materialise=materialise, log=typer.echo,
-            push_tags=push_tags,
-        )  # fmt: skip
+        result = deploy_version(release, stage, chosen, push_tags, log=typer.echo)
     except PromotionError as error:
-        raise _fail(f"DEPLOY FAILED: {error}") from None
+        raise Failure(f"DEPLOY FAILED: {error}") from None
     typer.echo(f"{stage} serves {chosen} ({result.detail})")
 
 
@@ -153,23 +115,17 @@ def promote(
 ) -> None:
     """Register (when the model changed), then deploy → smoke → assign → push through every stage in order."""
     from slipway.release.promote import PromotionError
-    from slipway.release.promote import promote as promote_stages
+    from slipway.release.workspace import open_release, promote_workspace
 
-    config, registry, deploy_target, materialise = _promotion(params, target)
-    if version is None:
-        decision = _register_workspace_model(config, registry, push_tags)
-        if not decision.register:
-            typer.echo("nothing new to promote")
-            return
-        version = decision.version
+    release = open_release(params, target=target)
     try:
-        promote_stages(
-            version, list(config.stages), registry=registry, target=deploy_target, materialise=materialise,
-            log=typer.echo, push_tags=push_tags,
-        )  # fmt: skip
+        promoted = promote_workspace(release, version, push_tags, log=typer.echo)
     except PromotionError as error:
-        raise _fail(f"PROMOTION FAILED: {error}") from None
-    typer.echo(f"{version} promoted through {', '.join(config.stages)}")
+        raise Failure(f"PROMOTION FAILED: {error}") from None
+    if promoted is None:
+        typer.echo("nothing new to promote")
+    else:
+        typer.echo(f"{promoted} promoted through {', '.join(release.config.stages)}")
 
 
 @app.command()
@@ -179,9 +135,11 @@ def undeploy(
     target: TargetOption = None,
 ) -> None:
     """Stop the servers/containers of stages (the registry tags are unchanged)."""
-    config, _, deploy_target, _ = _promotion(params, target)
-    for name in stage or list(config.stages):
-        deploy_target.stop(name)
+    from slipway.release.workspace import open_release
+
+    release = open_release(params, target=target)
+    for name in stage or list(release.config.stages):
+        release.target.stop(name)
         typer.echo(f"stopped {name}")
 
 
@@ -192,21 +150,11 @@ def image(
     login: Annotated[bool, typer.Option(help="docker login with $REGISTRY_TOKEN first")] = False,
 ) -> None:
     """Build the serving image of a version from infra/ and push it (tag = model version)."""
-    import os
+    from slipway.release.workspace import build_image, open_release
 
-    from slipway.adapters.commands import run_command
-    from slipway.release.targets.container import ContainerTarget
-
-    config, _, _, materialise = _promotion(params)
-    if login:
-        registry_host = config.image.split("/", 1)[0]
-        user = os.environ.get("REGISTRY_USER") or os.environ.get("GITHUB_ACTOR") or "token"
-        token = os.environ.get("REGISTRY_TOKEN", "")
-        run_command(
-            ["docker", "login", registry_host, "--username", user, "--password-stdin"], input=token, secrets=[token]
-        )  # the password on stdin, never on the command line
-    built = ContainerTarget(config, Path.cwd()).build(version, materialise(version))
-    typer.echo(f"built {built}" + (" and pushed it" if config.push else ""))
+    release = open_release(params)
+    built = build_image(release, version, login)
+    typer.echo(f"built {built}" + (" and pushed it" if release.config.push else ""))
 
 
 @app.command()
@@ -220,11 +168,7 @@ def lineage(
 
     from slipway.config import load_config
     from slipway.release.lineage import lineage as find_lineage
-    from slipway.release.registry import Registry, RegistryError
+    from slipway.release.registry import Registry
 
-    config = load_config(params).deploy
-    try:
-        found = find_lineage(Registry(Path.cwd(), config.artifact), version)
-    except RegistryError as error:
-        raise _fail(str(error)) from None
+    found = find_lineage(Registry(Path.cwd(), load_config(params).deploy.artifact), version)
     typer.echo(json.dumps(asdict(found), indent=2) if as_json else found.render())

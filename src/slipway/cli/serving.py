@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from slipway.cli.app import ParamsOption, app
-from slipway.cli.release import _promotion
-
-if TYPE_CHECKING:
-    from slipway.config import DeployConfig
-    from slipway.release.materialise import Materialiser
-    from slipway.release.registry import Registry
-    from slipway.release.targets.base import DeployTarget
-
-    Promotion = tuple[DeployConfig, Registry, DeployTarget, Materialiser]
 
 
 @app.command("serve-stage")
@@ -24,24 +15,25 @@ def serve_stage(
     stage: Annotated[str, typer.Argument(help="stage whose tagged version to serve")] = "prod",
     params: ParamsOption = Path("params.yaml"),
 ) -> None:
-    """Serve, in the foreground, the version tagged for a stage (falls back to the workspace model)."""
+    """Serve, in the foreground, the version tagged for a stage (falls back to the workspace model). The server
+    gets no secret variable of this environment."""
     import os
     import sys
 
-    config, registry, _, materialise = _promotion(params)
-    version = registry.stage_version(stage)
-    if version is None:
-        from slipway.release.materialise import artifact_path
+    from slipway.adapters.commands import child_env
+    from slipway.release.workspace import open_release, stage_model
 
-        model_dir = Path(artifact_path(Path.cwd(), config.artifact)).parent
+    release = open_release(params)
+    model_dir, version = stage_model(release, stage)
+    if version is None:
         typer.echo(f"no version tagged {stage} yet: serving the workspace model in {model_dir}")
     else:
-        model_dir = materialise(version)
-        os.environ["SLIPWAY_MODEL_VERSION"] = version
-        typer.echo(f"serving {config.artifact} {version} ({stage}) from {model_dir}")
-    port = str(config.stages[stage].port) if stage in config.stages else "8000"
+        typer.echo(f"serving {release.config.artifact} {version} ({stage}) from {model_dir}")
+    stages = release.config.stages
+    port = str(stages[stage].port) if stage in stages else "8000"
     command = [sys.executable, "-m", "slipway.cli", "serve", "--model-dir", str(model_dir)]
-    os.execv(sys.executable, [*command, "--host", config.host, "--port", port])
+    env = child_env({"SLIPWAY_MODEL_VERSION": version} if version else {})
+    os.execve(sys.executable, [*command, "--host", release.config.host, "--port", port], env)
 
 
 @app.command()

@@ -11,71 +11,113 @@ Everything it writes is under ``outputs/simulate/`` except that branch.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
-from slipway.adapters.commands import run_command
-from slipway.config import load_config
+from slipway.adapters.commands import child_env, run_command
+from slipway.adapters.http import NotReady, free_port, http_json, wait_ready
+from slipway.config import Config, load_config
 from slipway.data.generator import ChurnSettings, generate_churn
 from slipway.monitoring.labels import record_labels
 from slipway.monitoring.report import run_monitor, write_report
 
 SHIFT = {"age": 0.5, "support_calls": 0.5}
 PAYMENT_MIX = {"electronic-check": 0.6, "mailed-check": 0.1, "bank-transfer": 0.15, "credit-card": 0.15}
+READY_SECONDS = 60.0
 
 
 def say(message: str) -> None:
     print(f"\n==> {message}", flush=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _post(url: str, body: dict) -> dict:
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"content-type": "application/json"}, method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
-
-
-def _wait_ready(base: str, server: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{base}/ready", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"the server at {base} was not ready within {seconds:.0f} s")
-
-
 def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
     return run_command(command, cwd, env=env).stdout
+
+
+@contextlib.contextmanager
+def serving(root: Path, prediction_log: Path, model_dir: Path | None = None) -> Iterator[str]:
+    """``slipway serve`` (the workspace model, or ``model_dir``) on a free loopback port with the prediction log
+    on, for the block; yields its base URL. The server gets no secret of this environment; its output goes to
+    ``server.log`` next to the prediction log. NotReady (with the log's tail) when it does not become ready."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable,
+        "-m",
+        "slipway.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--prediction-log",
+        str(prediction_log),
+    ]
+    command += ["--model-dir", str(model_dir)] if model_dir else []
+    prediction_log.mkdir(parents=True, exist_ok=True)
+    log_file = prediction_log.parent / "server.log"
+    with log_file.open("ab") as log:
+        server = subprocess.Popen(command, cwd=root, env=child_env(), stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    try:
+        try:
+            wait_ready(base, READY_SECONDS, alive=lambda: server.poll() is None)
+        except NotReady as error:
+            tail = log_file.read_text(errors="replace")[-1500:]
+            raise NotReady(f"{error}\n--- server log (tail)\n{tail}") from None
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def send_traffic(base: str, frame: pd.DataFrame, features: list[str], id_column: str | None) -> pd.DataFrame:
     """One request per record, as clients would send them; returns request ids next to the rows' truth."""
     columns = [*features, *([id_column] if id_column else [])]
     records = frame[columns].astype(object).where(frame[columns].notna(), None).to_dict("records")
-    ids = [_post(f"{base}/predict", record)["request_id"] for record in records]
+    ids = []
+    for record in records:
+        status, answer = http_json(f"{base}/predict", record, timeout=30)
+        if status != 200 or not isinstance(answer, dict):
+            raise RuntimeError(f"POST {base}/predict answered {status or 'nothing'}: {answer}")
+        ids.append(answer["request_id"])
     return pd.DataFrame({"request_id": ids, "record": 0, "label": frame["churned"].to_numpy()})
+
+
+def drifted_period(rows: int) -> pd.DataFrame:
+    """The period the story sends: older customers, more support calls, more electronic checks."""
+    settings = ChurnSettings(
+        rows=rows,
+        seed=2026,
+        id_offset=90_000_000,
+        numeric_shift=SHIFT,
+        category_weights={"payment_method": PAYMENT_MIX},
+    )
+    return generate_churn(settings)
+
+
+def _git_env() -> dict[str, str]:
+    """Commands' environment: the current one, with a committer for the retraining commit when none is set."""
+    env = dict(os.environ)
+    env.setdefault("GIT_AUTHOR_NAME", "Slipway simulate")
+    env.setdefault("GIT_AUTHOR_EMAIL", "simulate@slipway.invalid")
+    env.setdefault("GIT_COMMITTER_NAME", env["GIT_AUTHOR_NAME"])
+    env.setdefault("GIT_COMMITTER_EMAIL", env["GIT_AUTHOR_EMAIL"])
+    return env
+
+
+def _ensure_model(root: Path, config: Config, env: dict[str, str]) -> None:
+    if not (root / "outputs/model/model.skops").exists() or not Path(config.monitor.reference).exists():
+        say("no trained model or reference profile yet: dvc pull data.dvc && dvc repro train reference")
+        _run(["dvc", "pull", "data.dvc"], root, env)
+        _run(["dvc", "repro", "train", "reference"], root, env)  # evaluate is not needed to serve
 
 
 def main(rows: int = 2000) -> int:
@@ -84,40 +126,15 @@ def main(rows: int = 2000) -> int:
     work = root / "outputs" / "simulate"
     shutil.rmtree(work, ignore_errors=True)
     logs, labels, report = work / "logs", work / "labels", work / "report"
-    env = {**os.environ, "DVC_NO_ANALYTICS": "1", "ITERATIVE_DO_NOT_TRACK": "1"}
-    env.setdefault("GIT_AUTHOR_NAME", "Slipway simulate")
-    env.setdefault("GIT_AUTHOR_EMAIL", "simulate@slipway.invalid")
-    env.setdefault("GIT_COMMITTER_NAME", env["GIT_AUTHOR_NAME"])
-    env.setdefault("GIT_COMMITTER_EMAIL", env["GIT_AUTHOR_EMAIL"])
+    env = _git_env()
+    _ensure_model(root, config, env)
 
-    if not (root / "outputs/model/model.skops").exists() or not Path(config.monitor.reference).exists():
-        say("no trained model or reference profile yet: dvc pull data.dvc && dvc repro train reference")
-        _run(["dvc", "pull", "data.dvc"], root, env)
-        _run(["dvc", "repro", "train", "reference"], root, env)  # evaluate is not needed to serve
-
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    say(f"serving outputs/model on {base} (prediction log: {logs})")
-    command = [sys.executable, "-m", "slipway.cli", "serve", "--port", str(port), "--prediction-log", str(logs)]
-    server = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        _wait_ready(base, server)
-        period = generate_churn(
-            ChurnSettings(
-                rows=rows,
-                seed=2026,
-                id_offset=90_000_000,
-                numeric_shift=SHIFT,
-                category_weights={"payment_method": PAYMENT_MIX},
-            )
-        )
+    with serving(root, logs) as base:
+        say(f"serving outputs/model on {base} (prediction log: {logs})")
         say(f"sending {rows:,} requests from a drifted period (shift {SHIFT}, more electronic checks)")
         started = time.monotonic()
-        truth = send_traffic(base, period, config.features.all, config.data.id_column)
+        truth = send_traffic(base, drifted_period(rows), config.features.all, config.data.id_column)
         print(f"{rows:,} requests in {time.monotonic() - started:.1f} s")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
     say("labels arrive later: recording the ground truth of those requests")
     print(record_labels(labels, truth))

@@ -1,5 +1,5 @@
-"""What a registered version was made from: its commit's dvc.lock (data hash), params and metrics, read with
-``git show``."""
+"""What a registered version was made from: its commit's dvc.lock (data hash), params and metrics, read from git
+at that commit."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from slipway.adapters.git import show_file
 from slipway.release.registry import Registry
 
 
@@ -64,14 +65,17 @@ def lineage(registry: Registry, version: str) -> Lineage:
     """Commit, data hash, params and metrics behind a registered version, read from git at its commit."""
     found = registry.get(version)
     commit = found.commit
-    lock = yaml.safe_load(registry.show(commit, "dvc.lock") or "{}") or {}
-    params_file = yaml.safe_load(registry.show(commit, "params.yaml") or "{}") or {}
+
+    def at_commit(path: str) -> str:
+        return show_file(commit, path, registry.repo) or ""
+
+    lock = yaml.safe_load(at_commit("dvc.lock")) or {}
+    params_file = yaml.safe_load(at_commit("params.yaml")) or {}
     data_path = str((params_file.get("data") or {}).get("path", "data"))
     data_root = data_path.split("/", 1)[0]
-    dvc_yaml = yaml.safe_load(registry.show(commit, "dvc.yaml") or "{}") or {}
     metrics: dict[str, Any] = {}
-    for entry in dvc_yaml.get("metrics") or []:
-        text = registry.show(commit, entry)
+    for entry in (yaml.safe_load(at_commit("dvc.yaml")) or {}).get("metrics") or []:
+        text = at_commit(entry)
         if text:
             metrics.update(json.loads(text) if entry.endswith(".json") else yaml.safe_load(text))
     return Lineage(

@@ -14,19 +14,27 @@ from pathlib import Path
 import yaml
 
 from slipway.adapters.dvc import remote_problem
+from slipway.adapters.git import show_file
 from slipway.artifact.folder import folder_digests, folder_problems, write_release
 from slipway.release.registry import Registry, Version
-from slipway.release.targets.base import DeployError, _run
+from slipway.release.targets.base import DeployError, run_tool
 
 
 def artifact_path(repo: Path, artifact: str, revision: str | None = None) -> str:
-    """The artifact's file as declared in dvc.yaml ``artifacts:`` (e.g. ``outputs/model/model.skops``)."""
-    at_revision = revision is not None
-    text = _run(["git", "show", f"{revision}:dvc.yaml"], repo) if at_revision else (repo / "dvc.yaml").read_text()
+    """The artifact's file as declared in dvc.yaml ``artifacts:`` (e.g. ``outputs/model/model.skops``), in the
+    workspace or at a revision."""
+    where = "the workspace" if revision is None else revision[:12]
+    text = show_file(revision, "dvc.yaml", repo) if revision is not None else _read(repo / "dvc.yaml")
+    if text is None:
+        raise DeployError(f"{where} has no dvc.yaml, so no artifact {artifact!r}")
     declared = (yaml.safe_load(text) or {}).get("artifacts") or {}
     if artifact not in declared:
-        raise DeployError(f"dvc.yaml declares no artifact {artifact!r} (artifacts: {sorted(declared)})")
+        raise DeployError(f"dvc.yaml in {where} declares no artifact {artifact!r} (artifacts: {sorted(declared)})")
     return str(declared[artifact]["path"])
+
+
+def _read(path: Path) -> str | None:
+    return path.read_text() if path.is_file() else None
 
 
 def _copy_model_dir(source: Path, dest: Path) -> None:
@@ -107,17 +115,17 @@ class Materialiser:
     def _rebuild(self, commit: str, path: str, dest: Path) -> None:
         with tempfile.TemporaryDirectory(prefix="slipway-rebuild-") as scratch:
             tree = Path(scratch) / "tree"
-            _run(["git", "worktree", "add", "--detach", "--quiet", str(tree), commit], self.repo)
+            run_tool(["git", "worktree", "add", "--detach", "--quiet", str(tree), commit], self.repo)
             try:
-                cache = _run(["dvc", "cache", "dir"], self.repo).strip()
-                _run(["dvc", "config", "--local", "cache.dir", cache], tree)
+                cache = run_tool(["dvc", "cache", "dir"], self.repo).strip()
+                run_tool(["dvc", "config", "--local", "cache.dir", cache], tree)
                 stage = _stage_producing(tree, path)
                 if stage is None:
                     raise DeployError(f"no dvc.yaml stage at {commit[:12]} produces {path}")
-                _run(["dvc", "repro", "--pull", stage], tree)
+                run_tool(["dvc", "repro", "--pull", stage], tree)
                 shutil.copytree(tree / path, dest)
             finally:
-                _run(["git", "worktree", "remove", "--force", str(tree)], self.repo, check=False)
+                run_tool(["git", "worktree", "remove", "--force", str(tree)], self.repo, check=False)
 
 
 def _stage_producing(repo: Path, path: str) -> str | None:

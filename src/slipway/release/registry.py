@@ -11,13 +11,13 @@ folder differs from the latest registered version's (only the model file's md5 w
 files). Saving is byte-reproducible, so retraining the same inputs changes nothing; otherwise nothing is
 registered. The first version is v0.1.0.
 
-Lineage needs nothing else: the commit a version tag points to holds dvc.lock (data hash), params.yaml and
-the metrics file, read back with ``git show``.
+The registry is read with GTO's Python API (``gto.api.show``) and written with the ``gto`` command (tags made
+as git makes them, with the committer git is configured with). Lineage needs nothing else: the commit a version
+tag points to holds dvc.lock (data hash), params.yaml and the metrics file, read back from git.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -154,7 +154,8 @@ def decide(model_md5: str, latest: Version | None, files: Mapping[str, str] | No
 
 
 def versions_from_gto(shown: list[dict[str, Any]]) -> list[Version]:
-    """Versions from ``gto show <artifact> --json``, newest (highest semver) first."""
+    """Versions from ``gto.api.show(repo, artifact)`` (what ``gto show <artifact> --json`` prints), newest
+    (highest semver) first."""
     found = []
     for item in shown:
         if not item.get("registrations") or item.get("deregistrations"):
@@ -190,11 +191,23 @@ class Registry:
     def _gto(self, *args: str) -> str:
         return self._run("gto", *args)
 
+    def _shown(self, artifact: str | None = None) -> Any:
+        """``gto.api.show`` of the artifact (its versions) or, without one, of the registry (each artifact's latest
+        version and stages); None when the artifact has no tags."""
+        import gto.api
+        from gto.exceptions import ArtifactNotFound, GTOException
+        from scmrepo.exceptions import SCMError
+
+        try:
+            return gto.api.show(str(self.repo), artifact) if artifact else gto.api.show(str(self.repo))
+        except ArtifactNotFound:
+            return None
+        except (GTOException, SCMError) as error:
+            raise RegistryError(f"cannot read the registry in {self.repo}: {error}") from None
+
     def versions(self) -> list[Version]:
         """Every registered version, highest first."""
-        if not self._run("git", "tag", "--list", f"{self.artifact}@*").strip():
-            return []
-        return versions_from_gto(json.loads(self._gto("show", self.artifact, "--json")))
+        return versions_from_gto(self._shown(self.artifact) or [])
 
     def latest(self) -> Version | None:
         found = self.versions()
@@ -208,9 +221,7 @@ class Registry:
 
     def stage_version(self, stage: str) -> str | None:
         """The version a stage is assigned to now (GTO: the latest assignment wins), or None."""
-        if not self._run("git", "tag", "--list", f"{self.artifact}#{stage}#*").strip():
-            return None
-        shown = json.loads(self._gto("show", "--json")).get(self.artifact) or {}
+        shown = (self._shown() or {}).get(self.artifact) or {}
         return (shown.get("stage") or {}).get(stage)
 
     def register(self, model_md5: str, ref: str = "HEAD", files: Mapping[str, str] | None = None) -> Decision:
@@ -267,8 +278,3 @@ class Registry:
         present = set(self._run("git", "tag", "--list", *tags).split())
         if present:
             self._run("git", "tag", "--delete", *sorted(present))
-
-    def show(self, revision: str, path: str) -> str | None:
-        """A file's text at a revision, or None if it is not there."""
-        result = run_command(["git", "show", f"{revision}:{path}"], self.repo, check=False)
-        return result.stdout if result.returncode == 0 else None

@@ -8,8 +8,11 @@ the environment; they are never put on a command line or printed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+from slipway.adapters.commands import run_command
+from slipway.adapters.github import write_outputs
 
 RUNNER_LABEL = "slipway-cloud"
 CLOUD_SECRETS: dict[str, tuple[str, ...]] = {
@@ -62,3 +65,18 @@ def plan_runner(env: Mapping[str, str]) -> RunnerPlan:
         command.append("--cloud-spot")
     where = f"{cloud} {env.get('CML_CLOUD_TYPE') or '(default type)'} in {env.get('CML_CLOUD_REGION') or 'us-west'}"
     return RunnerPlan(command, f"launching a runner labelled {RUNNER_LABEL} on {where}")
+
+
+def launch_runner(env: Mapping[str, str], dry_run: bool = False, log: Callable[[str], None] = print) -> int:
+    """``slipway cloud-runner``: say what :func:`plan_runner` decided, launch the runner (unless ``dry_run``), and
+    tell the workflow where training runs (step output ``runner``: ``cloud`` or ``github``). Returns cml's exit
+    code (0 when nothing was launched); after a failed launch no output is written."""
+    plan = plan_runner(env)
+    log(plan.reason)
+    if plan.command and not dry_run:
+        log("$ " + " ".join(plan.command))
+        code = run_command(plan.command, check=False, capture=False).returncode
+        if code != 0:
+            return code
+    write_outputs({"runner": "github" if dry_run else plan.runner}, env)
+    return 0

@@ -1,14 +1,24 @@
-"""Adding a new period of data to the training data (append or replace), and the demo's next period."""
+"""Adding a new period of data to the training data (append or replace): the demo's next period, or a table from
+any DVC URL."""
 
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import pandas as pd
 
+from slipway.adapters.dvc import get_url
+from slipway.adapters.files import replace_on_success
 from slipway.config import Config, RetrainConfig
 from slipway.data.generator import ChurnSettings, generate_churn
+from slipway.data.tables import read_table, write_table
+
+
+class IngestError(ValueError):
+    """The new period cannot join the training data (or joining it changed nothing); the message says why."""
 
 
 @dataclass(frozen=True)
@@ -29,10 +39,10 @@ class IngestSummary:
 def combine(current: pd.DataFrame, new: pd.DataFrame, settings: RetrainConfig) -> pd.DataFrame:
     """Append (keeping the newest ``max_rows``) or replace; the columns must match the current table's."""
     if new.empty:
-        raise ValueError("the new period has no rows")
+        raise IngestError("the new period has no rows")
     missing = sorted(set(current.columns) - set(new.columns))
     if missing:
-        raise ValueError(f"the new period lacks the columns {missing}")
+        raise IngestError(f"the new period lacks the columns {missing}")
     if settings.mode == "replace":
         return new[list(current.columns)].reset_index(drop=True)
     combined = pd.concat([current, new[list(current.columns)]], ignore_index=True)
@@ -56,3 +66,34 @@ def next_demo_period(
         concept_shift=concept_shift,
     )
     return generate_churn(settings)
+
+
+def fetch_period(source: str) -> pd.DataFrame:
+    """A table (CSV or Parquet) from any DVC URL: s3://, gs://, azure://, ssh://, http(s)://, a path."""
+    with tempfile.TemporaryDirectory(prefix="slipway-ingest-") as folder:
+        target = Path(folder) / Path(source.rstrip("/")).name
+        get_url(source, target)
+        return read_table(target)
+
+
+def ingest(
+    config: Config,
+    source: str = "demo",
+    shift: dict[str, float] | None = None,
+    concept_shift: float = 0.0,
+    summary_path: Path | str | None = None,
+) -> IngestSummary:
+    """Add a new period to the training data (``data.path``) as ``retrain.mode`` says: the demo's next period
+    (``source="demo"``, with ``shift`` and ``concept_shift``) or the table at ``source``. Writes the summary JSON to
+    ``summary_path`` when given; the data file is replaced only once the new table is written in full."""
+    current = read_table(config.data.path)
+    shifts = dict(shift or {})
+    new = next_demo_period(current, config, shifts, concept_shift) if source == "demo" else fetch_period(source)
+    combined = combine(current, new, config.retrain)
+    with replace_on_success(config.data.path) as (written,):
+        write_table(combined, written)
+    summary = IngestSummary(source, len(current), len(new), len(combined), config.retrain.mode, shifts)
+    if summary_path is not None:
+        with replace_on_success(summary_path) as (written,):
+            written.write_text(summary.to_json())
+    return summary

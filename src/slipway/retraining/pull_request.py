@@ -3,14 +3,18 @@ push it and open a PR that explains why. The PR's own workflow then retrains, ev
 
 from __future__ import annotations
 
+import json
+import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from slipway.adapters.commands import run_command
-from slipway.retraining.ingest import IngestSummary
+from slipway.adapters.github import run_url
+from slipway.config import Config
+from slipway.retraining.ingest import IngestError, IngestSummary
 
 Runner = Callable[[Sequence[str]], str]
 
@@ -88,7 +92,7 @@ def open_retrain_pr(
     done: dict[str, Any] = {"branch": branch}
     run(["dvc", "add", "data"])
     if not run(["git", "status", "--porcelain", "--", "data.dvc"]).strip():
-        raise RuntimeError("data.dvc did not change: the ingestion added nothing")
+        raise IngestError("data.dvc did not change: the ingestion added nothing")
     run(["dvc", "push", "data.dvc"])  # the raw data only: pipeline outputs are not kept in the remote
     run(["git", "switch", "-c", branch])
     paths = ["data.dvc"]
@@ -108,3 +112,25 @@ def open_retrain_pr(
             command += ["--label", label]
         done["pull_request"] = run(command).strip()
     return done
+
+
+def retrain_pr(
+    repo: Path,
+    config: Config,
+    trigger: str = "manual",
+    reason: str = "",
+    issue: str = "",
+    base: str = "main",
+    push: bool = True,
+    ingest_summary: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """``slipway retrain-pr``: the new data on a new branch (named after the workflow run inside Actions), pushed
+    and proposed with a pull request that says why (the trigger, the monitor's finding, the ingestion summary)."""
+    env = os.environ if env is None else env
+    summary = None
+    if ingest_summary is not None and ingest_summary.is_file():
+        summary = IngestSummary(**json.loads(ingest_summary.read_text()))
+    branch = branch_name(config.retrain.branch_prefix, suffix=env.get("GITHUB_RUN_ID", ""))
+    body = pr_body(trigger, reason, summary, issue, run_url(env))
+    return open_retrain_pr(repo, branch, f"Retrain on new data ({trigger})", body, base, push)

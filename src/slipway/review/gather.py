@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from slipway.adapters.dvc import dvc_file_md5, dvc_tracked_md5
 from slipway.adapters.git import json_at, resolve_base, run_git, show_file
 from slipway.config import Config, parse_config
 from slipway.monitoring.verdict import Status
@@ -34,13 +35,6 @@ def _json_file(path: Path) -> Any:
         return json.loads(path.read_text())
     except (OSError, json.JSONDecodeError):
         return None
-
-
-def _dvc_md5(text: str | None) -> str | None:
-    if not text:
-        return None
-    outs = (yaml.safe_load(text) or {}).get("outs") or [{}]
-    return outs[0].get("md5")
 
 
 def read_base_table(root: Path, sha: str, path: str) -> Any:
@@ -111,8 +105,8 @@ def gather(root: Path, base_ref: str, config: Config, status: Status, out_dir: P
                 inputs.images[plot.name] = f"{plot.name}.png"
 
     inputs.validation = _validation(root / VALIDATION_PATH)
-    inputs.data_md5 = _dvc_md5((root / "data.dvc").read_text()) if (root / "data.dvc").exists() else None
-    inputs.base_data_md5 = _dvc_md5(show_file(sha, "data.dvc", root)) if sha else None
+    inputs.data_md5 = dvc_tracked_md5(root / "data.dvc")
+    inputs.base_data_md5 = dvc_file_md5(show_file(sha, "data.dvc", root)) if sha else None
     try:
         current_data = read_table(root / config.data.path)
     except DataReadError as error:

@@ -4,13 +4,14 @@ Two steps, so that the template's code (Copier runs its tasks) never runs where 
 
 - :func:`prepare_update` runs ``copier update`` (a three-way merge that keeps the project's own changes) on a fresh
   branch from the current commit, commits the result, conflicts included as they are, and writes a git bundle of
-  that commit plus the pull request's title and text to a folder (:class:`Proposal`).
+  that commit plus the pull request's title and text to a folder (:class:`~slipway.template.proposal.Proposal`).
 - :func:`propose` reads that folder as data, pushes the branch and opens the one pull request, or updates it while
   it is open; it pushes nothing when the open pull request already holds the same update, and never pushes over
   commits that someone else added to the branch.
 
 :func:`link_answers` writes the answers file that lets a repository made with GitHub's "Use this template" join
-the update path. Pure helpers (versions, the changelog excerpt, the pull request text, the decision) come first.
+the update path. The pure parts (the changelog excerpt, the proposal, its text, the decision) are in
+:mod:`slipway.template.changelog` and :mod:`slipway.template.proposal`.
 """
 
 from __future__ import annotations
@@ -18,203 +19,45 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from slipway.adapters.commands import CommandError, run_command
+from slipway.adapters.git import show_file
+from slipway.adapters.github import run_url, write_outputs
+from slipway.template.changelog import changelog_excerpt, is_release
+from slipway.template.proposal import (
+    BODY,
+    BODY_LIMIT,
+    BUNDLE,
+    PROPOSAL,
+    TRAILER,
+    Action,
+    Proposal,
+    RemoteBranch,
+    TemplateError,
+    commit_message,
+    conflicted_files,
+    decide,
+    pr_body,
+)
+
 ANSWERS_FILE = ".copier-answers.yml"
 DEFAULT_BRANCH = "template-update"
-TRAILER = "Slipway-Template-Update"
-"""Commit trailer naming the version: marks the branch's commits as this tool's own."""
-BUNDLE, PROPOSAL, BODY = "update.bundle", "proposal.json", "body.md"
-BODY_LIMIT = 60_000  # GitHub refuses pull request bodies over 65,536 characters
 CONFLICT_MARKERS = (b"<<<<<<< before updating", b">>>>>>> after updating")
 SHORTCUTS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
 """Copier's own prefixes for template URLs."""
-SEMVER = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:-(\d+)-g[0-9a-f]+)?$")
 
 Runner = Callable[[Sequence[str]], str]
 Updater = Callable[[Path, str | None, str], None]
 """(project root, template ref or None for the latest release, conflict mode) -> None: runs ``copier update``."""
 
 
-class TemplateError(RuntimeError):
-    """An expected failure, with a message a person can act on."""
-
-
 # --- pure ----------------------------------------------------------------------------------------------------------
-
-
-def version_key(ref: str) -> tuple[int, int, int] | None:
-    """``v1.2.3`` (or ``1.2.3``, or git describe's ``v1.2.3-4-gabc123``) -> (1, 2, 3); None for anything else."""
-    match = SEMVER.match(ref.strip())
-    return (int(match.group(1)), int(match.group(2)), int(match.group(3))) if match else None
-
-
-def is_release(ref: str) -> bool:
-    """A tag such as ``v1.2.3``, not a commit after it (``v1.2.3-4-gabc123``)."""
-    match = SEMVER.match(ref.strip())
-    return bool(match) and match.group(4) is None  # type: ignore[union-attr]
-
-
-def changelog_sections(text: str) -> list[tuple[str, str]]:
-    """The ``## `` sections of a changelog, in order: (heading, the section's markdown including its heading)."""
-    parts = re.split(r"(?m)^(?=## )", text)
-    return [(part.splitlines()[0][3:].strip(), part.rstrip() + "\n") for part in parts if part.startswith("## ")]
-
-
-def changelog_excerpt(text: str, old: str, new: str) -> str:
-    """The sections of the versions after ``old`` up to ``new``, newest first (as the changelog lists them), and
-    the "Unreleased" section when ``new`` is a commit past its release."""
-    low, high = version_key(old), version_key(new)
-    chosen = []
-    for heading, section in changelog_sections(text):
-        version = version_key(heading.split()[0].strip("[]")) if heading else None
-        if version is None:
-            if heading.lower().startswith("unreleased") and high is not None and not is_release(new):
-                chosen.append(section)
-            continue
-        if (low is None or version > low) and (high is None or version <= high):
-            chosen.append(section)
-    return "\n".join(chosen)
-
-
-@dataclass(frozen=True)
-class Proposal:
-    """What :func:`prepare_update` made, for :func:`propose`: the branch, the versions and what the update did."""
-
-    branch: str
-    base: str
-    old_version: str
-    new_version: str
-    conflicts: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-
-    @property
-    def title(self) -> str:
-        mark = " (conflicts to resolve)" if self.conflicts else ""
-        return f"Slipway template update: {self.old_version} -> {self.new_version}{mark}"
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2) + "\n"
-
-    @classmethod
-    def from_json(cls, text: str) -> Proposal:
-        data = json.loads(text)
-        try:
-            return cls(
-                branch=str(data["branch"]),
-                base=str(data["base"]),
-                old_version=str(data["old_version"]),
-                new_version=str(data["new_version"]),
-                conflicts=[str(path) for path in data.get("conflicts", [])],
-                changed=[str(path) for path in data.get("changed", [])],
-            )
-        except (KeyError, TypeError) as error:
-            raise TemplateError(f"{PROPOSAL} is not a template update proposal: {error}") from None
-
-
-def _listing(paths: Sequence[str], limit: int = 60) -> list[str]:
-    lines = [f"- `{path}`" for path in paths[:limit]]
-    if len(paths) > limit:
-        lines.append(f"- ... and {len(paths) - limit} more")
-    return lines
-
-
-def pr_body(proposal: Proposal, excerpt: str, conflict_mode: str = "inline", run_url: str = "") -> str:
-    """The pull request's text: conflicts first (if any), the template's changelog between the versions, what to
-    check before merging, the files it changes. Bounded to what GitHub accepts."""
-    lines = [
-        f"## Slipway template update: `{proposal.old_version}` -> `{proposal.new_version}`",
-        "",
-        "`copier update` brought the template's changes into this project with a three-way merge that keeps this "
-        "project's own changes (params, schema, data, tests, code).",
-        "",
-    ]
-    if proposal.conflicts:
-        how = (
-            "hold conflict markers (`<<<<<<< before updating` ... `>>>>>>> after updating`)"
-            if conflict_mode == "inline"
-            else "hold the template's version; this project's change that did not apply is in a `.rej` file next to "
-            "each (apply it again by hand, then delete the `.rej`)"
-        )
-        lines += [
-            f"### Conflicts to resolve ({len(proposal.conflicts)})",
-            "",
-            f"The template and this project changed the same lines. These files {how}; nothing was chosen for you:",
-            "",
-            *_listing(proposal.conflicts),
-            "",
-            "Resolve each on this branch and push (docs/upgrading.md, *Resolve a conflict*); the checks fail until "
-            "then.",
-            "",
-        ]
-    lines += [
-        "### What changed, and what to do (the template's CHANGELOG)",
-        "",
-        excerpt.strip() or "_The template's changelog has no entry for these versions._",
-        "",
-        "### Before merging",
-        "",
-        "- The pull request's report compares the model trained with this update against `main`: check it.",
-        "- If the update changes the pipeline's code or params, run `dvc repro` on this branch and commit "
-        "`dvc.lock` (and `outputs/metrics.json`): `main` refuses a stale lock.",
-        "",
-        f"<details><summary>Files changed ({len(proposal.changed)})</summary>",
-        "",
-        *_listing(proposal.changed, 200),
-        "",
-        "</details>",
-    ]
-    if run_url:
-        lines += ["", f"Prepared by {run_url}"]
-    body = "\n".join(lines) + "\n"
-    if len(body) > BODY_LIMIT:
-        body = body[: BODY_LIMIT - 200] + "\n\n... (cut: the full changelog is the template's CHANGELOG.md)\n"
-    return body
-
-
-def commit_message(proposal: Proposal) -> str:
-    return f"{proposal.title}\n\n{TRAILER}: {proposal.new_version}\n"
-
-
-def conflicted_files(unmerged: Sequence[str], rejects: Sequence[str], marked: Sequence[str]) -> list[str]:
-    """Files with a conflict: unmerged in the index, with a ``.rej`` beside them, or holding Copier's markers."""
-    found = {*unmerged, *marked, *(path.removesuffix(".rej") for path in rejects)}
-    return sorted(found)
-
-
-class Action(Enum):
-    CREATE = "create"  # push the branch, open the pull request
-    UPDATE = "update"  # push the branch, update the open pull request's title and text
-    NOTHING = "nothing"  # the open pull request already holds this update
-    DECLINED = "declined"  # this version was proposed and its pull request closed: not proposed again
-    FOREIGN = "foreign"  # someone added commits to the branch: leave it alone
-
-
-@dataclass(frozen=True)
-class RemoteBranch:
-    """The update branch as the remote has it."""
-
-    tree: str
-    version: str  # the TRAILER value of its last commit; "" when that commit is not this tool's
-
-
-def decide(open_pr: int | None, remote: RemoteBranch | None, tree: str, version: str) -> Action:
-    """What to do with the prepared update, given the open pull request (if any) and the remote branch (if any)."""
-    if remote is not None and not remote.version:
-        return Action.FOREIGN
-    if open_pr is not None:
-        return Action.NOTHING if remote is not None and remote.tree == tree else Action.UPDATE
-    if remote is not None and remote.version == version:
-        return Action.DECLINED
-    return Action.CREATE
 
 
 def template_url(src_path: str) -> str:
@@ -237,12 +80,11 @@ def answers_text(src_path: str, version: str, answers: dict[str, str]) -> str:
 
 
 def _run(command: Sequence[str], cwd: Path) -> str:
-    result = subprocess.run(list(command), cwd=cwd, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise TemplateError(
-            f"`{' '.join(command[:3])} ...` failed ({result.returncode}): {result.stderr.strip()[-1500:]}"
-        )
-    return result.stdout
+    """A command's output; a failure is a TemplateError (one redacted line)."""
+    try:
+        return run_command(command, cwd).stdout
+    except CommandError as error:
+        raise TemplateError(str(error)) from None
 
 
 def read_answers(root: Path) -> dict[str, Any] | None:
@@ -277,8 +119,7 @@ def template_file(src_path: str, ref: str, name: str) -> str:
     """``name`` as it is in the template at ``ref`` ("" when it has none)."""
     with tempfile.TemporaryDirectory(prefix="slipway-template-") as folder:
         _run(["git", "clone", "--quiet", "--no-checkout", template_url(src_path), folder], Path(folder))
-        result = subprocess.run(["git", "show", f"{ref}:{name}"], cwd=folder, capture_output=True, text=True)
-        return result.stdout if result.returncode == 0 else ""
+        return show_file(ref, name, folder) or ""
 
 
 def _conflicts(root: Path, git: Runner) -> list[str]:
@@ -347,6 +188,35 @@ def prepare_update(
     return proposal
 
 
+def update_project(
+    root: Path,
+    out_dir: Path,
+    branch: str = DEFAULT_BRANCH,
+    vcs_ref: str | None = None,
+    conflict: str = "inline",
+    log: Callable[[str], None] = print,
+) -> Proposal | None:
+    """``slipway template-update``: :func:`prepare_update`, saying what happened, and the step outputs the workflow
+    reads (``changed``, ``conflicts``). None when there is nothing to propose (no answers file, or up to date)."""
+    if read_answers(root) is None:
+        log(
+            f"no {ANSWERS_FILE} here, so nothing to update: this is the template itself, or a repository made with "
+            "'Use this template' that has not joined yet (slipway template-link)."
+        )
+        write_outputs({"changed": "false"})
+        return None
+    proposal = prepare_update(root, out_dir, branch, vcs_ref, conflict, run_url())
+    if proposal is None:
+        log("the project is up to date with the template; nothing to propose")
+        write_outputs({"changed": "false"})
+        return None
+    log(f"{proposal.title} on branch {proposal.branch}")
+    for path in proposal.conflicts:
+        log(f"conflict in {path}")
+    write_outputs({"changed": "true", "conflicts": str(len(proposal.conflicts))})
+    return proposal
+
+
 def _remote_branch(branch: str, git: Runner) -> RemoteBranch | None:
     """Fetch the remote's update branch; None when the remote has none."""
     if not git(["git", "ls-remote", "--heads", "origin", f"refs/heads/{branch}"]).strip():
@@ -367,8 +237,13 @@ def _open_pull_request(branch: str, git: Runner) -> int | None:
 def propose(root: Path, out_dir: Path, base: str = "main", runner: Runner | None = None) -> tuple[Action, str]:
     """Push the prepared branch and open or update its pull request, as :func:`decide` says; (action, message)."""
     git = runner or (lambda command: _run(command, root))
-    proposal = Proposal.from_json((out_dir / PROPOSAL).read_text())
-    body = (out_dir / BODY).read_text()[:BODY_LIMIT]
+    try:
+        proposal = Proposal.from_json((out_dir / PROPOSAL).read_text())
+        body = (out_dir / BODY).read_text()[:BODY_LIMIT]
+    except (OSError, ValueError) as error:
+        raise TemplateError(
+            f"{out_dir} holds no prepared update (run `slipway template-update` first): {error}"
+        ) from None
     if not re.fullmatch(r"[A-Za-z0-9._/-]+", proposal.branch) or proposal.branch in ("main", base):
         raise TemplateError(f"{PROPOSAL}: {proposal.branch!r} is not an update branch")
     bundle = str((out_dir / BUNDLE).resolve())
@@ -441,5 +316,8 @@ def link_answers(root: Path, src_path: str, version: str, force: bool = False) -
     path = root / ANSWERS_FILE
     if path.exists() and not force:
         raise TemplateError(f"{ANSWERS_FILE} exists already: this project is linked (--force replaces it)")
-    path.write_text(answers_text(src_path, version, current_answers(root)))
+    try:
+        path.write_text(answers_text(src_path, version, current_answers(root)))
+    except OSError as error:
+        raise TemplateError(f"cannot write {ANSWERS_FILE} from this project's files: {error}") from None
     return path

@@ -42,9 +42,11 @@ class DeployTarget(Protocol):
     def stop(self, stage: str) -> None: ...
 
 
-def _run(command: Sequence[str], cwd: Path, check: bool = True, input: str | None = None) -> str:
+def run_tool(
+    command: Sequence[str], cwd: Path, check: bool = True, input: str | None = None, secrets: Sequence[str] = ()
+) -> str:
     """A command's output through the project's command runner; a failure is a DeployError (one redacted line)."""
     try:
-        return run_command(command, cwd, check=check, input=input).stdout
+        return run_command(command, cwd, check=check, input=input, secrets=secrets).stdout
     except CommandError as error:
         raise DeployError(str(error)) from None

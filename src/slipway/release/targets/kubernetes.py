@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from slipway.config import DeployConfig
-from slipway.release.targets.base import DeployError, Deployment, _run
+from slipway.release.targets.base import DeployError, Deployment, run_tool
 
 
 def set_overlay_image(kustomization: dict[str, object], name: str, image: str) -> dict[str, object]:
@@ -63,7 +63,7 @@ class KubernetesTarget:
                 f"{self.config.image}:{version}",
             )
             kustomization_file.write_text(yaml.safe_dump(edited, sort_keys=False))
-            return _run([self.kubectl, "kustomize", str(tree / "overlays" / stage)], self.repo)
+            return run_tool([self.kubectl, "kustomize", str(tree / "overlays" / stage)], self.repo)
 
     def namespace(self, stage: str) -> str:
         return f"slipway-{stage}"
@@ -71,8 +71,9 @@ class KubernetesTarget:
     def current(self, stage: str) -> str | None:
         if not kubeconfig_present():
             return None
-        image = _run([self.kubectl, "get", "deployment", self.deployment, "--namespace", self.namespace(stage),
-                      "--output", "jsonpath={.spec.template.spec.containers[0].image}"], self.repo, False)  # fmt: skip
+        image = run_tool([self.kubectl, "get", "deployment", self.deployment, "--namespace", self.namespace(stage),
+                          "--output", "jsonpath={.spec.template.spec.containers[0].image}"],
+                         self.repo, False)  # fmt: skip
         return image.rsplit(":", 1)[1] if ":" in image else None
 
     def stop(self, stage: str) -> None:
@@ -82,9 +83,10 @@ class KubernetesTarget:
         if not kubeconfig_present():
             return Deployment(stage, version, None, "skipped: no kubeconfig (set the KUBECONFIG secret to deploy)")
         manifests = self.render(stage, version)
-        _run([self.kubectl, "apply", "--filename", "-"], self.repo, input=manifests)
-        _run([self.kubectl, "rollout", "status", f"deployment/{self.deployment}", "--namespace",
-              self.namespace(stage), f"--timeout={int(self.config.smoke.timeout_seconds)}s"], self.repo)  # fmt: skip
+        run_tool([self.kubectl, "apply", "--filename", "-"], self.repo, input=manifests)
+        timeout = f"--timeout={int(self.config.smoke.timeout_seconds)}s"
+        run_tool([self.kubectl, "rollout", "status", f"deployment/{self.deployment}", "--namespace",
+                  self.namespace(stage), timeout], self.repo)  # fmt: skip
         url = self.config.stages[stage].url
         return Deployment(stage, version, url, f"applied overlay {stage} with {self.config.image}:{version}")
 

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from slipway.adapters.commands import is_secret_name
+from slipway.adapters.commands import child_env
 from slipway.adapters.http import NotReady, wait_ready
 from slipway.config import DeployConfig
 from slipway.release.targets.base import DeployError, Deployment
@@ -79,8 +79,7 @@ class LocalTarget:
         self.stop(stage)
         state_dir = self._state_dir(stage)
         state_dir.mkdir(parents=True, exist_ok=True)
-        env = {name: value for name, value in os.environ.items() if not is_secret_name(name)}  # serving needs none
-        env.update(SLIPWAY_MODEL_VERSION=version, SLIPWAY_STAGE=stage)
+        env = child_env({"SLIPWAY_MODEL_VERSION": version, "SLIPWAY_STAGE": stage})  # serving needs no secret
         with (state_dir / "server.log").open("ab") as log:
             process = subprocess.Popen(
                 self.command(stage, model_dir.resolve()),
