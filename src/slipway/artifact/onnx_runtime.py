@@ -37,7 +37,7 @@ def _string_feed(values: Any) -> np.ndarray:
     items = values.tolist() if isinstance(values, pd.Series | np.ndarray) else values
     if set(map(type, items)) != {str}:
         items = ["" if _missing_string(v) else str(v) for v in items]
-    return np.array(items, dtype=object).reshape(-1, 1)  # (all strings: nothing numpy could read as a dimension)
+    return np.fromiter(items, dtype=object, count=len(items)).reshape(-1, 1)
 
 
 def onnx_feeds(
