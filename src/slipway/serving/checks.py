@@ -185,42 +185,44 @@ def _distinct(values: Sequence[Any]) -> bool:
 def accept_columns(rules: Mapping[str, ColumnRule], records: Sequence[Any]) -> ValidatedBatch | None:
     """A batch, one column at a time (see the module docstring); None unless all records are plainly valid."""
     size = len(records)
-    if set(map(type, records)) != {dict}:
-        return None
     columns: dict[str, Any] = {}
     fields = 0
-    for name, rule in rules.items():
-        values = _gathered(records, name)
-        kinds = set(map(type, values))
-        if type(_ABSENT) in kinds:
-            absent = values.count(_ABSENT)
-            if rule.required or absent == size:
+    try:
+        for name, rule in rules.items():
+            values, absent = _gathered(records, name)
+            if absent and (rule.required or absent == size):
                 if rule.required:
                     return None
                 continue  # an optional column no record has: left out, as the table leaves it out
-            values = [None if v is _ABSENT else v for v in values]
-            kinds = (kinds - {type(_ABSENT)}) | {_NONE}
-            fields -= absent
-        column = _column(rule, values, kinds)
-        if column is None:
-            return None
-        columns[name] = column
-        fields += size
+            column = _column(rule, values)
+            if column is None:
+                return None
+            columns[name] = column
+            fields += size - absent
+    except TypeError:  # a record that is not an object, or a value that cannot be hashed
+        return None
     if sum(map(len, records)) != fields:
         return None  # a field outside the schema
     return ValidatedBatch(columns, size, list(records), True)
 
 
-def _gathered(records: Sequence[dict[str, Any]], name: str) -> list[Any]:
-    """Every record's value of ``name`` (``_ABSENT`` where a record has none), in one pass."""
+def _gathered(records: Sequence[dict[str, Any]], name: str) -> tuple[list[Any], int]:
+    """Every record's value of ``name`` (None where a record has none) and how many records have none."""
     try:
-        return [record[name] for record in records]  # (the cheapest pass there is; a column all records have)
+        return [record[name] for record in records], 0  # (the cheapest pass there is: a column all records have)
     except KeyError:
-        return list(map(dict.get, records, repeat(name, len(records)), repeat(_ABSENT, len(records))))
+        values = list(map(dict.get, records, repeat(name, len(records)), repeat(_ABSENT, len(records))))
+        absent = values.count(_ABSENT)
+        return [None if v is _ABSENT else v for v in values], absent
 
 
-def _column(rule: ColumnRule, values: list[Any], kinds: set[type]) -> Any:
+def _column(rule: ColumnRule, values: list[Any]) -> Any:
     """The column as a backend takes it (numbers as one numpy array, text as a list), or None if not plainly valid."""
+    if rule.kind == "string":  # the distinct values first: few, for a categorical column
+        distinct = set(values)
+        kinds = set(map(type, distinct))
+    else:
+        kinds = set(map(type, values))
     nulls = _NONE in kinds
     if nulls and not rule.nullable:
         return None
@@ -241,7 +243,7 @@ def _column(rule: ColumnRule, values: list[Any], kinds: set[type]) -> Any:
             return None  # a NaN or an infinity sent as a number (read by the standard parser)
         return array if _numbers_pass(rule, array[~missing] if nulls else array) else None
     if rule.kind == "string" and known <= {str}:
-        distinct = set(values) - {None}
+        distinct.discard(None)
         if not is_unicode("".join(distinct)) or not _passes(rule, distinct):
             return None
         return values if not rule.unique or len(distinct) == _non_null(values, nulls) else None

@@ -36,6 +36,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 import orjson
 import pandas as pd
 
@@ -73,19 +74,32 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} cannot be written to the prediction log")
 
 
-_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE  # NaN and infinities are written as null
+def _json(value: Any) -> bytes:
+    """One value as JSON (NaN and infinities as null, numpy scalars as numbers)."""
+    return orjson.dumps(value, default=_plain, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
-def _line(when: str, request_id: str, record: int, version: str, backend: str, inputs: Any, score: Any, label: Any):
-    body = {
-        "v": FORMAT_VERSION, "timestamp": when, "request_id": request_id, "record": record,
-        "model_version": version, "backend": backend, "inputs": inputs, "prediction": score, "label": label,
-    }  # fmt: skip
-    return orjson.dumps(body, default=_plain, option=_OPTIONS)
-
-
-def _timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
+def _lines(
+    moment: datetime, request_id: str, version: str, backend: str, inputs: Sequence[Any], scores: Any, labels: Any,
+    first: int = 0,
+) -> bytes:  # fmt: skip
+    """The lines of a request's records (numbered from ``first``), built around one JSON text per record's inputs:
+    the keys in the documented order, the same bytes as each line's object written whole."""
+    head = b'{"v":%d,"timestamp":%s,"request_id":%s,"record":' % (
+        FORMAT_VERSION,
+        _json(moment.astimezone(UTC).isoformat()),
+        _json(request_id),
+    )
+    middle = b',"model_version":%s,"backend":%s,"inputs":' % (_json(version), _json(backend))
+    values = _json(np.asarray(scores, dtype=np.float64).tolist())[1:-1].split(b",")  # (a number holds no comma)
+    texts: dict[tuple[type, Any], bytes] = {}  # a request's labels are a few classes
+    classes = [texts.get((type(y), y)) or texts.setdefault((type(y), y), _json(y)) for y in labels]
+    rows = zip(inputs, values, classes, strict=True)
+    return b"".join(
+        b'%s%d%s%s,"prediction":%s,"label":%s}\n'
+        % (head, i, middle, _json(row if type(row) is dict else dict(row)), p, y)
+        for i, (row, p, y) in enumerate(rows, first)
+    )
 
 
 @dataclass(frozen=True)
@@ -103,8 +117,10 @@ class PredictionRecord:
 
     def line(self) -> bytes:
         """The record's line, newline included."""
-        args = (self.request_id, self.record, self.model_version, self.backend, self.inputs)
-        return _line(_timestamp(self.timestamp), *args, float(self.prediction), self.label)
+        return _lines(
+            self.timestamp, self.request_id, self.model_version, self.backend,
+            [self.inputs], [self.prediction], [self.label], self.record,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -120,11 +136,10 @@ class LoggedRequest:
     labels: Sequence[int | float | str | bool | None]
 
     def text(self) -> bytes:
-        when, args = _timestamp(self.timestamp), (self.request_id,)
-        scores = self.predictions.tolist() if hasattr(self.predictions, "tolist") else self.predictions
-        rows = zip(self.inputs, scores, self.labels, strict=True)
-        tail = (self.model_version, self.backend)
-        return b"".join(_line(when, *args, i, *tail, row, p, y) for i, (row, p, y) in enumerate(rows))
+        return _lines(
+            self.timestamp, self.request_id, self.model_version, self.backend,
+            self.inputs, self.predictions, self.labels,
+        )  # fmt: skip
 
 
 def records_for_request(
