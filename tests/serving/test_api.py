@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import RELEASE_COMMIT, VALID
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from slipway.artifact.folder import RELEASE_FILE
@@ -68,6 +69,35 @@ def test_single_and_batch_predictions_match_the_model(client: TestClient, model_
     expected = load_model(model_dir / "model.skops").predict_proba(rows[features])[:, 1]
     assert np.max(np.abs(got - expected)) <= 1e-6
     assert [p["label"] for p in many.json()["predictions"]] == [int(p >= 0.5) for p in got]
+    singles = [client.post("/predict", json=record).json()["predictions"][0] for record in records]
+    alone = np.array([p["probability"] for p in singles])  # a batch (checked column by column) answers as each
+    assert np.max(np.abs(alone - got)) <= 1e-6  # record alone, but for float32 rounding that varies with the batch
+
+
+def test_an_integer_beyond_64_bits_is_refused_not_rounded(client: TestClient) -> None:
+    """The body is read by orjson, which reads such integers as floats; -2**63 - 1 must not pass as -2**63."""
+    for number in ("-9223372036854775809", "9223372036854775808", "99999999999999999999999"):
+        raw = json.dumps({**VALID, "support_calls": 0}).replace('"support_calls": 0', f'"support_calls": {number}')
+        errors = _errors(client.post("/predict", content=raw, headers={"content-type": "application/json"}))
+        assert [(e["field"], e["reason"]) for e in errors] == [
+            ("support_calls", "must be an integer within the 64-bit range")
+        ]
+        assert str(errors[0]["value"]) == number, errors  # echoed as sent (the standard parser read it)
+
+
+def test_the_route_fastapi_documents_answers_like_the_app(client: TestClient, model_dir: Path) -> None:
+    """``ServingAPI`` answers POST /predict ahead of routing; FastAPI's own route (reached through FastAPI's middleware
+    and router) answers alike."""
+    app = client.app
+
+    async def through_fastapi(scope, receive, send) -> None:
+        await FastAPI.__call__(app, scope, receive, send)
+
+    with TestClient(through_fastapi) as router:
+        routed = router.post("/predict", json={"records": [VALID, VALID]})
+    direct = client.post("/predict", json={"records": [VALID, VALID]})
+    assert routed.status_code == direct.status_code == 200
+    assert routed.json()["predictions"] == direct.json()["predictions"] and routed.headers["x-request-id"]
 
 
 ARABIC_INDIC_ID = "C" + "".join(chr(0x0660 + int(digit)) for digit in "12345678")

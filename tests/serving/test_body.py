@@ -1,4 +1,5 @@
-"""Reading a request body: the size limit's setting, and piecewise parsing that always equals json.loads."""
+"""Reading a request body: the size limit's setting, and parsing (orjson, or piecewise) that always equals
+json.loads."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slipway.serving.body import DEFAULT_MAX_BODY_BYTES, max_body_from_env, parse_json, release
+from slipway.serving.body import DEFAULT_MAX_BODY_BYTES, max_body_from_env, parse_json, parse_standard, release
 
 _scalars = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(alphabet='ab{}[],:"\\ \n\u2028')
@@ -36,6 +37,22 @@ def test_piecewise_parsing_gives_exactly_what_json_loads_gives(records, separato
         insert = edit.draw(st.sampled_from([b"", b",", b"}", b"]", b'"', b" ", b"x"]))
         raw = raw[:at] + insert + raw[at + edit.draw(st.integers(0, 1)) :]
     assert _outcome(lambda r: parse_json(r, piece), raw) == _outcome(json.loads, raw)
+    assert _outcome(lambda r: parse_standard(r, piece), raw) == _outcome(json.loads, raw)
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "9223372036854775807", "-9223372036854775808", "9223372036854775808", "18446744073709551615",
+        "18446744073709551616", "-9223372036854775809", "99999999999999999999999", "1" * 400,
+        "0.1000000000000000000001", "1e400", "-1e400", "1e-400", "NaN", "-Infinity",
+    ],
+)  # fmt: skip
+def test_numbers_read_exactly_as_json_loads_reads_them(number: str) -> None:
+    """orjson reads an integer beyond 64 bits as a float and refuses NaN and infinities: those go to json.loads."""
+    raw = f'{{"records": [{{"age": {number}}}], "n": [{number}, 1]}}'.encode()
+    assert _outcome(parse_json, raw) == _outcome(json.loads, raw)
+    assert repr(parse_json(raw)) == repr(json.loads(raw))
 
 
 @pytest.mark.parametrize(
@@ -54,6 +71,7 @@ def test_piecewise_parsing_gives_exactly_what_json_loads_gives(records, separato
 )
 def test_piecewise_parsing_of_tricky_bodies(raw: bytes) -> None:
     assert _outcome(lambda r: parse_json(r, 4), raw) == _outcome(json.loads, raw)
+    assert _outcome(lambda r: parse_standard(r, 4), raw) == _outcome(json.loads, raw)
 
 
 def test_release_empties_a_list_in_slices() -> None:

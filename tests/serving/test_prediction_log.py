@@ -7,10 +7,12 @@ import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from slipway.serving.prediction_log import (
     ENV_VAR,
+    LoggedRequest,
     PredictionLog,
     log_file_name,
     log_from_env,
@@ -54,6 +56,29 @@ def test_lines_follow_the_documented_format(tmp_path: Path) -> None:
     assert first["timestamp"] == "2026-11-23T10:00:00+00:00"
     assert first["inputs"]["total_charges"] is None  # NaN is written as null, the line stays valid JSON
     assert [json.loads(line)["record"] for line in lines] == [0, 1]
+
+
+def test_a_submitted_request_is_written_as_its_records_would_be(tmp_path: Path) -> None:
+    when = datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=UTC)
+    rows = [{**ROW, "contract": "zwei-jährig"}, {**ROW, "total_charges": np.float64("nan"), "age": np.int64(40)}]
+    submitted, written = PredictionLog(tmp_path / "a"), PredictionLog(tmp_path / "b")
+    submitted.submit(LoggedRequest(when, "r1", "v1.0.0", "onnx", list(rows), np.array([0.25, 0.75]), [0, True]))
+    written.write(
+        records_for_request(
+            request_id="r1", inputs=rows, probabilities=[0.25, 0.75], labels=[0, True],
+            model_version="v1.0.0", backend="onnx", timestamp=when,
+        )
+    )  # fmt: skip
+    submitted.close()
+    written.close()
+    name = "predictions-2026-11-23.jsonl"
+    text = (tmp_path / "a" / name).read_text(encoding="utf-8")
+    assert text == (tmp_path / "b" / name).read_text(encoding="utf-8")
+    first, second = map(json.loads, text.splitlines())
+    assert first["inputs"]["contract"] == "zwei-jährig" and first["timestamp"] == "2026-11-23T10:00:00.123456+00:00"
+    assert second["inputs"]["total_charges"] is None and second["inputs"]["age"] == 40 and second["label"] is True
+    keys = "v timestamp request_id record model_version backend inputs prediction label"
+    assert list(first) == keys.split()  # the documented order
 
 
 def test_files_rotate_by_utc_day_and_reader_filters_since(tmp_path: Path) -> None:

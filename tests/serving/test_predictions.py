@@ -12,25 +12,26 @@ from slipway.serving.predictions import answers, plain_classes, task_of
 def test_binary_answers_use_the_threshold_and_the_model_s_own_class_labels() -> None:
     outputs = np.array([[0.8, 0.2], [0.35, 0.65], [0.1, 0.9]])
     found = answers("binary", outputs, ["benign", "malignant"], threshold=0.7)
-    assert [a.body for a in found] == [
+    assert found.bodies == [
         {"label": "benign", "probability": 0.2},
         {"label": "benign", "probability": 0.65},
         {"label": "malignant", "probability": 0.9},
     ]
-    assert [a.score for a in found] == [0.2, 0.65, 0.9] and found[2].label == "malignant"
+    assert found.scores.tolist() == [0.2, 0.65, 0.9] and found.labels == ["benign", "benign", "malignant"]
+    assert found.label_counts() == {"benign": 2, "malignant": 1}
 
 
 def test_multiclass_answers_name_the_most_probable_class_and_every_probability() -> None:
     outputs = np.array([[0.1, 0.7, 0.2], [0.5, 0.2, 0.3]])
-    first, second = answers("multiclass", outputs, [3, 5, 7], threshold=0.5)
-    assert first.body == {"label": 5, "probability": 0.7, "probabilities": {"3": 0.1, "5": 0.7, "7": 0.2}}
-    assert (second.label, second.score) == (3, 0.5)
+    found = answers("multiclass", outputs, [3, 5, 7], threshold=0.5)
+    assert found.bodies[0] == {"label": 5, "probability": 0.7, "probabilities": {"3": 0.1, "5": 0.7, "7": 0.2}}
+    assert (found.labels[1], found.scores[1]) == (3, 0.5) and type(found.labels[1]) is int
 
 
 def test_regression_answers_are_values_without_a_label() -> None:
     found = answers("regression", np.array([12.5, -3.0]), [], threshold=0.5)
-    assert [a.body for a in found] == [{"value": 12.5}, {"value": -3.0}]
-    assert [a.label for a in found] == [None, None] and found[1].score == -3.0
+    assert found.bodies == [{"value": 12.5}, {"value": -3.0}]
+    assert found.labels == [None, None] and found.scores[1] == -3.0 and found.label_counts() == {}
 
 
 def test_a_non_finite_value_or_a_wrong_shape_is_an_error_not_an_answer() -> None:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from conftest import VALID
 from support import REPO_ROOT, VENV_BIN, free_port, run, start_server, stop_server
 
-from slipway.serving.prediction_log import read_prediction_log
+from slipway.serving.prediction_log import log_file_name, read_prediction_log
 
 pytestmark = pytest.mark.slow
 
@@ -75,3 +78,51 @@ def test_smoke_fails_when_nothing_answers() -> None:
     )
     assert smoke.returncode == 1 and "FAIL  health: /health did not answer 200 within 1 s" in smoke.stdout
     assert time.monotonic() - started < 60
+
+
+def _post(port: int, body: dict, timeout: float = 10) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/predict", json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+def _wait_ready(port: int, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"no server ready on port {port}")
+
+
+def test_requests_are_answered_while_the_log_disk_stalls_and_shutdown_writes_every_line(model_dir, tmp_path) -> None:
+    """The day's log file is a named pipe nobody reads yet: opening it for writing blocks, as a stalled disk would.
+    Requests must be answered meanwhile; once it is read, every answered record is there after a clean shutdown."""
+    log_dir = tmp_path / "log"
+    log_dir.mkdir()
+    day_file = log_dir / log_file_name(datetime.now(UTC).date())
+    os.mkfifo(day_file)
+    port = free_port()
+    server = start_server(model_dir, port, SLIPWAY_PREDICTION_LOG=str(log_dir))
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(day_file.read_bytes()))
+    try:
+        _wait_ready(port)
+        answered = [_post(port, VALID) for _ in range(200)]  # each within 10 s, though nothing can be written
+        answered.append(_post(port, {"records": [{**VALID, "age": 20 + i % 50} for i in range(2_000)]}))
+        maps = Path(f"/proc/{server.pid}/maps").read_text()
+        reader.start()
+    finally:
+        output = stop_server(server)
+    reader.join(timeout=60)
+    later = [p.read_bytes() for p in log_dir.glob("*.jsonl") if p != day_file]  # a run across midnight (UTC)
+    lines = [json.loads(line) for text in [*received, *later] for line in text.splitlines()]
+    expected = [(a["request_id"], i) for a in answered for i in range(len(a["predictions"]))]
+    assert [(line["request_id"], line["record"]) for line in lines] == expected, output[-3000:]
+    assert [line["prediction"] for line in lines] == [p["probability"] for a in answered for p in a["predictions"]]
+    assert "/uvloop/" in maps and "/httptools/" in maps  # the server runs on uvloop's event loop and httptools

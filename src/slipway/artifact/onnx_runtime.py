@@ -23,6 +23,23 @@ def _missing_string(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
+def _numeric_feed(values: Any) -> np.ndarray:
+    """float32 ``[N, 1]`` with NaN for missing, from an array, a Series or a list (None is missing)."""
+    if isinstance(values, pd.Series):
+        array = values.astype("float64").to_numpy(dtype=np.float32, na_value=np.nan)
+    else:  # numpy reads None as NaN for a float dtype
+        array = np.asarray(values, dtype=np.float32)
+    return array.reshape(-1, 1)
+
+
+def _string_feed(values: Any) -> np.ndarray:
+    """Python strings ``[N, 1]``, ``""`` for missing, from a Series or a list."""
+    items = values.tolist() if isinstance(values, pd.Series | np.ndarray) else values
+    if set(map(type, items)) != {str}:
+        items = ["" if _missing_string(v) else str(v) for v in items]
+    return np.fromiter(items, dtype=object, count=len(items)).reshape(-1, 1)
+
+
 def onnx_feeds(
     columns: Mapping[str, Sequence[Any]] | pd.DataFrame, numeric: Sequence[str], categorical: Sequence[str]
 ) -> dict[str, np.ndarray]:
@@ -30,18 +47,8 @@ def onnx_feeds(
 
     Numeric: float32 with NaN for missing. Categorical: Python strings, ``""`` for missing.
     """
-    feeds: dict[str, np.ndarray] = {}
-    for name in numeric:
-        values = columns[name]
-        if isinstance(values, pd.Series):
-            array = values.astype("float64").to_numpy(dtype=np.float32, na_value=np.nan)
-        else:
-            array = np.array([np.nan if v is None else v for v in values], dtype=np.float32)
-        feeds[name] = array.reshape(-1, 1)
-    for name in categorical:
-        values = columns[name]
-        items = values.tolist() if isinstance(values, pd.Series) else values
-        feeds[name] = np.array(["" if _missing_string(v) else str(v) for v in items], dtype=object).reshape(-1, 1)
+    feeds = {name: _numeric_feed(columns[name]) for name in numeric}
+    feeds.update((name, _string_feed(columns[name])) for name in categorical)
     return feeds
 
 
@@ -56,11 +63,17 @@ def onnx_session(model: bytes | Path | str) -> Any:
     return ort.InferenceSession(source, sess_options=options, providers=["CPUExecutionProvider"])
 
 
-def onnx_outputs(session: Any, feeds: Mapping[str, np.ndarray]) -> np.ndarray:
-    """A classifier's class probabilities ``[N, classes]``, or a regressor's predicted values ``[N]``."""
+def output_name(session: Any) -> str:
+    """The output ``onnx_outputs`` reads: a classifier's ``probabilities``, else a regressor's first output."""
     names = [output.name for output in session.get_outputs()]
-    if PROBABILITIES in names:
-        (probabilities,) = session.run([PROBABILITIES], dict(feeds))
-        return np.asarray(probabilities, dtype=np.float64)
-    (values,) = session.run([names[0]], dict(feeds))
-    return np.asarray(values, dtype=np.float64).reshape(-1)
+    return PROBABILITIES if PROBABILITIES in names else names[0]
+
+
+def onnx_outputs(session: Any, feeds: Mapping[str, np.ndarray], output: str | None = None) -> np.ndarray:
+    """A classifier's class probabilities ``[N, classes]``, or a regressor's predicted values ``[N]``.
+
+    ``output``: the session's ``output_name`` when the caller has it already (serving asks once, at load)."""
+    output = output or output_name(session)
+    (values,) = session.run([output], feeds if isinstance(feeds, dict) else dict(feeds))
+    values = np.asarray(values, dtype=np.float64)
+    return values if output == PROBABILITIES else values.reshape(-1)

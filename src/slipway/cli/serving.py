@@ -76,7 +76,15 @@ def serve(
         params_path=params,
         max_body_bytes=max_body_bytes,  # type: ignore[arg-type]
     )
-    uvicorn.run(api, host=host, port=port, workers=1, access_log=access_log, log_level="info")
+    uvicorn.run(api, host=host, port=port, workers=1, access_log=access_log, log_level="info", **server_options())
+
+
+def server_options() -> dict[str, str]:
+    """uvicorn's fastest event loop and HTTP parser: uvloop and httptools (core dependencies; uvloop is not made
+    for Windows, where asyncio's loop serves)."""
+    import importlib.util
+
+    return {"loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio", "http": "httptools"}
 
 
 @app.command()

@@ -7,27 +7,23 @@ request can cause an unhandled error: everything is caught at the boundary, and 
 cut short before it is echoed or logged (``slipway.serving.echo``).
 
 Every input is bounded: the body (``max_body_bytes``, counted as it streams in: 413 beyond it), the records per request
-(``MAX_RECORDS``), the label values of the metrics. A body too big for the fast path is parsed, validated, predicted
-and logged in a worker thread (one such batch at a time, so memory stays bounded), so that health checks and small
-requests keep being answered meanwhile.
+(``MAX_RECORDS``), the label values of the metrics. ``POST /predict`` is answered by ``slipway.serving.endpoint``
+ahead of FastAPI's routing (the route declared here documents it in ``/openapi.json``); a big body is answered in a
+worker thread, so that health checks and small requests keep being answered meanwhile.
 """
 
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import threading
+import time
 import traceback
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import anyio
-import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -35,20 +31,18 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.requests import ClientDisconnect
 
-from slipway.serving.body import BodyTooLarge, max_body_from_env, parse_json, read_body, release
+from slipway.serving.body import max_body_from_env
 from slipway.serving.echo import echo
-from slipway.serving.metrics import MetricsMiddleware, ServingMetrics
+from slipway.serving.endpoint import MAX_RECORDS, PredictEndpoint, Receive, Send, error_body
+from slipway.serving.metrics import METHODS, ServingMetrics
 from slipway.serving.model import Backend, LoadedModel, load_served_model
-from slipway.serving.prediction_log import PredictionLog, log_from_env, records_for_request
-from slipway.serving.validation import FieldError, RequestInvalid, records_json_schema
+from slipway.serving.prediction_log import PredictionLog, log_from_env
+from slipway.serving.validation import FieldError, records_json_schema
 
 log = logging.getLogger(__name__)
 
-MAX_RECORDS = 100_000
-INLINE_BODY_BYTES = 8 * 1024  # bodies up to this size (the fast path's) are answered on the event loop
-BATCH_WORKERS = 1  # bigger bodies are answered in a worker thread, this many at a time (each holds tens of MB)
+__all__ = ["ENDPOINTS", "MAX_RECORDS", "ServingAPI", "create_app"]
 ENDPOINTS = ("/predict", "/health", "/ready", "/version", "/metrics")
 
 
@@ -90,7 +84,6 @@ class ModelState:
         self.model_dir, self.backend, self.params_path = model_dir, backend, params_path
         self.model: LoadedModel | None = None
         self.error: str | None = None
-        self.batch_slots: anyio.CapacityLimiter | None = None
         self._lock = threading.Lock()
         self._tried = False
 
@@ -107,28 +100,52 @@ class ModelState:
         return self.model
 
 
-def _error(status: int, detail: str, errors: list[FieldError] | None = None, request_id: str | None = None):
-    body = {"detail": detail, "errors": [e.as_dict() for e in errors or []], "request_id": request_id}
-    return JSONResponse(body, status_code=status)
+def _error(status: int, detail: str, errors: list[FieldError] | None = None) -> Response:
+    return Response(error_body(detail, errors), status_code=status, media_type="application/json")
 
 
-def _records_of(body: Any) -> list[Any]:
-    """The records of a request body: ``{"records": [...]}`` or a single record object."""
-    if isinstance(body, dict) and "records" in body:
-        extra = [key for key in body if key != "records"]
-        if extra:
-            raise RequestInvalid([FieldError(k, "unknown field next to 'records'") for k in extra])
-        records = body["records"]
-        if not isinstance(records, list):
-            raise RequestInvalid([FieldError("records", "must be a list of records", None, records)])
-        if not records:
-            raise RequestInvalid([FieldError("records", "must hold at least one record")])
-        if len(records) > MAX_RECORDS:
-            raise RequestInvalid([FieldError("records", f"at most {MAX_RECORDS:,} records per request")])
-        return records
-    if isinstance(body, dict):
-        return [body]
-    raise RequestInvalid([FieldError("(body)", 'must be a record object or {"records": [...]}', None, body)])
+class ServingAPI(FastAPI):
+    """The FastAPI app, answering ``POST /predict`` itself before any middleware or routing, and counting every
+    HTTP request (endpoint, method and status, all from bounded sets; latency) in the metrics."""
+
+    predict_endpoint: PredictEndpoint
+    serving_metrics: ServingMetrics
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        started, status = time.perf_counter(), 500
+        path, method = scope["path"], scope["method"]
+        if path == "/predict" and method == "POST":
+            try:
+                status = await self.predict_endpoint(scope, receive, send)
+            finally:
+                self.serving_metrics.request(path, method, status, time.perf_counter() - started)
+            return
+
+        async def recording_send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await super().__call__(scope, receive, recording_send)
+        finally:
+            endpoint = path if path in ENDPOINTS else "other"
+            method = method if method in METHODS else "other"
+            self.serving_metrics.request(endpoint, method, status, time.perf_counter() - started)
+
+
+class _Answer(Response):
+    """A response made by the predict endpoint itself (when FastAPI's router, not ``ServingAPI``, routes to it)."""
+
+    def __init__(self, endpoint: PredictEndpoint) -> None:
+        self.endpoint, self.background = endpoint, None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.endpoint(scope, receive, send)
 
 
 def create_app(
@@ -138,7 +155,7 @@ def create_app(
     prediction_log: Path | str | None = None,
     params_path: Path | str = "params.yaml",
     max_body_bytes: int | None = None,
-) -> FastAPI:
+) -> ServingAPI:
     """The API serving the model folder ``model_dir`` (see ``slipway.serving.model``).
 
     ``prediction_log``: folder for the prediction log; when None, ``$SLIPWAY_PREDICTION_LOG``; unset = off.
@@ -149,8 +166,23 @@ def create_app(
         raise ValueError(f"max_body_bytes must be a positive number of bytes, got {body_limit}")
     state = ModelState(Path(model_dir), backend, Path(params_path))
     metrics = ServingMetrics()
-    predictions_log: PredictionLog | None = log_from_env(prediction_log)
+    predictions_log = log_from_env(prediction_log)
+    app = ServingAPI(
+        title="Slipway model API",
+        description="Predictions from the served model; requests are validated with the model-input schema.",
+        version="1",
+        lifespan=_lifespan(state, metrics, predictions_log),
+    )
+    app.state.model_state = state
+    app.state.metrics = app.serving_metrics = metrics
+    app.predict_endpoint = PredictEndpoint(state, metrics, predictions_log, body_limit)
+    _handle_errors(app)
+    _document_predict(app, state.ensure_loaded())  # loaded now, so the OpenAPI document describes its records
+    _add_routes(app, state, metrics)
+    return app
 
+
+def _lifespan(state: ModelState, metrics: ServingMetrics, predictions_log: PredictionLog | None) -> Any:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         loaded = await run_in_threadpool(state.ensure_loaded)
@@ -159,20 +191,14 @@ def create_app(
         gc.freeze()  # what lives as long as the server (modules, model) is left out of collections during big batches
         yield
         if predictions_log is not None:
-            predictions_log.close()
+            await run_in_threadpool(predictions_log.close)  # every answered request's lines are written
 
-    app = FastAPI(
-        title="Slipway model API",
-        description="Predictions from the served model; requests are validated with the model-input schema.",
-        version="1",
-        lifespan=lifespan,
-    )
-    app.state.model_state = state
-    app.state.metrics = metrics
-    app.add_middleware(MetricsMiddleware, metrics=metrics, endpoints=ENDPOINTS)
+    return lifespan
 
+
+def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, error: RequestValidationError) -> Response:
         errors = [FieldError(".".join(map(str, e.get("loc", ()))), str(e.get("msg"))) for e in error.errors()]
         return _error(422, "invalid request", errors)
 
@@ -181,13 +207,15 @@ def create_app(
         return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=error.headers)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, error: Exception) -> Response:
         frames = "".join(traceback.format_tb(error.__traceback__)).rstrip()  # source lines only, no request text
         problem = echo(f"{type(error).__name__}: {error}")
         log.error("unhandled error on %s: %s\n%s", echo(request.url.path), problem, frames)
         return _error(500, "internal error")
 
-    loaded = state.ensure_loaded()  # now, so the OpenAPI document can describe the records this model takes
+
+def _document_predict(app: ServingAPI, loaded: LoadedModel | None) -> None:
+    """Declare ``POST /predict`` with the records this model takes (``ServingAPI`` answers it before routing)."""
     record_schema = records_json_schema(loaded.schema) if loaded else {"type": "object"}
     request_schema = {
         "oneOf": [
@@ -213,69 +241,10 @@ def create_app(
         Each prediction holds ``label`` and ``probability`` (binary), plus ``probabilities`` of every class
         (multiclass), or ``value`` (regression).
         """
-        request_id = uuid.uuid4().hex
-        model = state.ensure_loaded()
-        if model is None:
-            return _error(503, f"model not loaded: {state.error}", request_id=request_id)
-        try:
-            raw = await read_body(request, body_limit)
-        except BodyTooLarge as error:
-            return _error(413, str(error), request_id=request_id)
-        except ClientDisconnect:
-            return _error(400, "the client went away before sending the whole body", request_id=request_id)
-        if len(raw) <= INLINE_BODY_BYTES:
-            return answer(model, raw, request_id)
-        if state.batch_slots is None:  # made here: an anyio limiter belongs to the running event loop
-            state.batch_slots = anyio.CapacityLimiter(BATCH_WORKERS)
-        return await anyio.to_thread.run_sync(answer, model, raw, request_id, limiter=state.batch_slots)
+        return _Answer(app.predict_endpoint)
 
-    def answer(model: LoadedModel, raw: bytes, request_id: str) -> Response:
-        """Parse, validate, predict and log one request body (blocking: big bodies run in a worker thread)."""
-        try:
-            body = parse_json(raw)
-        except (ValueError, RecursionError) as error:
-            return refuse(model, RequestInvalid([FieldError("(body)", f"malformed JSON: {error}")]), request_id)
-        try:
-            return answer_records(model, body, request_id)
-        finally:
-            if isinstance(body, dict) and isinstance(body.get("records"), list):
-                release(body["records"])
 
-    def refuse(model: LoadedModel, invalid: RequestInvalid, request_id: str) -> Response:
-        """The 422 for a request that does not match the schema (counted per schema field, others as ``(other)``)."""
-        for item in invalid.errors:
-            metrics.invalid.labels(item.field if item.field in model.validator.rules else "(other)").inc()
-        return _error(422, "request does not match the model's input schema", invalid.errors, request_id)
-
-    def answer_records(model: LoadedModel, body: Any, request_id: str) -> Response:
-        """Validate, predict, log and answer; big lists are let go of a slice at a time (see ``release``)."""
-        try:
-            batch = model.validator.validate(_records_of(body))
-        except RequestInvalid as invalid:
-            return refuse(model, invalid, request_id)
-        except Exception as error:  # the boundary: nothing a client sends may surface as a 500
-            log.warning("refused an unreadable request: %s", echo(f"{type(error).__name__}: {error}"))
-            problem = FieldError("(body)", f"cannot be read: {type(error).__name__}")
-            return refuse(model, RequestInvalid([problem]), request_id)
-
-        answered = model.predict(batch)
-        scores = [a.score for a in answered]
-        labels = [a.label for a in answered]
-        metrics.observe_predictions(model.task, scores, labels)
-        if predictions_log is not None:
-            predictions_log.write(
-                records_for_request(
-                    request_id=request_id, inputs=batch.records, probabilities=scores, labels=labels,
-                    model_version=model.model_version, backend=model.backend, timestamp=datetime.now(UTC),
-                )
-            )  # fmt: skip
-        head = json.dumps({"request_id": request_id, "model_version": model.model_version, "backend": model.backend})
-        predictions = ", ".join(map(json.dumps, (a.body for a in answered)))  # short calls: no long hold of the GIL
-        release(batch.records)
-        release(answered)
-        text = f'{head[:-1]}, "predictions": [{predictions}]}}'
-        return Response(text, media_type="application/json", headers={"X-Request-ID": request_id})
-
+def _add_routes(app: FastAPI, state: ModelState, metrics: ServingMetrics) -> None:
     @app.get("/health")
     async def health() -> dict[str, str]:
         """The process is up (it says nothing about the model: see /ready)."""
@@ -295,26 +264,26 @@ def create_app(
         model = state.ensure_loaded()
         if model is None:
             return _error(503, f"model not loaded: {state.error}")
-        data = model.metadata.get("data") or {}
-        return JSONResponse(
-            {
-                "model_version": model.model_version,
-                "stage": model.version.get("stage"),
-                "git_commit": model.version.get("commit"),  # deployed: the version's commit; workspace: None
-                "data_hash": data.get("dataset_md5"),
-                "backend": model.backend,
-                "backend_reason": model.backend_reason,
-                "features": model.features,
-                "task": model.task,
-                "classes": model.classes,
-                "threshold": model.threshold if model.task == "binary" else None,
-                "deploy": model.version,
-            }
-        )
+        return JSONResponse(_version(model))
 
     @app.get("/metrics")
     async def prometheus() -> Response:
         """Prometheus text format."""
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    return app
+
+def _version(model: LoadedModel) -> dict[str, Any]:
+    data = model.metadata.get("data") or {}
+    return {
+        "model_version": model.model_version,
+        "stage": model.version.get("stage"),
+        "git_commit": model.version.get("commit"),  # deployed: the version's commit; workspace: None
+        "data_hash": data.get("dataset_md5"),
+        "backend": model.backend,
+        "backend_reason": model.backend_reason,
+        "features": model.features,
+        "task": model.task,
+        "classes": model.classes,
+        "threshold": model.threshold if model.task == "binary" else None,
+        "deploy": model.version,
+    }

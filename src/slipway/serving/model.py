@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from slipway.artifact.onnx_runtime import ONNX_FILE, onnx_feeds, onnx_outputs, onnx_session
+from slipway.artifact.onnx_runtime import ONNX_FILE, onnx_feeds, onnx_outputs, onnx_session, output_name
 from slipway.artifact.persistence import load_model
 from slipway.data.schema import load_schema, model_input_schema
-from slipway.serving.predictions import Answer, ClassLabel, Task, answers, plain_classes, task_of
+from slipway.serving.predictions import Answers, ClassLabel, Task, answers, plain_classes, task_of
 from slipway.serving.validation import RecordValidator, ValidatedBatch
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,11 @@ class LoadedModel:
     load_seconds: float
     _sklearn: Any = field(repr=False, default=None)
     _onnx: Any = field(repr=False, default=None)
+    _onnx_output: str | None = field(repr=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self._onnx is not None:
+            self._onnx_output = output_name(self._onnx)
 
     @property
     def features(self) -> list[str]:
@@ -111,13 +116,14 @@ class LoadedModel:
     def outputs(self, batch: ValidatedBatch) -> np.ndarray:
         """Class probabilities ``[N, classes]`` (classifiers) or predicted values ``[N]`` (regressors)."""
         if self._onnx is not None:
-            return onnx_outputs(self._onnx, onnx_feeds(batch.columns, self.numeric, self.categorical))
+            feeds = onnx_feeds(batch.columns, self.numeric, self.categorical)
+            return onnx_outputs(self._onnx, feeds, self._onnx_output)
         if self.task == "regression":
             return np.asarray(self._sklearn.predict(self.frame(batch)), dtype=np.float64).reshape(-1)
         return np.asarray(self._sklearn.predict_proba(self.frame(batch)), dtype=np.float64)
 
-    def predict(self, batch: ValidatedBatch) -> list[Answer]:
-        """One answer per record of a validated batch (see ``slipway.serving.predictions``)."""
+    def predict(self, batch: ValidatedBatch) -> Answers:
+        """The answers to a validated batch, one per record (see ``slipway.serving.predictions``)."""
         return answers(self.task, self.outputs(batch), self.classes, self.threshold)
 
 

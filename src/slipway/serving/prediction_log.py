@@ -20,27 +20,36 @@ model ``prediction`` is the predicted value and ``label`` is null.
 arrive later can be joined on ``customer_id`` or on ``(request_id, record)``. ``read_prediction_log`` turns the
 files back into one table for monitoring. Logging is off unless a folder is given (``SLIPWAY_PREDICTION_LOG`` or
 ``slipway serve --prediction-log``).
+
+The server hands each answered request over (``PredictionLog.submit``) and goes on: a background thread formats
+the lines (orjson; text stays UTF-8) and appends them, many requests per write (``slipway.serving.log_writer``).
+``close`` (at server shutdown, and at interpreter exit) writes everything handed over before it returns.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
+import orjson
 import pandas as pd
+
+from slipway.serving.body import release
+from slipway.serving.log_writer import BackgroundWriter
 
 ENV_VAR = "SLIPWAY_PREDICTION_LOG"
 FORMAT_VERSION = 1
 FILE_PREFIX = "predictions-"
 FILE_SUFFIX = ".jsonl"
 META_COLUMNS = ("timestamp", "request_id", "record", "model_version", "backend", "prediction", "label")
+MAX_PENDING_ROWS = 200_000
+"""Rows handed over but not yet written, beyond which the server waits for the disk (bounded memory)."""
 
 
 def log_file_name(day: date) -> str:
@@ -57,14 +66,40 @@ def _file_day(path: Path) -> date | None:
 
 
 def _plain(value: Any) -> Any:
-    """JSON-safe scalar: numpy/pandas scalars to Python, NaN/NA to null."""
-    if value is None or value is pd.NA:
+    """What orjson cannot write as it is: ``pd.NA`` as null, other numpy/pandas scalars as Python values."""
+    if value is pd.NA:
         return None
     if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
+        return value.item()
+    raise TypeError(f"{type(value).__name__} cannot be written to the prediction log")
+
+
+def _json(value: Any) -> bytes:
+    """One value as JSON (NaN and infinities as null, numpy scalars as numbers)."""
+    return orjson.dumps(value, default=_plain, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def _lines(
+    moment: datetime, request_id: str, version: str, backend: str, inputs: Sequence[Any], scores: Any, labels: Any,
+    first: int = 0,
+) -> bytes:  # fmt: skip
+    """The lines of a request's records (numbered from ``first``), built around one JSON text per record's inputs:
+    the keys in the documented order, the same bytes as each line's object written whole."""
+    head = b'{"v":%d,"timestamp":%s,"request_id":%s,"record":' % (
+        FORMAT_VERSION,
+        _json(moment.astimezone(UTC).isoformat()),
+        _json(request_id),
+    )
+    middle = b',"model_version":%s,"backend":%s,"inputs":' % (_json(version), _json(backend))
+    values = _json(np.asarray(scores, dtype=np.float64).tolist())[1:-1].split(b",")  # (a number holds no comma)
+    texts: dict[tuple[type, Any], bytes] = {}  # a request's labels are a few classes
+    classes = [texts.get((type(y), y)) or texts.setdefault((type(y), y), _json(y)) for y in labels]
+    rows = zip(inputs, values, classes, strict=True)
+    return b"".join(
+        b'%s%d%s%s,"prediction":%s,"label":%s}\n'
+        % (head, i, middle, _json(row if type(row) is dict else dict(row)), p, y)
+        for i, (row, p, y) in enumerate(rows, first)
+    )
 
 
 @dataclass(frozen=True)
@@ -80,19 +115,31 @@ class PredictionRecord:
     prediction: float
     label: int | float | str | bool | None
 
-    def to_line(self) -> str:
-        body = {
-            "v": FORMAT_VERSION,
-            "timestamp": self.timestamp.astimezone(UTC).isoformat(),
-            "request_id": self.request_id,
-            "record": self.record,
-            "model_version": self.model_version,
-            "backend": self.backend,
-            "inputs": {key: _plain(value) for key, value in self.inputs.items()},
-            "prediction": float(self.prediction),
-            "label": _plain(self.label),
-        }
-        return json.dumps(body, separators=(",", ":"), allow_nan=False)
+    def line(self) -> bytes:
+        """The record's line, newline included."""
+        return _lines(
+            self.timestamp, self.request_id, self.model_version, self.backend,
+            [self.inputs], [self.prediction], [self.label], self.record,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One answered request, as the server hands it over: one line per record, formatted by the writer thread."""
+
+    timestamp: datetime
+    request_id: str
+    model_version: str
+    backend: str
+    inputs: Sequence[Mapping[str, Any]]
+    predictions: Sequence[float]
+    labels: Sequence[int | float | str | bool | None]
+
+    def text(self) -> bytes:
+        return _lines(
+            self.timestamp, self.request_id, self.model_version, self.backend,
+            self.inputs, self.predictions, self.labels,
+        )  # fmt: skip
 
 
 def records_for_request(
@@ -114,37 +161,59 @@ def records_for_request(
 
 
 class PredictionLog:
-    """Appends records to the day's file; thread-safe; reopens the file when the UTC day changes."""
+    """Appends requests to the day's file from a background thread; reopens the file when the UTC day changes."""
 
     def __init__(self, log_dir: Path | str) -> None:
         self.log_dir = Path(log_dir)
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
         self._day: date | None = None
-        self._handle: IO[str] | None = None
+        self._handle: IO[bytes] | None = None
+        self._writer: BackgroundWriter[LoggedRequest | list[PredictionRecord]] = BackgroundWriter(
+            self._append, "prediction log", MAX_PENDING_ROWS
+        )
+
+    def submit(self, request: LoggedRequest) -> None:
+        """Hand over an answered request (returns at once; the lines are written shortly). The log takes its
+        ``inputs`` list over: once written, the list is emptied a slice at a time (see ``release``)."""
+        self._writer.submit(request, len(request.inputs))
 
     def write(self, records: Iterable[PredictionRecord]) -> None:
+        """Hand over records (as ``submit``); ``flush`` or ``close`` to wait until they are written."""
         records = list(records)
-        if not records:
-            return
-        text = "".join(record.to_line() + "\n" for record in records)
-        day = records[0].timestamp.astimezone(UTC).date()
-        with self._lock:
-            if day != self._day or self._handle is None:
-                self._close()
-                self._handle = (self.log_dir / log_file_name(day)).open("a", encoding="utf-8")
-                self._day = day
-            self._handle.write(text)
-            self._handle.flush()
+        if records:
+            self._writer.submit(records, len(records))
 
-    def _close(self) -> None:
+    def flush(self) -> None:
+        self._writer.flush()
+
+    def close(self) -> None:
+        """Write everything handed over, then close the file."""
+        self._writer.close()
         if self._handle is not None:
             self._handle.close()
             self._handle = None
 
-    def close(self) -> None:
-        with self._lock:
-            self._close()
+    def _append(self, entries: list[LoggedRequest | list[PredictionRecord]]) -> None:
+        """(Writer thread.) Append the entries' lines, day file by day file, in one write per file."""
+        by_day: dict[date, list[bytes]] = {}
+        for entry in entries:
+            if isinstance(entry, LoggedRequest):
+                day, text = entry.timestamp.astimezone(UTC).date(), entry.text()
+            else:  # a request's records: all in the day of the first
+                day, text = entry[0].timestamp.astimezone(UTC).date(), b"".join(r.line() for r in entry)
+            by_day.setdefault(day, []).append(text)
+        for day, texts in by_day.items():
+            if day != self._day or self._handle is None:
+                if self._handle is not None:
+                    self._handle.close()
+                self._handle = (self.log_dir / log_file_name(day)).open("ab")
+                self._day = day
+            self._handle.write(b"".join(texts))
+        if self._handle is not None:
+            self._handle.flush()
+        for entry in entries:  # a big batch's records, let go of a slice at a time (see ``release``)
+            if isinstance(entry, LoggedRequest) and isinstance(entry.inputs, list):
+                release(entry.inputs)
 
 
 def log_from_env(log_dir: Path | str | None = None) -> PredictionLog | None:

@@ -6,13 +6,14 @@
 - multiclass: ``{"label": <most probable class>, "probability": <its probability>, "probabilities": {class: p}}``;
 - regression: ``{"value": <predicted value>}``.
 
-``score`` and ``label`` are what the prediction log and the metrics keep of each answer: the probability (or
-the value) and the class (None for regression).
+``scores`` and ``labels`` are what the prediction log and the metrics keep of each answer: the probability (or
+the value) and the class (None for regression). A batch is answered column by column (numpy), then turned into
+one JSON object per record.
 """
 
 from __future__ import annotations
 
-import math
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,12 +24,20 @@ ClassLabel = int | float | str | bool
 
 
 @dataclass(frozen=True)
-class Answer:
-    """One record's prediction: ``body`` goes into the response; ``score`` and ``label`` into log and metrics."""
+class Answers:
+    """A batch's predictions: ``bodies`` go into the response, ``scores`` and ``labels`` into log and metrics."""
 
-    body: dict[str, Any]
-    score: float
-    label: ClassLabel | None
+    bodies: list[dict[str, Any]]
+    scores: np.ndarray
+    labels: list[ClassLabel | None]
+
+    def label_counts(self) -> dict[str, int]:
+        """How many records got each class (as the text of the class); empty for regression."""
+        if not self.labels or self.labels[0] is None:
+            return {}
+        if len(self.labels) == 1:
+            return {str(self.labels[0]): 1}
+        return {str(label): count for label, count in Counter(self.labels).items()}
 
 
 def task_of(model: Any) -> Task:
@@ -45,29 +54,32 @@ def plain_classes(model: Any) -> list[ClassLabel]:
     return [] if classes is None else [c.item() if hasattr(c, "item") else c for c in classes]
 
 
-def answers(task: Task, outputs: np.ndarray, classes: list[ClassLabel], threshold: float) -> list[Answer]:
+def answers(task: Task, outputs: np.ndarray, classes: list[ClassLabel], threshold: float) -> Answers:
     """The answers for a batch: ``outputs`` is ``[N, classes]`` probabilities, or ``[N]`` values for regression."""
     if task == "regression":
-        return [_value(float(v)) for v in outputs]
+        return _values(np.asarray(outputs, dtype=np.float64).reshape(-1))
     if outputs.ndim != 2 or outputs.shape[1] != len(classes):
         raise ValueError(f"expected probabilities of {len(classes)} classes, got an array of shape {outputs.shape}")
-    found: list[Answer] = []
     if task == "binary":
         negative, positive = classes
-        for p in outputs[:, 1].tolist():
-            label = positive if p >= threshold else negative
-            found.append(Answer({"label": label, "probability": p}, p, label))
-        return found
+        scores = np.ascontiguousarray(outputs[:, 1])
+        probabilities = scores.tolist()
+        chosen = [positive if p >= threshold else negative for p in probabilities]
+        bodies = [{"label": label, "probability": p} for label, p in zip(chosen, probabilities, strict=True)]
+        return Answers(bodies, scores, chosen)
+    best = np.argmax(outputs, axis=1)
+    scores = outputs[np.arange(len(outputs)), best]
+    chosen = np.asarray(classes, dtype=object)[best].tolist()
     names = [str(c) for c in classes]
-    for best, row in zip(np.argmax(outputs, axis=1).tolist(), outputs.tolist(), strict=True):
-        label, p = classes[best], row[best]
-        found.append(
-            Answer({"label": label, "probability": p, "probabilities": dict(zip(names, row, strict=True))}, p, label)
-        )
-    return found
+    bodies = [
+        {"label": label, "probability": p, "probabilities": dict(zip(names, row, strict=True))}
+        for label, p, row in zip(chosen, scores.tolist(), outputs.tolist(), strict=True)
+    ]
+    return Answers(bodies, scores, chosen)
 
 
-def _value(value: float) -> Answer:
-    if not math.isfinite(value):
-        raise ValueError(f"the model predicted a non-finite value ({value})")
-    return Answer({"value": value}, value, None)
+def _values(values: np.ndarray) -> Answers:
+    finite = np.isfinite(values)
+    if not finite.all():
+        raise ValueError(f"the model predicted a non-finite value ({values[~finite][0]})")
+    return Answers([{"value": v} for v in values.tolist()], values, [None] * len(values))

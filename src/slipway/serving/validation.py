@@ -8,18 +8,23 @@ A request's records go through three layers, all derived from one ``pandera.Data
    strings, ``null`` only where the column is nullable (so ``3.7`` for an integer or ``"12"`` for a number is
    rejected rather than silently coerced);
 3. the schema's checks: pandera validates the table (ranges, allowed values, patterns, uniqueness, any custom or
-   dataframe-level check). For small requests whose checks are all of the well-known kinds (``in_range``,
-   ``isin``, ``str_matches``, ...) the checks are evaluated directly on the values instead, because pandera costs
-   milliseconds per call; only a request that passes is answered this way, anything failing goes to pandera for
-   the authoritative verdict and message. A property test asserts that the fast path never accepts what pandera
-   rejects.
+   dataframe-level check).
+
+When the schema's checks are all of the well-known kinds (``in_range``, ``isin``, ``str_matches``, ...), the three
+layers are first evaluated directly on the values (``slipway.serving.checks``: row by row for a few records, column
+by column for a batch), because pandera costs milliseconds per call; only a request that passes is answered this
+way, anything else goes through the layers above for the authoritative verdict and message. A property test
+asserts that the fast path never accepts what pandera rejects.
+
+The JSON body is read by orjson, which reads an integer beyond 64 bits as a float, so an integer column takes a
+float only strictly inside the 64-bit range (``-9223372036854775809`` cannot pass as ``-2**63``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,13 +32,27 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
-from slipway.data.schema import pattern_matcher
+from slipway.serving.checks import (
+    INT64_MAX,
+    INT64_MIN,
+    RANGE_CHECKS,
+    ColumnRule,
+    ValidatedBatch,
+    accept_columns,
+    accept_rows,
+    acceptor,
+    fast_check,
+    is_unicode,
+    range_bounds,
+)
 from slipway.serving.echo import echo, echo_value
 
-FAST_PATH_MAX_RECORDS = 32
+__all__ = ["FieldError", "RecordValidator", "RequestInvalid", "ValidatedBatch", "records_json_schema"]
+
+ROW_PATH_MAX_RECORDS = 32
+"""Requests with at most this many records are checked record by record; bigger ones column by column."""
 MAX_ERRORS = 50
 REASON_LIMIT = 500
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 UNKNOWN_FIELD = "unknown field (not in the model's input schema)"
 NOT_UNICODE = "must be valid Unicode text (it holds a lone surrogate, an unpaired \\ud800-\\udfff escape)"
 _JSON_TYPE = {"integer": "an integer", "number": "a number", "string": "a string"}
@@ -81,70 +100,12 @@ def _kind(column: pa.Column) -> str:
     return "any"
 
 
-def _fast_check(name: str, stats: Mapping[str, Any]) -> Callable[[Any], bool] | None:
-    """A plain-Python predicate equal to a built-in pandera check, or None for a check it does not know."""
-    if name == "in_range":
-        lo, hi = stats["min_value"], stats["max_value"]
-        inc_lo, inc_hi = stats.get("include_min", True), stats.get("include_max", True)
-        return lambda v: (lo <= v if inc_lo else lo < v) and (v <= hi if inc_hi else v < hi)
-    if name == "greater_than_or_equal_to":
-        return lambda v, m=stats["min_value"]: v >= m
-    if name == "greater_than":
-        return lambda v, m=stats["min_value"]: v > m
-    if name == "less_than_or_equal_to":
-        return lambda v, m=stats["max_value"]: v <= m
-    if name == "less_than":
-        return lambda v, m=stats["max_value"]: v < m
-    if name == "isin":
-        allowed = frozenset(stats["allowed_values"])
-        return lambda v: v in allowed
-    if name == "notin":
-        forbidden = frozenset(stats["forbidden_values"])
-        return lambda v: v not in forbidden
-    if name == "str_matches":
-        return pattern_matcher(stats["pattern"])  # whole value, ASCII classes: as the table check (load_schema)
-    return None
-
-
-@dataclass(frozen=True)
-class ColumnRule:
-    name: str
-    kind: str
-    nullable: bool
-    required: bool
-    unique: bool
-    checks: tuple[Callable[[Any], bool], ...] | None  # None: a check the fast path does not know
-
-
-@dataclass
-class ValidatedBatch:
-    """Validated records: per-column values (lists or Series) ready for a backend, and the records themselves."""
-
-    columns: dict[str, Any]
-    size: int
-    records: list[dict[str, Any]] = field(default_factory=list)
-    fast_path: bool = False
-
-
 class RecordValidator:
     """Validates JSON records against a pandera model-input schema (see the module docstring)."""
 
     def __init__(self, schema: pa.DataFrameSchema) -> None:
         self.schema = schema
-        self.rules: dict[str, ColumnRule] = {}
-        for name, column in schema.columns.items():
-            checks: list[Callable[[Any], bool]] = []
-            known = True
-            for check in column.checks:
-                predicate = _fast_check(check.name, check.statistics or {})
-                if predicate is None:
-                    known = False
-                else:
-                    checks.append(predicate)
-            self.rules[name] = ColumnRule(
-                name, _kind(column), bool(column.nullable), bool(column.required), bool(column.unique),
-                tuple(checks) if known else None,
-            )  # fmt: skip
+        self.rules: dict[str, ColumnRule] = {name: _rule(name, column) for name, column in schema.columns.items()}
         self.fast_path = (
             not schema.checks
             and not schema.unique
@@ -152,6 +113,8 @@ class RecordValidator:
             and all(r.checks is not None and r.kind != "any" for r in self.rules.values())
         )
         self.required = [r.name for r in self.rules.values() if r.required]
+        self._required = frozenset(self.required)
+        self._acceptors = {name: acceptor(rule) for name, rule in self.rules.items()}
 
     # -- layer 1 and 2: shape and JSON types -------------------------------------------------------------------
     def _shape_and_types(self, records: Sequence[Any]) -> list[FieldError]:
@@ -172,22 +135,6 @@ class RecordValidator:
             if len(errors) >= MAX_ERRORS:
                 break
         return errors
-
-    # -- layer 3: checks ------------------------------------------------------------------------------------------
-    def _fast_checks_pass(self, records: Sequence[dict[str, Any]]) -> bool:
-        for rule in self.rules.values():
-            seen: set[Any] = set()
-            for record in records:
-                value = record.get(rule.name)
-                if value is None or (isinstance(value, float) and math.isnan(value)):
-                    continue
-                if not all(check(value) for check in rule.checks or ()):
-                    return False
-                if rule.unique:
-                    if value in seen:
-                        return False
-                    seen.add(value)
-        return True
 
     def frame(self, records: Sequence[dict[str, Any]]) -> pd.DataFrame:
         """The records as a table with the schema's columns, in schema order (absent optional columns left out)."""
@@ -225,32 +172,36 @@ class RecordValidator:
         """Validated columns for the records, or RequestInvalid naming each field and reason."""
         if not records:
             raise RequestInvalid([FieldError("records", "must hold at least one record")])
+        if self.fast_path:
+            if len(records) <= ROW_PATH_MAX_RECORDS:
+                accepted = accept_rows(self._acceptors, self.rules, self._required, records)
+            else:
+                accepted = accept_columns(self.rules, records)
+            if accepted is not None:
+                return accepted
         errors = self._shape_and_types(records)
         if errors:
             raise RequestInvalid(errors)
         clean = [{k: self._normal(k, v) for k, v in r.items()} for r in records]
-        if self.fast_path and len(clean) <= FAST_PATH_MAX_RECORDS and self._fast_checks_pass(clean):
-            names = [n for n in self.rules if any(n in r for r in clean)]
-            return ValidatedBatch({n: [r.get(n) for r in clean] for n in names}, len(clean), clean, True)
         table = self._pandera(clean)
         return ValidatedBatch({n: table[n] for n in table.columns}, len(table), clean, False)
 
 
-def _is_unicode(text: str) -> bool:
-    """False for text holding a lone surrogate (JSON's ``"\\ud800"``): not a character, and not encodable."""
-    if text.isascii():
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+def _rule(name: str, column: pa.Column) -> ColumnRule:
+    """What the fast path needs of a column: JSON type, nullability, checks as predicates, ranges as bounds."""
+    checks = [fast_check(check.name, check.statistics or {}) for check in column.checks]
+    bounds = tuple(range_bounds(c.name, c.statistics or {}) for c in column.checks if c.name in RANGE_CHECKS)
+    known = None not in checks
+    return ColumnRule(
+        name, _kind(column), bool(column.nullable), bool(column.required), bool(column.unique),
+        tuple(c for c in checks if c is not None) if known else None, bounds,
+    )  # fmt: skip
 
 
 def _type_problem(rule: ColumnRule, value: Any) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None if rule.nullable else "must not be null"
-    if isinstance(value, str) and not _is_unicode(value):
+    if isinstance(value, str) and not is_unicode(value):
         return NOT_UNICODE
     if rule.kind == "any":
         return None if isinstance(value, bool | int | float | str) else "must be a string, number or boolean"
@@ -261,7 +212,11 @@ def _type_problem(rule: ColumnRule, value: Any) -> str | None:
     elif isinstance(value, float) and not math.isfinite(value):
         return "must be a finite number"
     elif rule.kind == "integer":
-        ok = (isinstance(value, int) or value.is_integer()) and INT64_MIN <= value <= INT64_MAX
+        ok = (
+            INT64_MIN <= value <= INT64_MAX
+            if isinstance(value, int)
+            else value.is_integer() and INT64_MIN < value <= INT64_MAX
+        )
         if not ok and isinstance(value, int | float):
             return "must be an integer within the 64-bit range"
     else:
