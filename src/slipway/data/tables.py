@@ -53,9 +53,14 @@ def split_rows(target: pd.Series, test_size: float, seed: int, stratify: bool = 
     return train, test
 
 
+def take_rows(df: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """The rows at these positions, in this order, numbered from 0."""
+    return df.take(rows).reset_index(drop=True)
+
+
 def split(
     df: pd.DataFrame, target: str, test_size: float, seed: int, stratify: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Seeded split, stratified on the target for classification."""
     train, test = split_rows(df[target], test_size, seed, stratify)
-    return df.take(train).reset_index(drop=True), df.take(test).reset_index(drop=True)
+    return take_rows(df, train), take_rows(df, test)

@@ -23,8 +23,10 @@ def fit_model(config: Config, train: Path) -> tuple[Pipeline, int]:
     """The pipeline fitted on the training split (read: its feature and target columns only), and its row count."""
     model = build_pipeline(config.features, config.train, config.data.task)
     df = read_table(train, columns=[*config.features.all, config.data.target])
-    model.fit(model_input(df, config.features), df[config.data.target])
-    return model, len(df)
+    x, y = model_input(df, config.features), df[config.data.target]
+    del df  # the text columns, now categoricals in ``x``: freed before fitting
+    model.fit(x, y)
+    return model, len(y)
 
 
 def train(
