@@ -67,10 +67,11 @@ PHASES = (
     PhaseRule("imports", "_find_and_load"),
     PhaseRule("reading", "read_table", "slipway"),
     PhaseRule("validation (pandera)", "validate_frame", "slipway"),
-    PhaseRule("splitting", "split", "slipway"),
+    *(PhaseRule("splitting", name, "slipway") for name in ("split", "split_rows", "take_rows")),
     PhaseRule("fitting", "fit", "sklearn/pipeline.py"),
+    PhaseRule("model input (categoricals)", "model_input", "slipway"),
     PhaseRule("ONNX export", "to_onnx_bytes", "slipway"),
-    PhaseRule("ONNX agreement check", "compare", "slipway"),
+    *(PhaseRule("ONNX agreement check", name, "slipway") for name in ("compare", "agreement_rows")),
     PhaseRule("predict (evaluate)", "evaluate_binary", "slipway"),
     PhaseRule("metrics", "binary_metrics", "slipway"),
     PhaseRule("permutation importance", "feature_importance", "slipway"),
@@ -178,6 +179,7 @@ def profile_stages(repo: Path, work: Path) -> dict[str, Any]:
         out[name] = {
             "wall_s": round(usage.seconds, 2),
             "cpu_s": round(usage.cpu_s, 2),
+            "peak_rss_mib": round(usage.peak_rss_mib, 1),
             "phases_s": {k: round(v, 3) for k, v in phases.items()},
         }
     return out
@@ -319,10 +321,12 @@ def print_default(results: dict[str, Any]) -> None:
                 name,
                 stage["wall_s"],
                 stage["cpu_s"],
+                f"{stage['peak_rss_mib']:,.0f}",
                 ", ".join(f"{phase} {seconds:.1f}s ({share:.0%})" for phase, seconds, share in top),
             )
         )
-    print(markdown_table(["stage", "wall s (profiled)", "CPU s", "largest phases"], stage_rows))
+    headers = ["stage", "wall s (profiled)", "CPU s", "peak RSS MiB (profiled)", "largest phases"]
+    print(markdown_table(headers, stage_rows))
 
 
 # --- scale --------------------------------------------------------------------------------------------------------

@@ -15,9 +15,10 @@ from support import REPO_ROOT, project_env
 
 from slipway.artifact.onnx_runtime import ONNX_FILE, onnx_feeds, onnx_outputs, onnx_session
 from slipway.artifact.persistence import save_model
+from slipway.data.generator import ChurnSettings, generate_churn
 from slipway.data.tables import split
 from slipway.pipeline.model import build_pipeline
-from slipway.pipeline.onnx_export import CHECK_FILE, export_if_agrees, to_onnx_bytes
+from slipway.pipeline.onnx_export import CHECK_FILE, CHECK_ROWS, agreement_rows, export_if_agrees, to_onnx_bytes
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +94,32 @@ def test_missing_values_are_fed_and_imputed_like_scikit_learn(parts, config) -> 
     expected = model.predict_proba(rows[config.features.all])
     assert got.shape == (20, 2)
     assert np.max(np.abs(got - expected)) <= 1e-6
+
+
+def test_the_rows_checked_cover_every_extreme_category_and_missing_value(config) -> None:
+    x = generate_churn(ChurnSettings(rows=20_000, seed=5))[config.features.all]
+    x.loc[[3, 17_000], "contract"] = np.nan
+    rows = agreement_rows(x, config.features, limit=1000)
+    picked = x.iloc[rows]
+    assert len(rows) == 1000 and (np.diff(rows) > 0).all()
+    for name in config.features.numeric:
+        assert picked[name].min() == x[name].min() and picked[name].max() == x[name].max()
+        assert picked[name].isna().any() == x[name].isna().any()
+    for name in config.features.categorical:
+        assert set(picked[name].unique()) == set(x[name].unique())  # missing included
+    assert (agreement_rows(x, config.features, limit=1000) == rows).all()  # seeded: the same rows every time
+    assert (agreement_rows(x.head(1000), config.features, limit=1000) == np.arange(1000)).all()
+
+
+def test_a_large_test_split_is_checked_on_a_sample_that_says_so(tmp_path: Path, parts, config) -> None:
+    train, _ = parts
+    model = _fit(config, train)
+    held_out = generate_churn(ChurnSettings(rows=3 * CHECK_ROWS, seed=6))
+    check = export_if_agrees(model, config.features, held_out, tmp_path, checked_on="held-out rows")
+    assert check.agrees and (tmp_path / ONNX_FILE).exists()
+    assert check.rows == len(agreement_rows(held_out, config.features)) and CHECK_ROWS <= check.rows < len(held_out)
+    assert check.checked_on.startswith(f"held-out rows: {check.rows:,} of {len(held_out):,} rows")
+    assert json.loads((tmp_path / CHECK_FILE).read_text())["rows"] == check.rows
 
 
 def test_disagreement_means_no_file_and_a_reason(tmp_path: Path, parts, config) -> None:

@@ -7,20 +7,23 @@ A ``str_matches`` pattern must match the **whole** value, and ``\\d``, ``\\w``, 
 characters only (:func:`pattern_matcher`): with Python's defaults ``^C\\d{8}$`` would also accept ``"C12345678\\n"``
 (``$`` matches before a final newline) and Arabic-Indic or other Unicode digits, and pandera's ``str_matches``
 only anchors the start. :func:`load_schema` gives every ``str_matches`` check these semantics, keeping its name,
-pattern and message, so the YAML round-trips unchanged; the serving fast path uses the same matcher.
+pattern and message, so the YAML round-trips unchanged; the serving fast path uses the same matcher. The check runs
+on the whole column at once (``slipway.data.patterns.whole_matches``: RE2 over Arrow strings when it reads the
+pattern the same way, else Python once per distinct value), never as a pandas element-wise call per row.
 """
 
 from __future__ import annotations
 
 import copy
-import re
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
 from pandera import extensions
+
+from slipway.data.patterns import pattern_matcher as pattern_matcher  # the serving fast path takes it from here
+from slipway.data.patterns import whole_matches
 
 
 @extensions.register_check_method(statistics=["column", "min_rate", "max_rate"], check_type="vectorized")
@@ -38,19 +41,13 @@ def column_has_classes(df: pd.DataFrame, *, column: str, min_classes: int) -> bo
     return column in df.columns and df[column].nunique(dropna=True) >= min_classes
 
 
-def pattern_matcher(pattern: str) -> Callable[[Any], bool]:
-    """True for text that matches ``pattern`` from its first to its last character, with ASCII character classes."""
-    compiled = re.compile(pattern, re.ASCII)
-    return lambda value: isinstance(value, str) and compiled.fullmatch(value) is not None
-
-
 def _whole_match(check: pa.Check) -> pa.Check:
     """A ``str_matches`` check with :func:`pattern_matcher` semantics (same name, statistics and message)."""
     if check.name != "str_matches":
         return check
     pattern = str(check.statistics["pattern"])
     return pa.Check(
-        pattern_matcher(pattern), element_wise=True, name="str_matches", error=f"str_matches('{pattern}')",
+        partial(whole_matches, pattern=pattern), name="str_matches", error=f"str_matches('{pattern}')",
         statistics={"pattern": pattern},
     )  # fmt: skip
 

@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 
 class DataReadError(ValueError):
     """A data file is missing, empty, truncated or in an unknown format."""
 
 
-def read_table(path: Path | str) -> pd.DataFrame:
-    """Read CSV or Parquet by extension; every failure becomes a DataReadError that says why."""
+def read_table(path: Path | str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read CSV or Parquet by extension (only ``columns``, in that order, when given); every failure becomes a
+    DataReadError that says why."""
     path = Path(path)
     if not path.exists():
         raise DataReadError(f"{path}: file not found")
     if path.stat().st_size == 0:
         raise DataReadError(f"{path}: file is empty")
+    wanted = None if columns is None else list(columns)
     try:
         if path.suffix == ".parquet":
-            return pd.read_parquet(path)
+            return pd.read_parquet(path, columns=wanted)
         if path.suffix in {".csv", ".txt"}:
-            return pd.read_csv(path, on_bad_lines="error")
+            table = pd.read_csv(path, on_bad_lines="error", usecols=wanted)
+            return table if wanted is None else table[wanted]
     except Exception as error:
         raise DataReadError(f"{path}: cannot be read ({type(error).__name__}: {error})") from None
     raise DataReadError(f"{path}: unknown format {path.suffix!r} (use .csv or .parquet)")
@@ -39,11 +43,24 @@ def write_table(df: pd.DataFrame, path: Path | str) -> None:
         df.to_csv(path, index=False)
 
 
+def split_rows(target: pd.Series, test_size: float, seed: int, stratify: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions of the seeded split (stratified on ``target`` for classification): scikit-learn's
+    train_test_split, which chooses rows from the target and the row count alone, never from the other columns."""
+    from sklearn.model_selection import train_test_split  # only the stages that split pay for importing scikit-learn
+
+    rows = np.arange(len(target))
+    train, test = train_test_split(rows, test_size=test_size, random_state=seed, stratify=target if stratify else None)
+    return train, test
+
+
+def take_rows(df: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """The rows at these positions, in this order, numbered from 0."""
+    return df.take(rows).reset_index(drop=True)
+
+
 def split(
     df: pd.DataFrame, target: str, test_size: float, seed: int, stratify: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Seeded split, stratified on the target for classification."""
-    train, test = train_test_split(
-        df, test_size=test_size, random_state=seed, stratify=df[target] if stratify else None
-    )
-    return train.reset_index(drop=True), test.reset_index(drop=True)
+    train, test = split_rows(df[target], test_size, seed, stratify)
+    return take_rows(df, train), take_rows(df, test)

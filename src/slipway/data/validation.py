@@ -176,9 +176,10 @@ def coerce_losslessly(df: pd.DataFrame, schema: pa.DataFrameSchema) -> tuple[pd.
     """Coerce each schema column as pandera does; a failure per column where that would change values.
 
     Returns the table with every column that could be coerced in its schema type (the others as they were),
-    so that dataset-level checks see typed values even when some column fails.
+    so that dataset-level checks see typed values even when some column fails. ``df`` is left as it was; the
+    returned table shares the columns that did not change with it (no copy of the table).
     """
-    typed = df.copy()
+    typed = df.copy(deep=False)  # copy-on-write: replacing a column of ``typed`` leaves ``df`` as it was
     failures = []
     for name, column in schema.columns.items():
         if name not in df.columns or column.dtype is None or not (schema.coerce or column.coerce):
@@ -305,14 +306,15 @@ def validate_frame(
     if df.empty:
         return ValidationResult(source, 0, len(df.columns), [Failure("(table)", "table has no rows", 1)])
     typed, failures = coerce_losslessly(df, schema)
+    needed = [] if needs is None else pipeline_failures(typed, needs)
     table = None
-    try:
-        table = schema.validate(df, lazy=True)
+    try:  # the columns coerced above are already of their schema type: pandera checks them without a copy
+        table = schema.validate(typed, lazy=True, inplace=True)
     except pa.errors.SchemaErrors as error:
         failures = _failures(error) + failures
     if needs is not None:
         failing = {f.column for f in failures} - {"(table)"}
-        failures += [f for f in pipeline_failures(typed, needs) if f.column not in failing]
+        failures += [f for f in needed if f.column not in failing]
         if not failures and table is not None:
             failures = training_split_failures(table, needs)
     return ValidationResult(source, len(df), len(df.columns), failures, None if failures else table)

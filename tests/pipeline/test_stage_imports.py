@@ -1,0 +1,58 @@
+"""Each stage script loads only the libraries its own work needs: on the demo table, starting the interpreter and
+importing libraries is most of a stage's run time, and a library is not free because another stage uses it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+from support import REPO_ROOT, project_env
+
+from slipway.data.generator import ChurnSettings, generate_churn
+
+STAGES = ("validate", "prepare", "reference")
+NOT_NEEDED = {
+    "validate": {"sklearn", "scipy", "skops", "skl2onnx", "onnx", "onnxruntime", "matplotlib", "dvc"},
+    "prepare": {"pandera", "skops", "skl2onnx", "onnx", "onnxruntime", "matplotlib", "dvc"},
+    "reference": {"sklearn", "scipy", "pandera", "skops", "skl2onnx", "onnx", "onnxruntime", "matplotlib", "dvc"},
+}
+"""Top-level packages a stage must not load (splitting needs scikit-learn, and so scipy). `train` and `evaluate` need
+scikit-learn and skops whatever the table."""
+
+RUN = """
+import atexit, json, runpy, sys
+atexit.register(lambda: print(json.dumps(sorted({name.split(".")[0] for name in sys.modules}))))
+sys.argv = [sys.argv[1]]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
+    """The top-level packages each stage script had loaded when it exited, run in pipeline order on 400 rows
+    (`reference` reads the split `prepare` wrote)."""
+    project = tmp_path_factory.mktemp("project")
+    params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+    params["data"]["path"] = "data/table.csv"
+    (project / "params.yaml").write_text(yaml.safe_dump(params))
+    shutil.copy(REPO_ROOT / "schema.yaml", project / "schema.yaml")
+    (project / "data").mkdir()
+    generate_churn(ChurnSettings(rows=400, seed=2)).to_csv(project / "data" / "table.csv", index=False)
+    found = {}
+    for stage in STAGES:
+        script = str(REPO_ROOT / "pipelines" / f"{stage}.py")
+        result = subprocess.run(
+            [sys.executable, "-c", RUN, script], cwd=project, env=project_env(REPO_ROOT), capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+        found[stage] = set(json.loads(result.stdout.strip().splitlines()[-1]))
+    return found
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_stage_loads_no_library_its_work_does_not_need(loaded: dict[str, set[str]], stage: str) -> None:
+    assert not loaded[stage] & NOT_NEEDED[stage], f"{stage} loads {sorted(loaded[stage] & NOT_NEEDED[stage])}"
