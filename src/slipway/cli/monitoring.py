@@ -52,6 +52,7 @@ def monitor(
             settings,
             config.evaluate.threshold,
             task=config.data.task,
+            drift=config.drift,
         )
     except MonitorInputError as error:
         typer.echo(f"error: {error}", err=True)
