@@ -35,7 +35,7 @@ def _line_by_line(folder: Path, skipped: list[str]) -> pd.DataFrame:
     """What the reader returned before it was column-wise: every file parsed line by line, then one sorted table."""
     parts = []
     for path in sorted(folder.glob(f"{FILE_PREFIX}*{FILE_SUFFIX}")):
-        frame, _, bad = prediction_log._read_file_lines(path)
+        frame, _, bad = prediction_log._read_lines(path.read_bytes())
         skipped += [f"{path.name}:{number}" for number in bad]
         parts.append(frame)
     frame = pd.concat([p for p in parts if len(p)], ignore_index=True)
@@ -63,10 +63,10 @@ def test_malformed_lines_do_not_send_a_file_line_by_line(tmp_path, config, model
     with next(folder.glob("*.jsonl")).open("a") as handle:
         handle.write(MALFORMED.replace('{"v": 1, "inputs": "not a mapping"}\n', "") + '{"cut off')
 
-    def slow(path: Path):
-        raise AssertionError(f"{path.name} was read line by line")
+    def slow(data: bytes):
+        raise AssertionError("the file was read line by line")
 
-    monkeypatch.setattr(prediction_log, "_read_file_lines", slow)
+    monkeypatch.setattr(prediction_log, "_read_lines", slow)
     skipped: list[str] = []
     pd.testing.assert_frame_equal(read_prediction_log(folder, skipped=skipped), expected)
     assert [s.rsplit(":", 1)[1] for s in skipped] == ["301", "302", "304"]
@@ -83,6 +83,24 @@ def test_only_the_newest_files_the_windows_need_are_read(tmp_path, config, model
     assert skipped == []
     read_prediction_log(folder, skipped=skipped, newest=700)  # needs the oldest file too
     assert skipped == [f"{oldest.name}:301"]
+
+
+def test_the_newest_records_are_read_from_the_end_of_a_file(tmp_path, config, model, monkeypatch) -> None:
+    folder = _log(tmp_path, config, model, days=1)
+    everything = read_prediction_log(folder)
+    path = next(folder.glob("*.jsonl"))
+    lines = path.read_text().splitlines()
+    lines[9] = lines[294] = "garbage"
+    path.write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(prediction_log, "MIN_CHUNK", 1)
+    monkeypatch.setattr(prediction_log, "MARGIN", 40)
+    skipped: list[str] = []
+    newest = read_prediction_log(folder, skipped=skipped, newest=40)  # about the last 40 + 40 lines are read
+    pd.testing.assert_frame_equal(newest, everything.drop(index=294).tail(40).reset_index(drop=True))
+    assert skipped == [f"{path.name}:295"]  # line 10 was not read; numbers count from the file's start
+    skipped.clear()
+    assert len(read_prediction_log(folder, skipped=skipped, newest=290)) == 290  # reads further back as needed
+    assert skipped == [f"{path.name}:10", f"{path.name}:295"]
 
 
 def test_an_unreadable_timestamp_is_a_malformed_line(tmp_path, config, model) -> None:

@@ -7,7 +7,8 @@ Thresholds from ``params.yaml`` ``drift:`` (``DriftConfig``), one rule for both:
 - PSI (population stability index) for every feature, over the reference's bins: quantile bins plus a missing-value
   bin for numeric features; the reference's categories plus one ``(unknown)`` bin pooling categories the reference
   never had for categorical ones. Rule of thumb: < 0.1 stable, 0.1-0.25 moderate, > 0.25 large.
-- The two-sample Kolmogorov-Smirnov test (scipy) of numeric features against the reference's sample.
+- The two-sample Kolmogorov-Smirnov test of numeric features against the reference's sample: the distance D with
+  numpy, the p-value with scipy (imported only where it can change the verdict: when D >= ``ks_min_statistic``).
 
 A feature has drifted when its PSI reaches ``psi_threshold``, or when its KS test is significant
 (p < ``ks_alpha``) **and** large (D >= ``ks_min_statistic``): on big samples any difference is significant. ::
@@ -19,6 +20,7 @@ A feature has drifted when its PSI reaches ``psi_threshold``, or when its KS tes
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from itertools import pairwise
 from typing import Any, Literal
@@ -185,22 +187,39 @@ def profile_table(
     return TableProfile(rows=len(df), numeric=numeric_profiles, categorical=categorical_profiles)
 
 
-def ks_test(sample: np.ndarray, values: np.ndarray) -> tuple[float, float]:
-    """Two-sample KS statistic D and p-value (scipy, imported only when a KS test runs)."""
+def ks_statistic(sample: np.ndarray, values: np.ndarray) -> float:
+    """The two-sample Kolmogorov-Smirnov distance D, the largest gap between the two empirical CDFs, computed in
+    integers and divided once (as scipy's exact method reports it)."""
+    first, second = np.sort(sample), np.sort(values)
+    both = np.concatenate([first, second])
+    below_first = np.searchsorted(first, both, side="right").astype(np.int64)
+    below_second = np.searchsorted(second, both, side="right").astype(np.int64)
+    gap = int(np.abs(below_first * second.size - below_second * first.size).max())
+    common = math.gcd(first.size, second.size)
+    return (gap // common) / (first.size // common * second.size)
+
+
+def ks_test(
+    sample: np.ndarray, values: np.ndarray, settings: DriftConfig, every_pvalue: bool = False
+) -> tuple[float, float | None]:
+    """KS statistic D and p-value. The p-value (scipy, imported here) only where it can change the verdict, when
+    D >= ``ks_min_statistic``, unless ``every_pvalue``; else None."""
+    statistic = ks_statistic(sample, values)
+    if statistic < settings.ks_min_statistic and not every_pvalue:
+        return statistic, None
     from scipy import stats
 
-    result = stats.ks_2samp(sample, values)
-    return float(result.statistic), float(result.pvalue)
+    return statistic, float(stats.ks_2samp(sample, values).pvalue)
 
 
-def drift_reasons(value: float, ks: tuple[float, float] | None, settings: DriftConfig) -> list[str]:
+def drift_reasons(value: float, ks: tuple[float, float | None] | None, settings: DriftConfig) -> list[str]:
     """The one drift rule: PSI at or above its threshold; KS significant and large enough."""
     reasons = []
     if value >= settings.psi_threshold:
         reasons.append(f"PSI {value:.3f} >= {settings.psi_threshold:g}")
     if ks is not None:
         statistic, pvalue = ks
-        if pvalue < settings.ks_alpha and statistic >= settings.ks_min_statistic:
+        if statistic >= settings.ks_min_statistic and pvalue is not None and pvalue < settings.ks_alpha:
             reasons.append(
                 f"KS D {statistic:.3f} >= {settings.ks_min_statistic:g} (p {pvalue:.1e} < {settings.ks_alpha:g})"
             )
@@ -225,7 +244,12 @@ def flagged(name: str, kind: Kind, why: str, rows: int = 0) -> FeatureDrift:
 
 
 def numeric_drift(
-    name: str, reference: NumericProfile, current: pd.Series, settings: DriftConfig, side: str = "the live window"
+    name: str,
+    reference: NumericProfile,
+    current: pd.Series,
+    settings: DriftConfig,
+    side: str = "the live window",
+    every_pvalue: bool = False,
 ) -> FeatureDrift:
     """PSI over the reference's quantile bins (plus a missing-value bin) and a two-sample KS test."""
     values = as_numbers(current)
@@ -240,7 +264,7 @@ def numeric_drift(
     ref_counts = np.array([*reference.counts, reference.missing])
     counts = np.array([*bin_counts(finite, edges), values.size - finite.size])
     value = psi_of_counts(ref_counts, counts)
-    statistic, pvalue = ks_test(np.asarray(reference.sample, float), finite)
+    statistic, pvalue = ks_test(np.asarray(reference.sample, float), finite, settings, every_pvalue)
     reasons = drift_reasons(value, (statistic, pvalue), settings)
     return FeatureDrift(
         feature=name,
@@ -288,16 +312,21 @@ def categorical_drift(
 
 
 def compare(
-    reference: TableProfile, current: pd.DataFrame, settings: DriftConfig, side: str = "the live window"
+    reference: TableProfile,
+    current: pd.DataFrame,
+    settings: DriftConfig,
+    side: str = "the live window",
+    every_pvalue: bool = False,
 ) -> DriftResult:
     """Every feature of the reference compared with ``current``; a feature absent from it is flagged, not skipped.
-    ``side`` names the current table in reasons ("missing from the live window")."""
+    ``side`` names the current table in reasons ("missing from the live window"); ``every_pvalue``: a KS p-value
+    for every numeric feature, not only where it can change the verdict."""
     features: list[FeatureDrift] = []
     for name, profile in reference.numeric.items():
         if name not in current.columns:
             features.append(flagged(name, "numeric", f"missing from {side}"))
         else:
-            features.append(numeric_drift(name, profile, current[name], settings, side))
+            features.append(numeric_drift(name, profile, current[name], settings, side, every_pvalue))
     for name, categories in reference.categorical.items():
         if name not in current.columns:
             features.append(flagged(name, "categorical", f"missing from {side}"))
@@ -313,7 +342,8 @@ def detect_drift(
     categorical: list[str],
     settings: DriftConfig,
 ) -> DriftResult:
-    """Table vs table: ``current`` compared with a profile of ``reference`` that keeps every value for KS.
+    """Table vs table: ``current`` compared with a profile of ``reference`` that keeps every value for KS (with
+    every KS p-value, for the pull-request report's table).
 
     A feature absent from either table, or without a numeric value in the reference, is reported drifted.
     """
@@ -331,6 +361,6 @@ def detect_drift(
         [n for n in usable if kinds[n] == "categorical"],
         settings.bins,
     )
-    compared = {f.feature: f for f in compare(profile, current, settings, side="current data").features}
+    compared = {f.feature: f for f in compare(profile, current, settings, "current data", every_pvalue=True).features}
     features = [unusable.get(name) or compared[name] for name in kinds]
     return DriftResult(len(reference), len(current), settings, features)

@@ -78,6 +78,8 @@ def _drift_section(result: MonitorResult) -> list[str]:
     lines = [
         "### Drift per feature (newest window)",
         "",
+        "KS p is computed where it can change the verdict: when D reaches `drift.ks_min_statistic`.",
+        "",
         "| feature | kind | PSI | KS D | KS p | drifted | windows drifted | why / notes |",
         "|---|---|---:|---:|---:|:---:|---:|---|",
     ]

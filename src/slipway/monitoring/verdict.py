@@ -194,19 +194,42 @@ class MonitorResult:
         return data
 
 
-def _persistent(results: list[WindowResult], names: list[str], attribute: str, rule: AlertRule) -> list[str]:
-    counts = Counter(name for w in results for name in getattr(w, attribute))
-    return [name for name in names if counts[name] >= rule.breaches]
+def _counts(results: list[WindowResult], attribute: str) -> Counter[str]:
+    return Counter(name for w in results for name in getattr(w, attribute))
 
 
-def _unconfirmed(results: list[WindowResult], names: list[str], attribute: str, rule: AlertRule) -> list[str]:
-    counts = Counter(name for w in results for name in getattr(w, attribute))
+def _unconfirmed(results: list[WindowResult], attribute: str, rule: AlertRule) -> list[str]:
     what = "drifted" if attribute == "drifted" else "out of range"
     return [
-        f"{name} {what} in {counts[name]} of {len(results)} windows (an alert needs {rule.breaches})"
-        for name in names
-        if 0 < counts[name] < rule.breaches
+        f"{name} {what} in {count} of {len(results)} windows (an alert needs {rule.breaches})"
+        for name, count in _counts(results, attribute).items()
+        if count < rule.breaches
     ]
+
+
+def verdict(results: list[WindowResult], rule: AlertRule, notes: list[str] | None = None) -> MonitorResult:
+    """The verdict over evaluated windows (newest first): a feature or a KPI alerts when it breaches in
+    ``rule.breaches`` of them; fewer conclusive windows than that is insufficient data, never healthy."""
+    notes = [*results[0].notes, *(notes or [])]
+    conclusive = [w for w in results if w.conclusive]
+    if len(conclusive) < rule.breaches:
+        if conclusive:
+            notes.insert(
+                0,
+                f"only {len(conclusive)} window(s) of at least monitor.min_rows predictions: an alert needs "
+                f"{rule.breaches} of the last {rule.windows} (monitor.alert), so nothing can be said",
+            )
+        return MonitorResult(Status.INSUFFICIENT_DATA, results, [], [], notes, rule)
+    drifted = [name for name, count in _counts(conclusive, "drifted").items() if count >= rule.breaches]
+    breached = [name for name, count in _counts(conclusive, "breached").items() if count >= rule.breaches]
+    notes += _unconfirmed(conclusive, "drifted", rule) + _unconfirmed(conclusive, "breached", rule)
+    status = {
+        (False, False): Status.HEALTHY,
+        (True, False): Status.DRIFT,
+        (False, True): Status.KPI_BREACH,
+        (True, True): Status.DRIFT_AND_KPI_BREACH,
+    }[(bool(drifted), bool(breached))]
+    return MonitorResult(status, results, drifted, breached, notes, rule)
 
 
 def judge(
@@ -218,32 +241,11 @@ def judge(
     notes: list[str] | None = None,
     task: str = "binary",
 ) -> MonitorResult:
-    """Every window (newest first) evaluated, then the verdict: a feature or KPI alerts when it breaches in
-    ``alert.breaches`` windows; fewer conclusive windows than that is insufficient data, never healthy."""
-    rule = settings.alert
+    """Every window (newest first) evaluated, then their ``verdict`` under ``monitor.alert``. Each KPI gets its
+    bootstrap interval in the newest window that has it."""
     results, wanted = [], set(TASKS[task].kpis)
     for window in windows or [pd.DataFrame()]:
         result = evaluate_window(reference, window, settings, threshold, drift, task, intervals=wanted)
-        wanted -= {k.name for k in result.kpis}  # each KPI's interval: in the newest window that has it
+        wanted -= {k.name for k in result.kpis}
         results.append(result)
-    conclusive = [w for w in results if w.conclusive]
-    notes = [*results[0].notes, *(notes or [])]
-    if len(conclusive) < rule.breaches:
-        if conclusive:
-            notes.insert(
-                0,
-                f"only {len(conclusive)} window(s) of at least monitor.min_rows={settings.min_rows} predictions: "
-                f"an alert needs {rule.breaches} of the last {rule.windows} (monitor.alert), so nothing can be said",
-            )
-        return MonitorResult(Status.INSUFFICIENT_DATA, results, [], [], notes, rule)
-    drifted = _persistent(conclusive, reference.features, "drifted", rule)
-    breached = _persistent(conclusive, list(TASKS[task].kpis), "breached", rule)
-    notes += _unconfirmed(conclusive, reference.features, "drifted", rule)
-    notes += _unconfirmed(conclusive, list(TASKS[task].kpis), "breached", rule)
-    status = {
-        (False, False): Status.HEALTHY,
-        (True, False): Status.DRIFT,
-        (False, True): Status.KPI_BREACH,
-        (True, True): Status.DRIFT_AND_KPI_BREACH,
-    }[(bool(drifted), bool(breached))]
-    return MonitorResult(status, results, drifted, breached, notes, rule)
+    return verdict(results, settings.alert, notes)

@@ -179,10 +179,12 @@ def read_prediction_log(
 
     Columns: ``timestamp`` (datetime64, UTC), ``request_id``, ``record``, ``model_version``, ``backend``,
     ``prediction`` (probability or value), ``label``, then one column per input field. Sorted by time; empty (with the
-    metadata columns) when there is nothing. ``newest``: only the newest N records; day files are read newest first
-    and reading stops once they hold N records. Each file is parsed column-wise (pyarrow). Blank lines are ignored;
+    metadata columns) when there is nothing. Each file is parsed column-wise (pyarrow). Blank lines are ignored;
     malformed lines (truncated by a crash mid-write, not a JSON object with an ``inputs`` object, an unreadable
     timestamp) are skipped, each noted as ``file:line`` in ``skipped`` when a list is given (the monitor reports them).
+
+    ``newest``: only the newest N records. Day files are read newest first, each from its end (lines are appended in
+    time order), and reading stops once there are enough: the cost follows N, not the size of the log.
     """
     folder = Path(log_dir)
     start = pd.Timestamp(_as_utc(since)) if since is not None else None
@@ -194,7 +196,8 @@ def read_prediction_log(
         day = _file_day(path)
         if day is None or (start is not None and day < start.date()):
             continue
-        part = _read_day_file(path, malformed.setdefault(path.name, []))
+        need = None if newest is None else newest - found
+        part = _read_day_file(path, malformed.setdefault(path.name, []), need)
         if start is not None:
             part = part[(part["timestamp"] >= start).to_numpy()]
         if len(part):
@@ -213,27 +216,67 @@ def read_prediction_log(
     return frame.reset_index(drop=True)
 
 
-def _read_day_file(path: Path, malformed: list[int]) -> pd.DataFrame:
+LINE_BYTES = 512
+"""A generous guess at the length of a log line, to size the first read from a file's end ..."""
+MIN_CHUNK = 1 << 20
+"""... of at least this many bytes."""
+MARGIN = 256
+"""Lines read beyond those needed: concurrent requests may append their lines slightly out of time order."""
+
+
+def _tail(path: Path, size: int, chunk: int) -> tuple[bytes, int]:
+    """The whole lines within the last ``chunk`` bytes of a file, and the offset where they start."""
+    start = max(0, size - chunk)
+    with path.open("rb") as handle:
+        handle.seek(start)
+        data = handle.read()
+    if start:
+        cut = data.find(b"\n") + 1  # the first line is cut short: it starts before the chunk
+        data, start = (data[cut:], start + cut) if cut else (b"", size)
+    return data, start
+
+
+def _lines_before(path: Path, offset: int) -> int:
+    with path.open("rb") as handle:
+        return handle.read(offset).count(b"\n")
+
+
+def _read_day_file(path: Path, malformed: list[int], need: int | None = None) -> pd.DataFrame:
     """One day file with parsed timestamps; the numbers of malformed lines (an unreadable timestamp too) go to
-    ``malformed``."""
-    data = path.read_bytes()
-    frame, lines = _read_columnar(data), None
+    ``malformed``. ``need``: only its last lines, ``MARGIN`` more valid ones than that (or all there are)."""
+    size = path.stat().st_size
+    chunk = size if need is None else min(size, max(MIN_CHUNK, (need + MARGIN) * LINE_BYTES))
+    while True:
+        data, start = _tail(path, size, chunk)
+        frame, bad = _parse_lines(data)
+        if need is None or start == 0 or len(frame) >= need + MARGIN:
+            break
+        chunk = min(size, chunk * 4)
+    if bad:
+        offset = _lines_before(path, start) if start else 0
+        malformed.extend(number + offset for number in bad)
+    return frame
+
+
+def _parse_lines(data: bytes) -> tuple[pd.DataFrame, list[int]]:
+    """JSON lines to rows with parsed timestamps, and the numbers (1: the first line of ``data``) of the lines that
+    were skipped: column-wise when pyarrow reads them all; else column-wise without the lines that do not even look
+    like an object; line by line only when a line breaks pyarrow's types."""
+    frame, lines, bad = _read_columnar(data), None, []
     if frame is None:
         plausible, bad = _plausible_lines(data)
-        frame = _read_columnar(b"\n".join(data_line for _, data_line in plausible))
+        frame = _read_columnar(b"\n".join(text for _, text in plausible))
         lines = np.array([number for number, _ in plausible], dtype=np.int64)
         if frame is None:
-            frame, lines, bad = _read_file_lines(path)
-        malformed.extend(bad)
+            frame, lines, bad = _read_lines(data)
     stamps = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601", errors="coerce")
     unreadable = stamps.isna().to_numpy()
     if unreadable.any():
         if lines is None:
             lines = np.array([number for number, _ in _plausible_lines(data, keep_all=True)[0]], dtype=np.int64)
-        malformed.extend(lines[unreadable].tolist())
-        malformed.sort()
+        bad = sorted([*bad, *lines[unreadable].tolist()])
         frame, stamps = frame[~unreadable], stamps[~unreadable]
-    return frame.assign(timestamp=stamps.astype("datetime64[us, UTC]"))
+    return frame.assign(timestamp=stamps.astype("datetime64[us, UTC]")), bad
 
 
 def _plausible_lines(data: bytes, keep_all: bool = False) -> tuple[list[tuple[int, bytes]], list[int]]:
@@ -258,7 +301,7 @@ def _read_columnar(data: bytes) -> pd.DataFrame | None:
     import pyarrow as pa
     import pyarrow.json as pa_json
 
-    if not data.strip():
+    if not data or (len(data) < 4096 and not data.strip()):
         return pd.DataFrame(columns=list(META_COLUMNS))
     try:
         options = pa_json.ParseOptions(
@@ -281,13 +324,13 @@ def _read_columnar(data: bytes) -> pd.DataFrame | None:
     return pa.table(columns).to_pandas()
 
 
-def _read_file_lines(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[int]]:
-    """One day file line by line (when a line breaks the columnar reader's types): the rows, their line numbers,
-    and the numbers of malformed lines."""
+def _read_lines(data: bytes) -> tuple[pd.DataFrame, np.ndarray, list[int]]:
+    """JSON lines one by one (when a line breaks the columnar reader's types): the rows, their line numbers, and the
+    numbers of malformed lines."""
     rows: list[dict[str, Any]] = []
     numbers: list[int] = []
     bad: list[int] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+    for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
         if not line.strip():
             continue
         try:
