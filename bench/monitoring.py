@@ -265,7 +265,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seeds", type=int, default=200, help="unshifted streams per window size (false alarms)")
-    parser.add_argument("--small-window", type=int, default=500)
+    parser.add_argument("--small-window", type=int, default=None, help="default: monitor.min_rows")
     parser.add_argument("--delay-seeds", type=int, default=10)
     parser.add_argument("--step", type=int, default=500, help="new predictions between two monitor runs")
     parser.add_argument("--skip-time", action="store_true", help="only the false-alarm and delay figures")
@@ -278,7 +278,7 @@ def main() -> None:
     if not args.skip_time:
         profile, model = _seed_model(config, 42)
         results["time"] = bench_time(config, profile, model, args.rows)
-    sizes = [config.monitor.window_rows, args.small_window]
+    sizes = [config.monitor.window_rows, args.small_window or config.monitor.min_rows]
     results["false_alarms"] = [bench_false_alarms(config, args.seeds, size) for size in sizes]
     results["detection_delay"] = bench_delay(config, args.delay_seeds, args.step)
     results["machine"]["load_avg_end"] = load_average()
