@@ -199,3 +199,13 @@ def test_the_monitor_imports_neither_scikit_learn_nor_the_server(setup, config, 
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert "exit 0" in out and "loaded []" in out, out
+
+
+def test_params_with_the_old_drift_keys_fail_in_one_message_naming_the_new_ones(setup) -> None:
+    raw = yaml.safe_load(setup["params"].read_text())
+    raw["monitor"]["psi_threshold"] = 0.25  # where it was before the drift: section held every threshold
+    setup["params"].write_text(yaml.safe_dump(raw))
+    command = [sys.executable, "-m", "slipway.cli", "monitor", "--params", str(setup["params"])]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert "monitor.psi_threshold -> drift.psi_threshold" in done.stderr and "Traceback" not in done.stderr

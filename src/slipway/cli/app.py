@@ -20,11 +20,12 @@ if TYPE_CHECKING:
 def _expected_failures() -> tuple[type[Exception], ...]:
     """Failures with a message meant for the user: shown as one line (exit 1), never as a traceback."""
     from slipway.adapters.commands import CommandError
+    from slipway.config import ConfigError
     from slipway.release.promote import PromotionError
     from slipway.release.registry import RegistryError
     from slipway.release.targets.base import DeployError
 
-    return CommandError, DeployError, PromotionError, RegistryError
+    return CommandError, ConfigError, DeployError, PromotionError, RegistryError
 
 
 class _Slipway(typer.Typer):
