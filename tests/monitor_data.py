@@ -26,8 +26,8 @@ def reference_frame(rows: int = 8000) -> pd.DataFrame:
 
 
 def profile_of(config: Config, frame: pd.DataFrame) -> ReferenceProfile:
-    m = config.monitor
-    return build_profile(frame, config.features.numeric, config.features.categorical, m.bins, m.sample_size)
+    features = config.features
+    return build_profile(frame, features.numeric, features.categorical, config.drift.bins, config.monitor.sample_size)
 
 
 def shifted_period(rows: int, seed: int) -> pd.DataFrame:

@@ -134,11 +134,23 @@ class GateConfig(_Section):
 
 
 class DriftConfig(_Section):
-    """When a feature counts as drifted (see slipway.data.drift)."""
+    """When a feature counts as drifted, for the pull-request report and the production monitor alike
+    (``slipway.data.drift``): PSI at or above ``psi_threshold``, or, for a numeric feature, a KS test that is
+    significant (p < ``ks_alpha``) and large (D >= ``ks_min_statistic``): big samples make any difference
+    significant."""
 
     psi_threshold: float = Field(0.2, gt=0.0)
-    ks_pvalue: float = Field(0.01, ge=0.0, le=1.0)
-    bins: int = Field(10, ge=2)
+    ks_alpha: float = Field(0.001, gt=0.0, lt=1.0)
+    ks_min_statistic: float = Field(0.1, gt=0.0, le=1.0)
+    bins: int = Field(10, ge=2, le=100)
+    """Quantile bins of the reference for the numeric PSI."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and "ks_pvalue" in raw:
+            raise ValueError("ks_pvalue is now ks_alpha (and KS also needs D >= ks_min_statistic)")
+        return raw
 
 
 class ReportConfig(_Section):
@@ -257,8 +269,26 @@ TASK_KPIS: dict[str, tuple[str, ...]] = {name: spec.kpis for name, spec in TASKS
 MONITOR_KPIS = tuple(dict.fromkeys(name for names in TASK_KPIS.values() for name in names))
 
 
+class AlertRule(_Section):
+    """Alert only when the same feature drifts, or the same KPI is out of range, in ``breaches`` of the last
+    ``windows`` windows (one noisy window is not enough)."""
+
+    windows: int = Field(3, ge=1, le=20)
+    breaches: int = Field(2, ge=1)
+
+    @model_validator(mode="after")
+    def _breaches_fit(self) -> AlertRule:
+        if self.breaches > self.windows:
+            raise ValueError(f"breaches ({self.breaches}) cannot exceed windows ({self.windows})")
+        return self
+
+
+MOVED_TO_DRIFT = ("psi_threshold", "ks_alpha", "ks_min_statistic", "bins")
+
+
 class MonitorConfig(_Section):
-    """Production monitoring: where the logs are, the window compared with the reference, and the thresholds."""
+    """Production monitoring: where the logs are, the windows compared with the reference, labels and KPIs.
+    When a feature drifts is ``drift:`` (the same rule as the pull-request report)."""
 
     log_dir: str = "logs/predictions"
     """The serving API's prediction log (JSON lines rotated by day)."""
@@ -269,21 +299,25 @@ class MonitorConfig(_Section):
     window_days: float | None = Field(7.0, gt=0)
     """Only predictions logged in the last N days (None: no time limit)."""
     window_rows: int = Field(5000, ge=1)
-    """At most the newest N predictions of that period."""
+    """Predictions per window: the newest ``alert.windows`` x N of that period are cut into consecutive windows
+    (into fewer, equal ones of at least ``min_rows`` when the period holds less)."""
     min_rows: int = Field(300, ge=1)
-    """A smaller window is reported as inconclusive, never as healthy."""
-    bins: int = Field(10, ge=2, le=100)
-    """Quantile bins of the reference for the numeric PSI."""
+    """A smaller window is inconclusive, never healthy."""
+    alert: AlertRule = Field(default_factory=AlertRule)
     sample_size: int = Field(2000, ge=100)
     """Reference values kept per numeric feature for the KS test."""
-    psi_threshold: float = Field(0.2, gt=0)
-    ks_alpha: float = Field(0.001, gt=0, lt=1)
-    ks_min_statistic: float = Field(0.1, gt=0, le=1)
-    """KS flags drift only when significant (p < ks_alpha) and large enough (D >= this): big windows make
-    any difference significant."""
     min_labels: int = Field(200, ge=1)
-    """KPIs are computed only when at least this many predictions in the window have a label."""
+    """KPIs that need labels are computed only when at least this many predictions in a window have one."""
     kpis: dict[str, KpiBound] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved(cls, raw: Any) -> Any:
+        moved = [key for key in MOVED_TO_DRIFT if isinstance(raw, dict) and key in raw]
+        if moved:
+            keys = ", ".join(f"monitor.{key} -> drift.{key}" for key in moved)
+            raise ValueError(f"the drift thresholds moved to the drift: section ({keys})")
+        return raw
 
     @model_validator(mode="after")
     def _known_kpis(self) -> MonitorConfig:

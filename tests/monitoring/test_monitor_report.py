@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -164,14 +166,46 @@ def test_record_labels_verb(setup, tmp_path) -> None:
     assert result.exit_code == 1 and "0 or 1" in result.output
 
 
-def test_markdown_names_the_verdict_and_every_feature(config, model) -> None:
-    from slipway.monitoring.verdict import evaluate_window
+def test_markdown_names_the_verdict_every_feature_and_each_kpi_with_its_interval(config, model) -> None:
+    from slipway.monitoring.verdict import judge
 
-    frame = shifted_period(ROWS, 17)
-    window = frame.assign(prediction=model.predict_proba(frame[config.features.all])[:, 1], actual=float("nan"))
-    result = evaluate_window(profile_of(config, reference_frame()), window, config.monitor, 0.5)
+    windows = []
+    for seed in (17, 18, 19):
+        frame = shifted_period(ROWS // 3, seed)
+        scores = model.predict_proba(frame[config.features.all])[:, 1]
+        windows.append(frame.assign(prediction=scores, actual=frame[config.data.target].astype(float)))
+    result = judge(profile_of(config, reference_frame()), windows, config.monitor, 0.5, config.drift)
     text = render_markdown(result, images=False, run_url="https://example.invalid/run/1")
     assert text.startswith("## Model monitoring: ⚠️ Drift")
     assert "https://example.invalid/run/1" in text
     for name in config.features.all:
         assert f"`{name}`" in text
+    assert "in 2 of them (`monitor.alert`)" in text
+    for kpi in result.latest.kpis:
+        assert kpi.interval is not None
+        assert (
+            f"| {kpi.name} | " in text and f"{kpi.value:.3f} [{kpi.interval.low:.3f}, {kpi.interval.high:.3f}]" in text
+        )
+
+
+def test_the_monitor_imports_neither_scikit_learn_nor_the_server(setup, config, model) -> None:
+    write_log(setup["logs"], generate_churn(ChurnSettings(rows=ROWS, seed=20)), model, config)
+    script = (
+        "import sys\n"
+        "from slipway.cli.app import app\n"
+        f"try:\n    app(['monitor', '--params', {str(setup['params'])!r}, '--out', {str(setup['out'])!r}])\n"
+        "except SystemExit as stop:\n    print('exit', stop.code)\n"
+        "print('loaded', sorted(m for m in ('sklearn', 'skops', 'fastapi', 'matplotlib') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert "exit 0" in out and "loaded []" in out, out
+
+
+def test_params_with_the_old_drift_keys_fail_in_one_message_naming_the_new_ones(setup) -> None:
+    raw = yaml.safe_load(setup["params"].read_text())
+    raw["monitor"]["psi_threshold"] = 0.25  # where it was before the drift: section held every threshold
+    setup["params"].write_text(yaml.safe_dump(raw))
+    command = [sys.executable, "-m", "slipway.cli", "monitor", "--params", str(setup["params"])]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert "monitor.psi_threshold -> drift.psi_threshold" in done.stderr and "Traceback" not in done.stderr

@@ -160,7 +160,9 @@ def test_drift_section_names_drifted_features(churn_frame, config) -> None:
     report = render_report(_inputs(churn_frame, config, drift=drift, data_md5="new.dir"))
     assert "**1 feature(s) drifted**: age." in report
     assert re.search(
-        r"\| `age` \| numeric \| \d+\.\d{4} \| 0 \| ⚠️ PSI \d\.\d{3} >= 0.2; KS p-value 0 < 0.01 \|", report
+        r"\| `age` \| numeric \| \d+\.\d{4} \| 0 \| "
+        r"⚠️ PSI \d\.\d{3} >= 0.2; KS D \d\.\d{3} >= 0.1 \(p 0\.0e\+00 < 0.001\) \|",
+        report,
     )
     assert "Data version: `new.dir`, changed (base `abc.dir`)." in report
 

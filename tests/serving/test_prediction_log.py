@@ -133,19 +133,19 @@ def test_logging_is_off_unless_a_folder_is_given(tmp_path: Path, monkeypatch) ->
     assert log_from_env(tmp_path / "cli").log_dir == tmp_path / "cli"
 
 
-def test_fast_and_line_by_line_reading_agree_and_malformed_lines_are_named(tmp_path: Path) -> None:
-    from slipway.serving.prediction_log import _read_file_fast, _read_file_lines
+def test_columnar_and_line_by_line_reading_agree_and_malformed_lines_are_named(tmp_path: Path) -> None:
+    from slipway.serving.prediction_log import _read_columnar, _read_lines
 
     log = PredictionLog(tmp_path)
     log.write(_records(datetime(2026, 11, 23, 10, 0, tzinfo=UTC), n=5))
     log.close()
     path = tmp_path / "predictions-2026-11-23.jsonl"
-    fast = _read_file_fast(path)
-    assert fast is not None
-    pd.testing.assert_frame_equal(fast, _read_file_lines(path, None))
+    columnar = _read_columnar(path.read_bytes())
+    assert columnar is not None
+    pd.testing.assert_frame_equal(columnar, _read_lines(path.read_bytes())[0])
     with path.open("a") as handle:
         handle.write('{"cut off\n[1]\n')
-    assert _read_file_fast(path) is None  # any bad line: the whole file goes line by line
+    assert _read_columnar(path.read_bytes()) is None  # pyarrow refuses the file: the bad lines are set aside
     skipped: list[str] = []
     frame = read_prediction_log(tmp_path, skipped=skipped)
     assert len(frame) == 5

@@ -41,6 +41,7 @@ def monitor(
         settings,
         config.evaluate.threshold,
         task=config.data.task,
+        drift=config.drift,
     )
     paths = write_report(result, out, run_url=run_url() or None)
     for note in result.notes:

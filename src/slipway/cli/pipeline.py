@@ -47,7 +47,7 @@ def reference_profile(
     config = load_config(params)
     settings = config.monitor
     profile = build_profile(
-        read_table(table), config.features.numeric, config.features.categorical, settings.bins, settings.sample_size
+        read_table(table), config.features.numeric, config.features.categorical, config.drift.bins, settings.sample_size
     )
     out = out or Path(settings.reference)
     with replace_on_success(out) as (written,):

@@ -1,22 +1,29 @@
-"""Production KPIs where labels have arrived, by task, each checked against its configured bounds."""
+"""Production KPIs of a window, for every task from one function (``measure_kpis``), each checked against its
+configured bounds and given a bootstrap interval.
+
+The KPIs of a task are ``slipway.tasks.TASKS[task].kpis``; their arithmetic is the task's metric under row weights
+(``slipway.metrics.weighted``), so a KPI in production is computed exactly like the metric of the same name on the
+test split, and ``slipway.metrics.bootstrap.interval`` gives its interval. ``positive_rate`` (binary: the share of
+predictions at or above the threshold) needs no labels; every other KPI needs ``monitor.min_labels`` labelled rows.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import (
-    f1_score,
-    mean_absolute_error,
-    precision_score,
-    recall_score,
-    roc_auc_score,
-    root_mean_squared_error,
-)
 
 from slipway.config import KpiBound, MonitorConfig
+from slipway.metrics import weighted
+from slipway.metrics.bootstrap import Bootstrap, Interval, interval
+from slipway.tasks import TASKS
+
+WITHOUT_LABELS = ("positive_rate",)
+"""KPIs of the predictions alone."""
 
 
 @dataclass(frozen=True)
@@ -26,57 +33,23 @@ class Kpi:
     bound: KpiBound | None
     rows: int
     breached: bool
-    note: str = ""
+    interval: Interval | None = None
+    """Bootstrap percentile interval (``Bootstrap().level``, 95 %) of the value over the window's rows."""
 
 
-def _check(name: str, value: float | None, bound: KpiBound | None, rows: int, note: str = "") -> Kpi:
-    breached = False
-    if value is not None and bound is not None:
-        breached = (bound.min is not None and value < bound.min) or (bound.max is not None and value > bound.max)
-    return Kpi(name, None if value is None else round(value, 6), bound, rows, breached, note)
+@dataclass(frozen=True)
+class Outcomes:
+    """A window's model outputs and ground truth in the task's arithmetic form (``slipway.tasks``)."""
+
+    truth: np.ndarray
+    """Binary 0/1 and regression values (NaN: no label yet); multiclass class indices (-1: no label yet)."""
+    output: np.ndarray
+    """Binary scores, regression values (n); multiclass one-hot of the served class (n x k)."""
+    scored: np.ndarray
+    labelled: np.ndarray
 
 
-def compute_kpis(
-    scores: np.ndarray, labels: np.ndarray, threshold: float, settings: MonitorConfig
-) -> tuple[list[Kpi], list[str]]:
-    """Binary KPIs: positive rate on every scored prediction; ROC AUC, precision and recall where labels arrived.
-
-    ``labels`` holds NaN for predictions without a label yet. Returns the KPIs and notes on what was skipped.
-    """
-    bounds = settings.kpis
-    notes: list[str] = []
-    scores = np.asarray(scores, float)
-    labels = np.asarray(labels, float)
-    scored = np.isfinite(scores)
-    kpis = []
-    if scored.sum() == 0:
-        notes.append("no prediction scores in the window: KPIs not computed")
-        return kpis, notes
-    positive = scores[scored] >= threshold
-    kpis.append(_check("positive_rate", float(positive.mean()), bounds.get("positive_rate"), int(scored.sum())))
-    labelled = scored & np.isfinite(labels)
-    n = int(labelled.sum())
-    if n < settings.min_labels:
-        notes.append(
-            f"{n} labelled predictions in the window (< monitor.min_labels={settings.min_labels}): "
-            "ROC AUC, precision and recall not evaluated"
-        )
-        return kpis, notes
-    y, s = labels[labelled].astype(int), scores[labelled]
-    if len(np.unique(y)) < 2:
-        notes.append(f"labels in the window are all {y[0]}: ROC AUC not evaluated")
-        auc = None
-    else:
-        auc = float(roc_auc_score(y, s))
-    kpis.append(_check("roc_auc", auc, bounds.get("roc_auc"), n))
-    predicted = (s >= threshold).astype(int)
-    kpis.append(_check("precision", float(precision_score(y, predicted, zero_division=0)), bounds.get("precision"), n))
-    kpis.append(_check("recall", float(recall_score(y, predicted, zero_division=0)), bounds.get("recall"), n))
-    kpis.append(_check("label_rate", float(y.mean()), None, n, "observed share of positives (information)"))
-    return kpis, notes
-
-
-def _class_text(value: Any) -> str | None:
+def class_text(value: Any) -> str | None:
     """A class as text, so that 2, 2.0 and "2" (JSON, Parquet and CSV spell them differently) compare equal."""
     if value is None or (isinstance(value, float) and not np.isfinite(value)) or value is pd.NA:
         return None
@@ -85,39 +58,78 @@ def _class_text(value: Any) -> str | None:
     return str(value.item() if hasattr(value, "item") else value)
 
 
-def _enough_labels(n: int, settings: MonitorConfig, what: str) -> list[str]:
-    if n >= settings.min_labels:
-        return []
-    return [
-        f"{n} labelled predictions in the window (< monitor.min_labels={settings.min_labels}): {what} not evaluated"
-    ]
+def _column(window: pd.DataFrame, name: str) -> pd.Series:
+    return window[name] if name in window.columns else pd.Series(np.nan, index=window.index)
 
 
-def multiclass_kpis(predicted: pd.Series, actual: pd.Series, settings: MonitorConfig) -> tuple[list[Kpi], list[str]]:
-    """Accuracy and macro F1 of the served labels where the true class has arrived (None where not)."""
-    pairs = pd.DataFrame({"predicted": predicted, "actual": actual}).dropna()
-    n = len(pairs)
-    notes = _enough_labels(n, settings, "accuracy and macro F1")
-    if notes:
-        return [], notes
-    bounds = settings.kpis
-    accuracy = float((pairs["predicted"] == pairs["actual"]).mean())
-    f1 = float(f1_score(pairs["actual"], pairs["predicted"], average="macro", zero_division=0))
-    return [
-        _check("accuracy", accuracy, bounds.get("accuracy"), n),
-        _check("f1_macro", f1, bounds.get("f1_macro"), n),
-    ], []
+def task_outcomes(window: pd.DataFrame, task: str, score: str = "prediction", truth: str = "actual") -> Outcomes:
+    """Outputs and truth of a window: the served ``label`` for multiclass, the ``score`` column otherwise."""
+    if task == "multiclass":
+        served = _column(window, "label").map(class_text)
+        actual = _column(window, truth).map(class_text)
+        classes = sorted(set(served.dropna()) | set(actual.dropna()))
+        index = {name: i for i, name in enumerate(classes)}
+        served_index = served.map(index).fillna(-1).to_numpy(dtype=int)
+        truth_index = actual.map(index).fillna(-1).to_numpy(dtype=int)
+        one_hot = np.zeros((len(window), max(len(classes), 1)))
+        one_hot[np.flatnonzero(served_index >= 0), served_index[served_index >= 0]] = 1.0
+        scored = served_index >= 0
+        return Outcomes(truth_index, one_hot, scored, scored & (truth_index >= 0))
+    scores = pd.to_numeric(_column(window, score), errors="coerce").to_numpy(dtype=float)
+    values = pd.to_numeric(_column(window, truth), errors="coerce").to_numpy(dtype=float)
+    scored = np.isfinite(scores)
+    return Outcomes(values, scores, scored, scored & np.isfinite(values))
 
 
-def regression_kpis(predicted: np.ndarray, actual: np.ndarray, settings: MonitorConfig) -> tuple[list[Kpi], list[str]]:
-    """RMSE and MAE of the served values where the true value has arrived."""
-    predicted, actual = np.asarray(predicted, float), np.asarray(actual, float)
-    known = np.isfinite(predicted) & np.isfinite(actual)
-    n = int(known.sum())
-    notes = _enough_labels(n, settings, "RMSE and MAE")
-    if notes:
-        return [], notes
-    bounds, y, v = settings.kpis, actual[known], predicted[known]
-    rmse = float(root_mean_squared_error(y, v))
-    mae = float(mean_absolute_error(y, v))
-    return [_check("rmse", rmse, bounds.get("rmse"), n), _check("mae", mae, bounds.get("mae"), n)], []
+Arithmetic = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+
+def kpi_arithmetic(task: str, name: str, threshold: float) -> Arithmetic:
+    """``(y, output, weights) -> values`` of a KPI: the task's metric of that name, or ``positive_rate``."""
+    if name == "positive_rate":
+        return partial(weighted.positive_rate, threshold=threshold)
+    return TASKS[task].metric(name).function(threshold)
+
+
+def _check(name: str, value: float | None, bound: KpiBound | None, rows: int, spread: Interval | None) -> Kpi:
+    breached = False
+    if value is not None and bound is not None:
+        breached = (bound.min is not None and value < bound.min) or (bound.max is not None and value > bound.max)
+    return Kpi(name, None if value is None else round(value, 6), bound, rows, breached, spread)
+
+
+def measure_kpis(
+    outcomes: Outcomes,
+    task: str,
+    threshold: float,
+    settings: MonitorConfig,
+    intervals: Collection[str] = (),
+    bootstrap: Bootstrap | None = None,
+) -> tuple[list[Kpi], list[str]]:
+    """The task's KPIs on a window's outcomes (``task_outcomes``; those that need labels only where enough rows are
+    labelled), with a bootstrap interval for the names in ``intervals``; returns the KPIs and notes on what was not
+    evaluated and why."""
+    if not outcomes.scored.any():
+        return [], ["no served predictions in the window: KPIs not computed"]
+    notes: list[str] = []
+    labelled = int(outcomes.labelled.sum())
+    needing = [name for name in TASKS[task].kpis if name not in WITHOUT_LABELS]
+    if needing and labelled < settings.min_labels:
+        notes.append(
+            f"{labelled} labelled predictions in the window (< monitor.min_labels={settings.min_labels}): "
+            f"{', '.join(needing)} not evaluated"
+        )
+    kpis = []
+    for name in TASKS[task].kpis:
+        rows = outcomes.scored if name in WITHOUT_LABELS else outcomes.labelled
+        if name not in WITHOUT_LABELS and labelled < settings.min_labels:
+            continue
+        metric = kpi_arithmetic(task, name, threshold)
+        y, output = outcomes.truth[rows], outcomes.output[rows]
+        value = float(metric(y, output, np.ones(len(y)))[0])
+        if not np.isfinite(value):
+            notes.append(f"{name} is undefined on this window (e.g. labels of one class only): not evaluated")
+            continue
+        spread = interval(metric, y, output, bootstrap or Bootstrap()) if name in intervals else None
+        kpis.append(_check(name, value, settings.kpis.get(name), len(y), spread))
+    return kpis, notes

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from slipway.config import MonitorConfig
-from slipway.monitoring.checks import FeatureCheck
+from slipway.config import DriftConfig, MonitorConfig
+from slipway.data.drift import FeatureDrift
+from slipway.monitoring.kpis import Kpi
 from slipway.monitoring.labels import join_labels, read_labels
 from slipway.monitoring.profile import ReferenceProfile
-from slipway.monitoring.verdict import MonitorResult, Status, evaluate_window, select_window
+from slipway.monitoring.verdict import MonitorResult, Status, judge, select_windows
 from slipway.serving.prediction_log import read_prediction_log
 
 
@@ -45,51 +46,99 @@ def image_name(feature: str) -> str:
     return f"drift-{feature}.png"
 
 
+def _kpi_cell(kpi: Kpi | None) -> str:
+    if kpi is None:
+        return "-"
+    text = _num(kpi.value)
+    if kpi.interval is not None:
+        text += f" [{_num(kpi.interval.low)}, {_num(kpi.interval.high)}]"
+    return f"**{text}**" if kpi.breached else text
+
+
+def _windows_section(result: MonitorResult) -> list[str]:
+    rule = result.rule
+    lines = [
+        f"**Windows**: the last {len(result.windows)} of up to {rule.windows}, newest first; an alert needs the same "
+        f"feature drifted, or the same KPI out of range, in {rule.breaches} of them (`monitor.alert`).",
+        "",
+        "| window | predictions | from | to | model versions | labelled | drifted | KPIs out of range |",
+        "|---|---:|---|---|---|---:|---|---|",
+    ]
+    for number, w in enumerate(result.windows, 1):
+        versions = ", ".join(f"`{v}` ({n:,})" for v, n in w.model_versions.items()) or "-"
+        drifted = ", ".join(w.drifted) if w.conclusive else "(too small to judge)"
+        lines.append(
+            f"| {number} | {w.rows:,} | {w.start or '-'} | {w.end or '-'} | {versions} | {w.labelled_rows:,} "
+            f"| {drifted or '-'} | {', '.join(w.breached) or '-'} |"
+        )
+    return [*lines, ""]
+
+
+def _drift_section(result: MonitorResult) -> list[str]:
+    lines = [
+        "### Drift per feature (newest window)",
+        "",
+        "KS p is computed where it can change the verdict: when D reaches `drift.ks_min_statistic`.",
+        "",
+        "| feature | kind | PSI | KS D | KS p | drifted | windows drifted | why / notes |",
+        "|---|---|---:|---:|---:|:---:|---:|---|",
+    ]
+    conclusive = sum(w.conclusive for w in result.windows)
+    for f in sorted(result.features, key=lambda f: (not f.drifted, f.feature)):
+        why = "; ".join([*f.reasons, *(n for n in f.notes if n not in f.reasons)]) or "-"
+        p = "-" if f.ks_pvalue is None else f"{f.ks_pvalue:.1e}"
+        mark = "**yes**" if f.drifted else "no"
+        count = f"{result.drift_count(f.feature)} of {conclusive}"
+        lines.append(
+            f"| `{f.feature}` | {f.kind} | {_num(f.psi)} | {_num(f.ks_statistic)} | {p} | {mark} | {count} | {why} |"
+        )
+    return [*lines, ""]
+
+
+def _kpi_section(result: MonitorResult) -> list[str]:
+    names = list(dict.fromkeys(k.name for w in result.windows for k in w.kpis))
+    if not names:
+        return []
+    headers = " | ".join(f"window {i}" for i in range(1, len(result.windows) + 1))
+    lines = [
+        "### KPIs",
+        "",
+        "Value per window with its 95 % bootstrap interval (in the newest window that has the KPI); out of range in "
+        "**bold**.",
+        "",
+        f"| KPI | acceptable | {headers} | out of range in |",
+        "|---|---|" + "---:|" * len(result.windows) + "---:|",
+    ]
+    for name in names:
+        kpis = [{k.name: k for k in w.kpis}.get(name) for w in result.windows]
+        bound = next((k.bound for k in kpis if k is not None), None)
+        cells = " | ".join(_kpi_cell(k) for k in kpis)
+        evaluated = sum(k is not None for k in kpis)
+        lines.append(f"| {name} | {_bound(bound)} | {cells} | {result.breach_count(name)} of {evaluated} |")
+    return [*lines, ""]
+
+
 def render_markdown(result: MonitorResult, images: bool = True, run_url: str | None = None) -> str:
-    """The report: verdict, window, notes, per-feature drift, KPIs, and (optionally) the histograms."""
+    """The report: verdict, windows, notes, per-feature drift, KPIs, and (optionally) the histograms."""
     lines = [f"## Model monitoring: {HEADLINES[result.status]}", ""]
-    lines.append(f"`{result.summary()}` (exit code {result.status.exit_code})")
-    lines.append("")
-    window = f"**Window**: {result.window_rows:,} predictions"
-    if result.window_start:
-        window += f" from {result.window_start} to {result.window_end}"
-    if result.model_versions:
-        window += "; model versions " + ", ".join(f"`{v}` ({n:,})" for v, n in result.model_versions.items())
-    lines += [window + f"; {result.labelled_rows:,} with labels.", ""]
+    lines += [f"`{result.summary()}` (exit code {result.status.exit_code})", ""]
+    lines += _windows_section(result)
     if run_url:
         lines += [f"Full report with histograms: {run_url}", ""]
     if result.notes:
         lines += ["**Notes**", "", *(f"- {note}" for note in result.notes), ""]
     if result.features:
-        lines += [
-            "### Drift per feature",
-            "",
-            "| feature | kind | PSI | KS D | KS p | drifted | why / notes |",
-            "|---|---|---:|---:|---:|:---:|---|",
-        ]
-        for f in sorted(result.features, key=lambda f: (not f.drifted, f.feature)):
-            why = "; ".join([*f.reasons, *(n for n in f.notes if n not in f.reasons)]) or "-"
-            p = "-" if f.ks_pvalue is None else f"{f.ks_pvalue:.1e}"
-            mark = "**yes**" if f.drifted else "no"
-            lines.append(
-                f"| `{f.feature}` | {f.kind} | {_num(f.psi)} | {_num(f.ks_statistic)} | {p} | {mark} | {why} |"
-            )
-        lines.append("")
-    if result.kpis:
-        lines += ["### KPIs", "", "| KPI | value | acceptable | rows | breached |", "|---|---:|---|---:|:---:|"]
-        for k in result.kpis:
-            mark = "**yes**" if k.breached else "no"
-            lines.append(f"| {k.name} | {_num(k.value)} | {_bound(k.bound)} | {k.rows:,} | {mark} |")
-        lines.append("")
+        lines += _drift_section(result)
+    lines += _kpi_section(result)
     drawn = [f for f in result.features if f.drifted and f.bins]
     if images and drawn:
-        lines += ["### Drifted features: reference vs live", ""]
+        lines += ["### Drifted features (newest window): reference vs live", ""]
         lines += [f"![{f.feature}]({image_name(f.feature)})" for f in drawn]
         lines.append("")
     return "\n".join(lines)
 
 
-def plot_feature(drift: FeatureCheck, path: Path) -> None:
+def plot_feature(drift: FeatureDrift, path: Path) -> None:
     """Bar chart of the reference vs live share per bin (the bins the PSI was computed on)."""
     import matplotlib
 
@@ -100,7 +149,7 @@ def plot_feature(drift: FeatureCheck, path: Path) -> None:
     x = np.arange(len(drift.bins))
     fig, ax = plt.subplots(figsize=(max(5.0, 0.6 * len(x) + 2), 3.2), dpi=100)
     ax.bar(x - 0.2, drift.reference_share, width=0.4, label="reference (training)", color="#4C72B0")
-    ax.bar(x + 0.2, drift.live_share, width=0.4, label="live window", color="#DD8452")
+    ax.bar(x + 0.2, drift.current_share, width=0.4, label="live window", color="#DD8452")
     ax.set_xticks(x, drift.bins, rotation=35, ha="right", fontsize=8)
     ax.set_ylabel("share of rows")
     ax.set_title(
@@ -137,8 +186,10 @@ def run_monitor(
     threshold: float,
     now: pd.Timestamp | None = None,
     task: str = "binary",
+    drift: DriftConfig | None = None,
 ) -> MonitorResult:
-    """Read the prediction log, the labels and the reference profile; evaluate the window (the I/O edge)."""
+    """Read the newest predictions of the log, the labels and the reference profile; judge the windows (the I/O
+    edge). ``drift``: the thresholds of params.yaml ``drift:`` (default: their defaults)."""
     try:
         reference = ReferenceProfile.from_json(reference_path.read_text())
     except FileNotFoundError:
@@ -153,16 +204,13 @@ def run_monitor(
     if not log_dir.is_dir():
         notes.append(f"prediction log folder {log_dir} does not exist")
     skipped: list[str] = []
-    log = read_prediction_log(log_dir, since=since, skipped=skipped)
+    newest = settings.alert.windows * settings.window_rows
+    log = read_prediction_log(log_dir, since=since, skipped=skipped, newest=newest)
     if skipped:
         notes.append(f"{len(skipped)} malformed prediction log lines skipped (e.g. {', '.join(skipped[:3])})")
-    if "timestamp" in log.columns and log["timestamp"].isna().any():
-        bad = int(log["timestamp"].isna().sum())
-        notes.append(f"{bad} prediction log lines with an unreadable timestamp skipped")
-        log = log[log["timestamp"].notna()]
     label_skipped: list[str] = []
     labels = read_labels(labels_dir, skipped=label_skipped)
     if label_skipped:
         notes.append(f"{len(label_skipped)} malformed label lines skipped (e.g. {', '.join(label_skipped[:3])})")
-    window = select_window(join_labels(log, labels), settings, now=now)
-    return evaluate_window(reference, window, settings, threshold, notes=notes, task=task)
+    windows = select_windows(join_labels(log, labels), settings, now=now)
+    return judge(reference, windows, settings, threshold, drift, notes=notes, task=task)

@@ -4,7 +4,6 @@ this revision's outputs; draws the PNGs. The rendering is pure (``slipway.review
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -124,7 +123,7 @@ def gather(root: Path, base_ref: str, config: Config, status: Status, out_dir: P
         else:
             features = config.features
             inputs.drift = detect_drift(base_data, current_data, features.numeric, features.categorical, config.drift)
-            psi_values = {f.feature: f.psi for f in inputs.drift.features if not math.isnan(f.psi)}
+            psi_values = {f.feature: f.psi for f in inputs.drift.features if f.psi is not None}
             if psi_values:
                 plots.drift(out_dir / "drift.png", psi_values, config.drift.psi_threshold)
                 inputs.images["drift"] = "drift.png"

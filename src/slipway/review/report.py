@@ -196,7 +196,8 @@ def render_drift(drift: DriftResult | None, note: str, image: str | None) -> lis
         return [f"Drift vs base data: _{note}_", ""]
     head = (
         f"Drift vs the base's data ({drift.reference_rows:,} rows → {drift.current_rows:,} rows; drifted when "
-        f"PSI ≥ {drift.psi_threshold:g} or KS p-value < {drift.ks_pvalue:g}): "
+        f"PSI ≥ {drift.settings.psi_threshold:g}, or KS p-value < {drift.settings.ks_alpha:g} "
+        f"and D ≥ {drift.settings.ks_min_statistic:g}): "
         + (f"**{len(drift.drifted)} feature(s) drifted**: {', '.join(drift.drifted)}." if drift.drifted else "none.")
     )
     rows = [
