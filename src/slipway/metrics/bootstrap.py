@@ -80,10 +80,29 @@ def paired_change(
     metric: Metric, y: np.ndarray, new: np.ndarray, base: np.ndarray, settings: Bootstrap
 ) -> tuple[float, Interval]:
     """The change new - base of a metric on the same rows, and its paired bootstrap interval."""
+    return paired_changes({"metric": (metric, metric)}, y, new, base, settings)["metric"]
+
+
+def paired_changes(
+    metrics: dict[str, tuple[Metric, Metric]], y: np.ndarray, new: np.ndarray, base: np.ndarray, settings: Bootstrap
+) -> dict[str, tuple[float, Interval]]:
+    """``paired_change`` of several metrics on one set of resamples. Each metric is a pair (how the new model is
+    scored, how the base is), so a metric at a threshold can take each revision's own threshold."""
     ones = np.ones(len(y))
-    point = float(metric(y, new, ones)[0] - metric(y, base, ones)[0])
-    values = _replicates([lambda w: metric(y, new, w) - metric(y, base, w)], len(y), settings)[0]
-    return point, _percentiles(values, settings.level)
+    changes = [_difference(y, new, y, base, pair) for pair in metrics.values()]
+    values = _replicates([lambda w, c=change: c(w, w) for change in changes], len(y), settings)
+    return {
+        name: (float(change(ones, ones)[0]), _percentiles(values[i], settings.level))
+        for i, (name, change) in enumerate(zip(metrics, changes, strict=True))
+    }
+
+
+def _difference(
+    y_new: np.ndarray, out_new: np.ndarray, y_base: np.ndarray, out_base: np.ndarray, pair: tuple[Metric, Metric]
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """new - base of one metric, as a function of each side's weights."""
+    metric_new, metric_base = pair
+    return lambda w_new, w_base: metric_new(y_new, out_new, w_new) - metric_base(y_base, out_base, w_base)
 
 
 def unpaired_change(
@@ -93,12 +112,26 @@ def unpaired_change(
     settings: Bootstrap,
 ) -> tuple[float, Interval]:
     """The change new - base when the two were measured on different rows: each side resampled on its own."""
+    return unpaired_changes({"metric": (metric, metric)}, new, base, settings)["metric"]
+
+
+def unpaired_changes(
+    metrics: dict[str, tuple[Metric, Metric]],
+    new: tuple[np.ndarray, np.ndarray],
+    base: tuple[np.ndarray, np.ndarray],
+    settings: Bootstrap,
+) -> dict[str, tuple[float, Interval]]:
+    """``unpaired_change`` of several metrics, each side's resamples shared by all metrics."""
     (y_new, out_new), (y_base, out_base) = new, base
-    point = float(metric(y_new, out_new, np.ones(len(y_new)))[0] - metric(y_base, out_base, np.ones(len(y_base)))[0])
-    a = _replicates([lambda w: metric(y_new, out_new, w)], len(y_new), settings)[0]
+    pairs = list(metrics.values())
+    a = _replicates([lambda w, m=m: m(y_new, out_new, w) for m, _ in pairs], len(y_new), settings)
     other_seed = Bootstrap(settings.resamples, settings.level, settings.seed + 1)  # independent resamples
-    b = _replicates([lambda w: metric(y_base, out_base, w)], len(y_base), other_seed)[0]
-    return point, _percentiles(a - b, settings.level)
+    b = _replicates([lambda w, m=m: m(y_base, out_base, w) for _, m in pairs], len(y_base), other_seed)
+    result = {}
+    for i, (name, pair) in enumerate(metrics.items()):
+        point = _difference(y_new, out_new, y_base, out_base, pair)(np.ones(len(y_new)), np.ones(len(y_base)))
+        result[name] = (float(point[0]), _percentiles(a[i] - b[i], settings.level))
+    return result
 
 
 def change_from_intervals(new: float, new_ci: Interval, base: float, base_ci: Interval) -> tuple[float, Interval]:

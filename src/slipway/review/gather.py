@@ -13,19 +13,34 @@ import yaml
 
 from slipway.adapters.git import json_at, resolve_base, run_git, show_file
 from slipway.config import Config, parse_config
-from slipway.monitoring.verdict import Status
-from slipway.review.gate import evaluate_gate
+from slipway.metrics.bootstrap import Bootstrap
+from slipway.review.comparison import (
+    INTERVALS_PATH,
+    PREDICTIONS_PATH,
+    Comparison,
+    Intervals,
+    Revision,
+    TestRows,
+    compare,
+    parse_intervals,
+)
+from slipway.review.gate import GateResult, evaluate_gate
 from slipway.review.report import (
+    FULL_REPORT,
     METRICS_PATH,
     PLOT_FILES,
     PLOTS_DIR,
     VALIDATION_PATH,
     ReportInputs,
+    Status,
     diff_params,
+    render_comment,
     render_report,
 )
 
 if TYPE_CHECKING:  # heavy imports (pandera, scipy) only where the report is built, not for `slipway comment`
+    import pandas as pd
+
     from slipway.data.validation import ValidationResult
 
 
@@ -102,7 +117,7 @@ def gather(root: Path, base_ref: str, config: Config, status: Status, out_dir: P
             inputs.metrics_note = f"{METRICS_PATH} not found (run `dvc repro`)"
     inputs.base_metrics = json_at(sha, METRICS_PATH, root)
     if inputs.metrics is not None:
-        inputs.gate = evaluate_gate(inputs.metrics, inputs.base_metrics, config.gate)
+        _compare_and_gate(inputs, root, sha, config, base_config)
         for name in PLOT_FILES:
             current = _json_file(root / PLOTS_DIR / f"{name}.json")
             if current:
@@ -149,15 +164,133 @@ def gather(root: Path, base_ref: str, config: Config, status: Status, out_dir: P
     return inputs
 
 
-def write_report(markdown: str, out_dir: Path, summary_file: str | None = None) -> Path:
-    """Write report.md (and append it to the GitHub step summary when given)."""
+def _compare_and_gate(inputs: ReportInputs, root: Path, sha: str | None, config: Config, base: Config | None) -> None:
+    """Both revisions' intervals, the change of every metric with its interval, and the gate's verdict."""
+    assert inputs.metrics is not None
+    inputs.intervals = parse_intervals(_json_file(root / INTERVALS_PATH))
+    inputs.base_intervals = parse_intervals(json_at(sha, INTERVALS_PATH, root))
+    if inputs.base_metrics is not None and sha is not None:
+        names = [*inputs.metrics]
+        inputs.comparison = compare_with_base(root, sha, config, base, inputs.metrics, inputs.base_metrics, names)
+    inputs.gate = evaluate_gate(inputs.metrics, inputs.base_metrics, config.gate, inputs.comparison)
+
+
+def test_rows(config: Config, data_md5: str | None) -> TestRows:
+    """What decides a revision's test rows: the data version and the split settings."""
+    data = config.data
+    settings = {f"split.{k}": v for k, v in config.split.model_dump().items()}
+    settings |= {"data.path": data.path, "data.target": data.target, "data.id_column": data.id_column}
+    return TestRows(data_md5, settings | {"data.task": data.task})
+
+
+def read_predictions(path: Path) -> tuple[pd.DataFrame | None, str]:
+    """A predictions frame, or None and why not."""
+    from slipway.data.tables import DataReadError, read_table
+
+    if not path.exists():
+        return None, f"`{PREDICTIONS_PATH}` not found: the evaluate stage writes it"
+    try:
+        return read_table(path), ""
+    except DataReadError as error:
+        return None, str(error)
+
+
+def read_base_predictions(root: Path, sha: str) -> tuple[pd.DataFrame | None, str]:
+    """The base's predictions through DVC (its cache, else the remote main's workflow pushes them to)."""
+    try:
+        return read_base_table(root, sha, PREDICTIONS_PATH), ""
+    except FileNotFoundError:
+        return None, f"`{PREDICTIONS_PATH}` is neither among the base's outputs nor in the DVC cache or remote"
+    except Exception as error:  # the base's outputs may be unreachable: the comparison falls back
+        return None, f"{type(error).__name__}: {' '.join(str(error).split())[:300]}"
+
+
+def bootstrap_settings(config: Config, intervals: Intervals | None) -> Bootstrap:
+    """Resamples, level and seed of this revision's intervals (``evaluate.bootstrap``, recorded in intervals.json),
+    so that the gate decides at the level the report shows."""
+    if intervals is not None:
+        return intervals.bootstrap
+    configured = getattr(config.evaluate, "bootstrap", None)
+    if configured is None:
+        return Bootstrap()
+    return Bootstrap(configured.resamples, configured.level, configured.seed)
+
+
+def compare_with_base(
+    root: Path,
+    sha: str,
+    config: Config,
+    base_config: Config | None,
+    metrics: dict[str, float],
+    base_metrics: dict[str, float],
+    names: list[str],
+) -> Comparison:
+    """Read both revisions' intervals and predictions and compare the metrics in ``names`` (see ``comparison``)."""
+    intervals = parse_intervals(_json_file(root / INTERVALS_PATH))
+    predictions, missing = read_predictions(root / PREDICTIONS_PATH)
+    data_md5 = _dvc_md5((root / "data.dvc").read_text()) if (root / "data.dvc").exists() else None
+    current = Revision(
+        metrics,
+        config.data.task,
+        config.evaluate.threshold,
+        test_rows(config, data_md5),
+        intervals,
+        predictions,
+        missing,
+    )
+    base_predictions, base_missing = read_base_predictions(root, sha)
+    base_md5 = _dvc_md5(show_file(sha, "data.dvc", root))
+    base_rows = test_rows(base_config, base_md5) if base_config is not None else None
+    base_task = base_config.data.task if base_config is not None else config.data.task
+    threshold = (base_config or config).evaluate.threshold
+    base_intervals = parse_intervals(json_at(sha, INTERVALS_PATH, root))
+    base = Revision(base_metrics, base_task, threshold, base_rows, base_intervals, base_predictions, base_missing)
+    return compare(current, base, names, bootstrap_settings(config, intervals))
+
+
+def base_config_at(root: Path, sha: str | None) -> Config | None:
+    """The base revision's params as a Config, or None when it has none or they do not load with this version."""
+    text = show_file(sha, "params.yaml", root) if sha else None
+    try:
+        return parse_config(yaml.safe_load(text), "base params.yaml") if text else None
+    except (ValueError, yaml.YAMLError):
+        return None
+
+
+def gate_against_base(root: Path, base_ref: str, config: Config, metrics: dict[str, float]) -> GateResult:
+    """``slipway gate``: this revision's metrics against the base's, compared as the report compares them."""
+    sha = resolve_base(base_ref, root)
+    base_metrics = json_at(sha, METRICS_PATH, root)
+    comparison = None
+    gated = [m for m in config.gate.max_regression if m in metrics]
+    if sha is not None and base_metrics is not None and config.gate.mode == "interval" and gated:
+        base = base_config_at(root, sha)
+        comparison = compare_with_base(root, sha, config, base, metrics, base_metrics, gated)
+    return evaluate_gate(metrics, base_metrics, config.gate, comparison)
+
+
+def write_report(markdown: str, out_dir: Path, summary_file: str | None = None, comment: str | None = None) -> Path:
+    """Write report.md (the comment: ``comment`` when the full report had to be cut, which then goes to
+    full-report.md) and append the full report to the GitHub step summary when given."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "report.md"
-    path.write_text(markdown)
+    full = out_dir / FULL_REPORT
+    full.unlink(missing_ok=True)
+    if comment is not None and comment != markdown:
+        full.write_text(markdown)
+    path.write_text(markdown if comment is None else comment)
     if summary_file:
         with Path(summary_file).open("a") as handle:
             handle.write(markdown + "\n")
     return path
+
+
+def run_url() -> str | None:
+    """This GitHub Actions run's page, when running in one."""
+    server, repository, run_id = (
+        os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
+    )
+    return f"{server}/{repository}/actions/runs/{run_id}" if server and repository and run_id else None
 
 
 def build_report(root: Path, base_ref: str, config: Config, status: Status, out_dir: Path) -> tuple[Path, ReportInputs]:
@@ -166,5 +299,7 @@ def build_report(root: Path, base_ref: str, config: Config, status: Status, out_
     for old in out_dir.glob("*.png"):
         old.unlink()
     inputs = gather(root, base_ref, config, status, out_dir)
-    path = write_report(render_report(inputs), out_dir, os.environ.get("GITHUB_STEP_SUMMARY"))
+    inputs.run_url = run_url()
+    markdown = render_report(inputs)
+    path = write_report(markdown, out_dir, os.environ.get("GITHUB_STEP_SUMMARY"), render_comment(inputs))
     return path, inputs
