@@ -120,7 +120,7 @@ def describe_change(change: Change, level: float) -> str:
     falls = change.delta < 0
     low, high = (-change.interval.high, -change.interval.low) if falls else (change.interval.low, change.interval.high)
     rows = f" on {change.rows:,} rows" if change.rows else ""
-    moved = f"{'fell' if falls else 'rose'} by {abs(change.delta):.4f}"
+    moved = f"{'fell' if falls else 'rose'} by {abs(change.delta):.4f}" if abs(change.delta) > 1e-12 else "unchanged"
     return f"{moved} ({level:.0%} interval {low:.4f} to {high:.4f}, {change.kind}{rows})"
 
 
