@@ -23,7 +23,7 @@ from slipway.pipeline.evaluation.predictions import metric_inputs, predictions_f
 from slipway.pipeline.model import build_pipeline
 from slipway.review.comparison import Comparison, Intervals, Revision, compare
 from slipway.review.gate import GateResult, evaluate_gate
-from slipway.review.gather import test_rows
+from slipway.review.gather import split_key
 from slipway.tasks import TASKS
 
 DATA_MD5 = "same-data.dir"
@@ -114,7 +114,7 @@ def fit(case: Case, config: Config, resample_seed: int | None = None, data_md5: 
     threshold = config.evaluate.threshold
     ones = np.ones(len(y))
     metrics = {m.name: float(m.function(threshold)(y, output, ones)[0]) for m in TASKS[task].metrics}
-    return Revision(metrics, task, threshold, test_rows(config, data_md5), None, frame)
+    return Revision(metrics, task, threshold, split_key(config, data_md5), None, frame)
 
 
 def with_intervals(revision: Revision, settings: Bootstrap = DEFAULT) -> Revision:
@@ -127,11 +127,13 @@ def with_intervals(revision: Revision, settings: Bootstrap = DEFAULT) -> Revisio
         for name in spec.metric_names
     }
     intervals = Intervals(values, settings, len(y))
-    return Revision(revision.metrics, revision.task, revision.threshold, revision.rows, intervals, revision.predictions)
+    return Revision(
+        revision.metrics, revision.task, revision.threshold, revision.split, intervals, revision.predictions
+    )
 
 
 def without_predictions(revision: Revision, why: str) -> Revision:
-    return Revision(revision.metrics, revision.task, revision.threshold, revision.rows, revision.intervals, None, why)
+    return Revision(revision.metrics, revision.task, revision.threshold, revision.split, revision.intervals, None, why)
 
 
 def gate(new: Revision, base: Revision, config: Config) -> tuple[GateResult, Comparison]:

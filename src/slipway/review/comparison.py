@@ -31,7 +31,7 @@ Kind = Literal["paired", "unpaired", "point"]
 
 
 @dataclass(frozen=True)
-class TestRows:
+class SplitKey:
     """What decides which rows a revision tested on: its data version and split settings."""
 
     data_md5: str | None
@@ -46,7 +46,7 @@ class Revision:
     metrics: dict[str, float]
     task: str
     threshold: float
-    rows: TestRows | None = None
+    split: SplitKey | None = None
     intervals: Intervals | None = None
     predictions: pd.DataFrame | None = None
     missing_predictions: str = ""
@@ -113,12 +113,12 @@ def why_not_paired(current: Revision, base: Revision) -> str | None:
         return f"the base's per-row predictions are not available ({base.missing_predictions or 'not found'})"
     if current.predictions is None:
         return f"this revision's per-row predictions are not available ({current.missing_predictions or 'not found'})"
-    if current.rows is None or base.rows is None:
+    if current.split is None or base.split is None:
         return "the base's split settings could not be read"
-    return _other_rows(current.rows, base.rows, current.predictions, base.predictions)
+    return _other_rows(current.split, base.split, current.predictions, base.predictions)
 
 
-def _other_rows(current: TestRows, base: TestRows, a: pd.DataFrame, b: pd.DataFrame) -> str | None:
+def _other_rows(current: SplitKey, base: SplitKey, a: pd.DataFrame, b: pd.DataFrame) -> str | None:
     trained = "so the base's model may have trained on some of this revision's test rows"
     if current.data_md5 is None or current.data_md5 != base.data_md5:
         return f"the data changed (`{base.data_md5 or '—'}` → `{current.data_md5 or '—'}`), {trained}"

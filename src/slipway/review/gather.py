@@ -20,7 +20,7 @@ from slipway.review.comparison import (
     Comparison,
     Intervals,
     Revision,
-    TestRows,
+    SplitKey,
     compare,
     parse_intervals,
 )
@@ -175,12 +175,12 @@ def _compare_and_gate(inputs: ReportInputs, root: Path, sha: str | None, config:
     inputs.gate = evaluate_gate(inputs.metrics, inputs.base_metrics, config.gate, inputs.comparison)
 
 
-def test_rows(config: Config, data_md5: str | None) -> TestRows:
+def split_key(config: Config, data_md5: str | None) -> SplitKey:
     """What decides a revision's test rows: the data version and the split settings."""
     data = config.data
     settings = {f"split.{k}": v for k, v in config.split.model_dump().items()}
     settings |= {"data.path": data.path, "data.target": data.target, "data.id_column": data.id_column}
-    return TestRows(data_md5, settings | {"data.task": data.task})
+    return SplitKey(data_md5, settings | {"data.task": data.task})
 
 
 def read_predictions(path: Path) -> tuple[pd.DataFrame | None, str]:
@@ -197,6 +197,8 @@ def read_predictions(path: Path) -> tuple[pd.DataFrame | None, str]:
 
 def read_base_predictions(root: Path, sha: str) -> tuple[pd.DataFrame | None, str]:
     """The base's predictions through DVC (its cache, else the remote main's workflow pushes them to)."""
+    if PREDICTIONS_PATH not in (show_file(sha, "dvc.lock", root) or ""):
+        return None, f"the base's dvc.lock has no `{PREDICTIONS_PATH}` (made before per-row predictions were kept)"
     try:
         return read_base_table(root, sha, PREDICTIONS_PATH), ""
     except FileNotFoundError:
@@ -233,14 +235,14 @@ def compare_with_base(
         metrics,
         config.data.task,
         config.evaluate.threshold,
-        test_rows(config, data_md5),
+        split_key(config, data_md5),
         intervals,
         predictions,
         missing,
     )
     base_predictions, base_missing = read_base_predictions(root, sha)
     base_md5 = _dvc_md5(show_file(sha, "data.dvc", root))
-    base_rows = test_rows(base_config, base_md5) if base_config is not None else None
+    base_rows = split_key(base_config, base_md5) if base_config is not None else None
     base_task = base_config.data.task if base_config is not None else config.data.task
     threshold = (base_config or config).evaluate.threshold
     base_intervals = parse_intervals(json_at(sha, INTERVALS_PATH, root))
