@@ -99,27 +99,27 @@ def test_a_regression_is_decided_by_where_its_interval_lies() -> None:
         "log_loss rose by 0.0050 (95% interval -0.0050 to 0.0150, paired on 2,000 rows): 0.4800 -> 0.4850, "
         "within the allowed 0.02"
     ]
-    assert failed.notes == ["compared with the base paired: both models scored on the same 2,000 test rows"]
+    assert failed.notes == ["comparison with the base — paired: both models scored on the same 2,000 test rows"]
 
 
 def test_an_interval_straddling_the_allowance_is_inconclusive_and_passes_with_a_warning() -> None:
     base = {"roc_auc": 0.81, "log_loss": 0.48}
-    # roc_auc fell by 0.012, beyond the 0.01 allowed as a value (the point gate fails it), but the interval says
-    # anything from 0.002 to 0.022
-    current = {"roc_auc": 0.798, "log_loss": 0.48}
-    result = evaluate_gate(current, base, INTERVAL, _comparison(roc_auc=(-0.012, -0.022, -0.002)))
+    # roc_auc fell by 0.015, beyond the 0.01 allowed as a value (the point gate fails it), but the interval says
+    # anything from 0.005 to 0.025
+    current = {"roc_auc": 0.795, "log_loss": 0.48}
+    result = evaluate_gate(current, base, INTERVAL, _comparison(roc_auc=(-0.015, -0.025, -0.005)))
     assert result.verdict == "inconclusive" and result.passed and result.failures == []
     (check,) = result.inconclusive
-    assert check.more_rows == rows_to_decide(2000, 0.012, Interval(0.002, 0.022), 0.01) == 48_000
+    assert check.more_rows == rows_to_decide(2000, 0.015, Interval(0.005, 0.025), 0.01) == 6_000
     assert check.message.endswith(
-        "too uncertain to tell against the allowed 0.01: about 48,000 more test rows would decide it"
+        "too uncertain to tell against the allowed 0.01: about 6,000 more test rows would decide it"
     )
     text = render_text(result)
-    assert text.startswith("gate INCONCLUSIVE (passes with a warning: 1 of 2 checks)\n  WARN roc_auc fell by 0.0120")
+    assert text.startswith("gate INCONCLUSIVE (passes with a warning: 1 of 2 checks)\n  WARN roc_auc fell by 0.0150")
     assert "log_loss: no interval for the change, compared as values" in result.notes
     assert result.to_dict()["verdict"] == "inconclusive" and result.to_dict()["checks"][0]["passed"] is True
     point = evaluate_gate(
-        current, base, INTERVAL.model_copy(update={"mode": "point"}), _comparison(roc_auc=(-0.012, -0.022, -0.002))
+        current, base, INTERVAL.model_copy(update={"mode": "point"}), _comparison(roc_auc=(-0.015, -0.025, -0.005))
     )
     assert point.verdict == "fail"
 
@@ -137,3 +137,14 @@ def test_the_mode_is_interval_or_point() -> None:
     assert GateConfig().mode == "interval"
     with pytest.raises(ValueError, match="mode"):
         GateConfig(mode="strict")
+
+
+def test_a_change_about_as_large_as_the_allowance_says_rows_will_hardly_decide_it() -> None:
+    # roc_auc fell by 0.0101 against 0.01 allowed: ~the whole interval's width away from deciding
+    result = evaluate_gate(
+        {"roc_auc": 0.7999}, {"roc_auc": 0.81}, INTERVAL, _comparison(roc_auc=(-0.0101, -0.02, -0.0002))
+    )
+    (check,) = result.inconclusive
+    assert check.more_rows is not None and check.more_rows > 10 * 2000
+    far = f"only far more test rows (~{check.more_rows:,}) would tell"
+    assert check.message.endswith(f"the change is about as large as the allowance itself, {far}")

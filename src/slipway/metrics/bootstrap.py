@@ -161,4 +161,4 @@ def rows_to_decide(rows: int, worsening_point: float, worsening: Interval, toler
     if distance == 0 or not math.isfinite(worsening.half_width):
         return None
     needed = rows * (worsening.half_width / distance) ** 2
-    return max(0, math.ceil(needed - rows))
+    return max(0, math.ceil(round(needed - rows, 6)))  # rounded: 7999.9999999 rows is 8,000

@@ -137,9 +137,16 @@ def _interval_regression(
     elif decided == "pass":
         message = f"{what}, within the allowed {allowed:g}"
     else:
-        rows = f": about {more:,} more test rows would decide it" if more else ""
-        message = f"{what}: too uncertain to tell against the allowed {allowed:g}{rows}"
+        message = f"{what}: too uncertain to tell against the allowed {allowed:g}{_rows_needed(more, change.rows)}"
     return GateCheck(metric, "regression", value, allowed, base, decided, message, worse.low, worse.high, more)
+
+
+def _rows_needed(more: int | None, rows: int) -> str:
+    if more is None:
+        return ""
+    if more > 10 * rows:
+        return f": the change is about as large as the allowance itself, only far more test rows (~{more:,}) would tell"
+    return f": about {more:,} more test rows would decide it"
 
 
 def _regressions(metrics: Metrics, base: Metrics, settings: GateConfig, comparison: Comparison | None) -> GateResult:
@@ -180,7 +187,7 @@ def evaluate_gate(
     regressions = _regressions(metrics, base, settings, comparison)
     notes = list(regressions.notes)
     if comparison is not None and settings.mode == "interval" and settings.max_regression:
-        notes.insert(0, f"compared with the base {comparison.note}")
+        notes.insert(0, f"comparison with the base — {comparison.note}")
     return GateResult(checks + regressions.checks, notes)
 
 

@@ -197,12 +197,13 @@ def read_predictions(path: Path) -> tuple[pd.DataFrame | None, str]:
 
 def read_base_predictions(root: Path, sha: str) -> tuple[pd.DataFrame | None, str]:
     """The base's predictions through DVC (its cache, else the remote main's workflow pushes them to)."""
-    if PREDICTIONS_PATH not in (show_file(sha, "dvc.lock", root) or ""):
-        return None, f"the base's dvc.lock has no `{PREDICTIONS_PATH}` (made before per-row predictions were kept)"
+    lock = show_file(sha, "dvc.lock", root) or ""
+    if PREDICTIONS_PATH not in lock and show_file(sha, f"{PREDICTIONS_PATH}.dvc", root) is None:
+        return None, f"the base has no `{PREDICTIONS_PATH}` (made before per-row predictions were kept)"
     try:
         return read_base_table(root, sha, PREDICTIONS_PATH), ""
     except FileNotFoundError:
-        return None, f"`{PREDICTIONS_PATH}` is neither among the base's outputs nor in the DVC cache or remote"
+        return None, f"the base's `{PREDICTIONS_PATH}` is neither in the DVC cache nor in the remote (not pushed?)"
     except Exception as error:  # the base's outputs may be unreachable: the comparison falls back
         return None, f"{type(error).__name__}: {' '.join(str(error).split())[:300]}"
 

@@ -222,7 +222,8 @@ def gate_summary(gate: GateResult | None, why_not: str) -> str:
     if gate.verdict == "pass":
         return "✅ passed"
     if gate.verdict == "inconclusive":
-        return "⚠️ inconclusive (passes with a warning): " + "; ".join(c.message for c in gate.inconclusive)
+        names = ", ".join(dict.fromkeys(c.metric for c in gate.inconclusive))
+        return f"⚠️ inconclusive, passes with a warning ({names}: too uncertain to tell, see the quality gate)"
     return "❌ failed: " + "; ".join(c.message for c in gate.failures)
 
 
