@@ -57,6 +57,18 @@ def churn() -> Case:
     return Case(generate_churn(ChurnSettings(rows=10_000, seed=3)), params)
 
 
+def demo() -> Case:
+    """The demo's own data snapshot (``make data``) and params."""
+    from slipway.data.tables import read_table
+
+    path = REPO_ROOT / "data" / "churn.csv"
+    if not path.exists():
+        import pytest
+
+        pytest.skip("the demo data is not pulled (make data)")
+    return Case(read_table(path), yaml.safe_load((REPO_ROOT / "params.yaml").read_text()))
+
+
 def _sklearn_case(frame: pd.DataFrame, task: str, gate: dict[str, Any]) -> Case:
     features = [c for c in frame.columns if c != "target"]
     params = {
