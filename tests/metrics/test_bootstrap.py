@@ -10,6 +10,7 @@ from slipway.metrics import weighted as wm
 from slipway.metrics.bootstrap import (
     Bootstrap,
     Interval,
+    interval,
     paired_change,
     paired_changes,
     rows_to_decide,
@@ -50,3 +51,17 @@ def test_each_side_scores_at_its_own_threshold() -> None:
 def test_rows_to_decide_is_not_inflated_by_floating_point() -> None:
     assert rows_to_decide(2000, 0.015, Interval(0.005, 0.025), 0.01) == 6000
     assert rows_to_decide(2000, 0.01, Interval(0.0, 0.02), 0.01) is None
+
+
+def test_a_large_test_split_is_resampled_in_bounded_memory() -> None:
+    import tracemalloc
+
+    y, new, _ = _scores(rows=100_000)
+    tracemalloc.start()
+    try:
+        found = interval(wm.brier, y, new, Bootstrap(resamples=200))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert found.low < found.high
+    assert peak < 200e6  # 200 resamples x 100,000 rows at once would hold 160 MB per array, several at a time

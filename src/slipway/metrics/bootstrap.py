@@ -21,7 +21,8 @@ import numpy as np
 
 Metric = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 Verdict = Literal["pass", "fail", "inconclusive"]
-CHUNK = 200  # resamples evaluated per call: bounds memory at CHUNK x rows weights
+CHUNK = 200  # resamples evaluated per call: bounds memory at CHUNK x rows weights ...
+CELLS = 4_000_000  # ... and at this many weights (32 MB of float64) for large test splits
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,9 @@ def _replicates(metrics: list[Callable[[np.ndarray], np.ndarray]], rows: int, se
     """Each metric (a function of the weights only) on every resample: an array (len(metrics), resamples)."""
     rng = np.random.default_rng(settings.seed)
     out = np.empty((len(metrics), settings.resamples))
-    for start in range(0, settings.resamples, CHUNK):
-        counts = resample_counts(rows, min(CHUNK, settings.resamples - start), rng)
+    chunk = max(1, min(CHUNK, CELLS // max(rows, 1)))
+    for start in range(0, settings.resamples, chunk):
+        counts = resample_counts(rows, min(chunk, settings.resamples - start), rng)
         for i, metric in enumerate(metrics):
             out[i, start : start + len(counts)] = metric(counts)
     return out

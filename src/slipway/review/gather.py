@@ -108,22 +108,11 @@ def gather(root: Path, base_ref: str, config: Config, status: Status, out_dir: P
         except ValueError as error:
             inputs.notes.append(f"The base's params.yaml does not load with this version: {error}")
 
-    # Metrics: this PR's only when the pipeline ran in this workflow (or locally, where no status is given).
-    if status.train not in ("", "success"):
-        inputs.metrics_note = f"the pipeline did not run: train job {status.train}"
-    else:
-        inputs.metrics = _json_file(root / METRICS_PATH)
-        if inputs.metrics is None:
-            inputs.metrics_note = f"{METRICS_PATH} not found (run `dvc repro`)"
+    _metrics(inputs, root, status)
     inputs.base_metrics = json_at(sha, METRICS_PATH, root)
     if inputs.metrics is not None:
         _compare_and_gate(inputs, root, sha, config, base_config)
-        for name in PLOT_FILES:
-            current = _json_file(root / PLOTS_DIR / f"{name}.json")
-            if current:
-                base_rows = json_at(sha, f"{PLOTS_DIR}/{name}.json", root)
-                getattr(plots, name)(out_dir / f"{name}.png", current, base_rows, base_ref)
-                inputs.images[name] = f"{name}.png"
+        _draw_plots(inputs, root, sha, out_dir)
 
     inputs.validation = _validation(root / VALIDATION_PATH)
     inputs.data_md5 = _dvc_md5((root / "data.dvc").read_text()) if (root / "data.dvc").exists() else None
@@ -152,7 +141,34 @@ def gather(root: Path, base_ref: str, config: Config, status: Status, out_dir: P
     elif sha is None and not inputs.drift_note:
         inputs.drift_note = "no base to compare with"
 
-    inputs.model_card = {
+    inputs.model_card = _model_card(config, inputs)
+    return inputs
+
+
+def _metrics(inputs: ReportInputs, root: Path, status: Status) -> None:
+    """This PR's metrics, only when the pipeline ran in this workflow (or locally, where no status is given)."""
+    if status.train not in ("", "success"):
+        inputs.metrics_note = f"the pipeline did not run: train job {status.train}"
+        return
+    inputs.metrics = _json_file(root / METRICS_PATH)
+    if inputs.metrics is None:
+        inputs.metrics_note = f"{METRICS_PATH} not found (run `dvc repro`)"
+
+
+def _draw_plots(inputs: ReportInputs, root: Path, sha: str | None, out_dir: Path) -> None:
+    """Each plot of this PR's plot data, with the base's drawn over it where it has the same plot."""
+    from slipway.review import plots
+
+    for name in PLOT_FILES:
+        current = _json_file(root / PLOTS_DIR / f"{name}.json")
+        if current:
+            base_rows = json_at(sha, f"{PLOTS_DIR}/{name}.json", root)
+            getattr(plots, name)(out_dir / f"{name}.png", current, base_rows, inputs.base_label)
+            inputs.images[name] = f"{name}.png"
+
+
+def _model_card(config: Config, inputs: ReportInputs) -> dict[str, Any]:
+    return {
         "family": config.train.model,
         "params": config.train.model_params,
         "features": config.features.all,
@@ -161,7 +177,6 @@ def gather(root: Path, base_ref: str, config: Config, status: Status, out_dir: P
         "metrics": inputs.metrics,
         "intended_use": config.report.intended_use,
     }
-    return inputs
 
 
 def _compare_and_gate(inputs: ReportInputs, root: Path, sha: str | None, config: Config, base: Config | None) -> None:

@@ -207,9 +207,9 @@ def render_metrics(r: ReportInputs, max_rows: int | None = None, where: str = ""
 def _metrics_legend(r: ReportInputs) -> list[str]:
     """What the ± and the brackets mean, and whether the change was paired (and why not)."""
     said = []
-    if r.intervals is not None or r.base_intervals is not None:
-        level = (r.intervals or r.base_intervals).bootstrap.level  # type: ignore[union-attr]
-        said.append(f"± is half the {level:.0%} bootstrap interval over the revision's test rows")
+    shown = r.intervals or r.base_intervals
+    if shown is not None:
+        said.append(f"± is half the {shown.bootstrap.level:.0%} bootstrap interval over the revision's test rows")
     if r.comparison is not None and r.base_metrics is not None:
         brackets = f"[ ] the change's {r.comparison.level:.0%} interval, " if r.comparison.changes else ""
         said.append(f"{brackets}{r.comparison.note}")
