@@ -17,6 +17,7 @@ from slipway.review.comparison import (
     at_level,
     compare,
     parse_intervals,
+    predictions_problem,
     why_not_paired,
     worsening,
 )
@@ -149,3 +150,33 @@ def test_an_interval_at_another_level_is_rescaled() -> None:
     assert math.isclose(
         at_level(Interval(0.79, 0.83), 0.81, 0.95, 0.90).half_width, 0.02 * 1.6449 / 1.9600, rel_tol=1e-3
     )
+
+
+@pytest.mark.parametrize(
+    ("frame", "task", "problem"),
+    [
+        (pd.DataFrame({"id": [1], "y": [1]}), "binary", "no column score"),
+        (pd.DataFrame({"id": [1], "y": [1.0], "score": ["high"]}), "binary", "not numbers: score"),
+        (pd.DataFrame({"id": [], "y": [], "prediction": []}), "regression", "no rows"),
+        (pd.DataFrame({"id": [1], "y": [0], "score": [0.2]}), "multiclass", "no column p:<class>"),
+        (pd.DataFrame({"id": [1], "y": [0], "p:a": [0.2], "p:b": [0.8]}), "multiclass", None),
+    ],
+)
+def test_a_predictions_file_that_cannot_be_used_is_named_not_trusted(frame, task, problem) -> None:
+    assert predictions_problem(frame, task) == problem
+
+
+def test_a_broken_predictions_file_makes_the_comparison_unpaired_not_a_crash(tmp_path) -> None:
+    from slipway.review.gather import read_predictions
+
+    path = tmp_path / "test.parquet"
+    pd.DataFrame({"id": ["a"], "label": [1]}).to_parquet(path)
+    frame, why = read_predictions(path, "binary")
+    assert frame is None and why == "`outputs/predictions/test.parquet` is unusable: no column y, score"
+    path.write_bytes(b"PAR1 not really")
+    frame, why = read_predictions(path, "binary")
+    assert frame is None and "cannot be read" in why
+    base, _ = _frames()
+    current = Revision({"roc_auc": 0.8}, "binary", 0.5, SplitKey("d.dir", SETTINGS), None, None, why)
+    comparison = compare(current, _revision(base), ["roc_auc"], FAST)
+    assert comparison.kind == "point" and "this revision's per-row predictions are not available" in comparison.note

@@ -107,6 +107,22 @@ def parse_intervals(doc: Any) -> Intervals | None:
     return Intervals(values, bootstrap, rows if isinstance(rows, int) else 0)
 
 
+def predictions_problem(frame: pd.DataFrame, task: str) -> str | None:
+    """What makes a predictions frame unusable for ``task`` (it is read from files a pull request produced)."""
+    from pandas.api.types import is_numeric_dtype
+
+    from slipway.pipeline.evaluation.predictions import class_columns
+
+    outputs = {"binary": ["score"], "regression": ["prediction"]}.get(task) or class_columns(frame)
+    missing = [column for column in ("id", "y", *(outputs or ["p:<class>"])) if column not in frame.columns]
+    if missing:
+        return f"no column {', '.join(missing)}"
+    if frame.empty:
+        return "no rows"
+    not_numbers = [column for column in ("y", *outputs) if not is_numeric_dtype(frame[column])]
+    return f"not numbers: {', '.join(not_numbers)}" if not_numbers else None
+
+
 def why_not_paired(current: Revision, base: Revision) -> str | None:
     """Why the two revisions' test rows are not known to be the same rows (None: they are)."""
     if base.predictions is None:

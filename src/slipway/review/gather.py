@@ -23,6 +23,7 @@ from slipway.review.comparison import (
     SplitKey,
     compare,
     parse_intervals,
+    predictions_problem,
 )
 from slipway.review.gate import GateResult, evaluate_gate
 from slipway.review.report import (
@@ -198,25 +199,29 @@ def split_key(config: Config, data_md5: str | None) -> SplitKey:
     return SplitKey(data_md5, settings | {"data.task": data.task})
 
 
-def read_predictions(path: Path) -> tuple[pd.DataFrame | None, str]:
-    """A predictions frame, or None and why not."""
+def read_predictions(path: Path, task: str) -> tuple[pd.DataFrame | None, str]:
+    """A predictions frame for ``task``, or None and why not."""
     from slipway.data.tables import DataReadError, read_table
 
     if not path.exists():
         return None, f"`{PREDICTIONS_PATH}` not found: the evaluate stage writes it"
     try:
-        return read_table(path), ""
+        frame = read_table(path)
     except DataReadError as error:
         return None, str(error)
+    problem = predictions_problem(frame, task)
+    return (None, f"`{PREDICTIONS_PATH}` is unusable: {problem}") if problem else (frame, "")
 
 
-def read_base_predictions(root: Path, sha: str) -> tuple[pd.DataFrame | None, str]:
+def read_base_predictions(root: Path, sha: str, task: str) -> tuple[pd.DataFrame | None, str]:
     """The base's predictions through DVC (its cache, else the remote main's workflow pushes them to)."""
     lock = show_file(sha, "dvc.lock", root) or ""
     if PREDICTIONS_PATH not in lock and show_file(sha, f"{PREDICTIONS_PATH}.dvc", root) is None:
         return None, f"the base has no `{PREDICTIONS_PATH}` (made before per-row predictions were kept)"
     try:
-        return read_base_table(root, sha, PREDICTIONS_PATH), ""
+        frame = read_base_table(root, sha, PREDICTIONS_PATH)
+        problem = predictions_problem(frame, task)
+        return (None, f"the base's `{PREDICTIONS_PATH}` is unusable: {problem}") if problem else (frame, "")
     except FileNotFoundError:
         return None, f"the base's `{PREDICTIONS_PATH}` is neither in the DVC cache nor in the remote (not pushed?)"
     except Exception as error:  # the base's outputs may be unreachable: the comparison falls back
@@ -245,7 +250,7 @@ def compare_with_base(
 ) -> Comparison:
     """Read both revisions' intervals and predictions and compare the metrics in ``names`` (see ``comparison``)."""
     intervals = parse_intervals(_json_file(root / INTERVALS_PATH))
-    predictions, missing = read_predictions(root / PREDICTIONS_PATH)
+    predictions, missing = read_predictions(root / PREDICTIONS_PATH, config.data.task)
     data_md5 = _dvc_md5((root / "data.dvc").read_text()) if (root / "data.dvc").exists() else None
     current = Revision(
         metrics,
@@ -256,10 +261,10 @@ def compare_with_base(
         predictions,
         missing,
     )
-    base_predictions, base_missing = read_base_predictions(root, sha)
+    base_task = base_config.data.task if base_config is not None else config.data.task
+    base_predictions, base_missing = read_base_predictions(root, sha, base_task)
     base_md5 = _dvc_md5(show_file(sha, "data.dvc", root))
     base_rows = split_key(base_config, base_md5) if base_config is not None else None
-    base_task = base_config.data.task if base_config is not None else config.data.task
     threshold = (base_config or config).evaluate.threshold
     base_intervals = parse_intervals(json_at(sha, INTERVALS_PATH, root))
     base = Revision(base_metrics, base_task, threshold, base_rows, base_intervals, base_predictions, base_missing)
