@@ -157,11 +157,8 @@ def _regressions(metrics: Metrics, base: Metrics, settings: GateConfig, comparis
             notes.append(f"{metric}: not in the base metrics, regression not checked")
             continue
         if value is None:
-            checks.append(
-                GateCheck(
-                    metric, "regression", None, allowed, base[metric], "fail", f"{metric} is missing from the metrics"
-                )
-            )
+            missing = f"{metric} is missing from the metrics"
+            checks.append(GateCheck(metric, "regression", None, allowed, base[metric], "fail", missing))
             continue
         change = comparison.changes.get(metric) if comparison is not None else None
         if settings.mode == "interval" and change is not None:
