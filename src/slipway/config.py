@@ -116,6 +116,10 @@ class EvaluateConfig(_Section):
 class GateConfig(_Section):
     """The quality gate of a pull request: absolute limits, and the largest allowed regression against the base."""
 
+    mode: Literal["interval", "point"] = "interval"
+    """interval: a regression fails only when the whole interval of the change (at ``evaluate.bootstrap.level``) is
+    beyond ``max_regression``, and is inconclusive (passes with a warning) when it straddles it; point: the two
+    values are compared as they are (fails as soon as the drop exceeds ``max_regression``)."""
     lower_is_better: list[str] = Field(default_factory=lambda: task_spec("binary").lower_is_better)
     """Metrics where smaller is better; every other metric is higher-is-better."""
     minimum: dict[str, float] = Field(default_factory=dict)

@@ -1,13 +1,73 @@
-"""Intervals of several metrics on shared resamples equal each metric's own interval."""
+"""Several metrics' changes on one set of resamples equal each metric's change on its own; each side may score at
+its own threshold; the rows needed to decide are not inflated by rounding."""
 
 from __future__ import annotations
 
 from functools import partial
 
 import numpy as np
+import pytest
 
 from slipway.metrics import weighted as wm
-from slipway.metrics.bootstrap import Bootstrap, interval, intervals
+from slipway.metrics.bootstrap import (
+    Bootstrap,
+    Interval,
+    interval,
+    intervals,
+    paired_change,
+    paired_changes,
+    rows_to_decide,
+    unpaired_change,
+    unpaired_changes,
+)
+from slipway.tasks import TASKS
+
+SETTINGS = Bootstrap(resamples=200, seed=3)
+
+
+def _scores(seed: int = 0, rows: int = 500) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, rows)
+    good = np.clip(0.3 * y + 0.7 * rng.random(rows), 0, 1)
+    return y, good, np.clip(good + rng.normal(0, 0.2, rows), 0, 1)
+
+
+def test_many_metrics_at_once_equal_each_on_its_own() -> None:
+    y, new, base = _scores()
+    metrics = {m.name: m.function(0.5) for m in TASKS["binary"].metrics}
+    together = paired_changes({n: (f, f) for n, f in metrics.items()}, y, new, base, SETTINGS)
+    assert together == {n: paired_change(f, y, new, base, SETTINGS) for n, f in metrics.items()}
+    y2, other, _ = _scores(seed=1, rows=400)
+    apart = unpaired_changes({n: (f, f) for n, f in metrics.items()}, (y, new), (y2, other), SETTINGS)
+    assert apart == {n: unpaired_change(f, (y, new), (y2, other), SETTINGS) for n, f in metrics.items()}
+
+
+def test_each_side_scores_at_its_own_threshold() -> None:
+    y, new, base = _scores()
+    ones = np.ones(len(y))
+    at = {t: TASKS["binary"].metric("f1").function(t) for t in (0.4, 0.6)}
+    (delta, interval) = paired_changes({"f1": (at[0.4], at[0.6])}, y, new, base, SETTINGS)["f1"]
+    assert delta == pytest.approx(wm.f1(y, new, ones, 0.4)[0] - wm.f1(y, base, ones, 0.6)[0])
+    assert interval.low <= delta <= interval.high
+
+
+def test_rows_to_decide_is_not_inflated_by_floating_point() -> None:
+    assert rows_to_decide(2000, 0.015, Interval(0.005, 0.025), 0.01) == 6000
+    assert rows_to_decide(2000, 0.01, Interval(0.0, 0.02), 0.01) is None
+
+
+def test_a_large_test_split_is_resampled_in_bounded_memory() -> None:
+    import tracemalloc
+
+    y, new, _ = _scores(rows=100_000)
+    tracemalloc.start()
+    try:
+        found = interval(wm.brier, y, new, Bootstrap(resamples=200))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert found.low < found.high
+    assert peak < 200e6  # 200 resamples x 100,000 rows at once would hold 160 MB per array, several at a time
 
 
 def test_shared_resamples_give_each_metrics_own_interval():

@@ -1,18 +1,25 @@
-"""Report pieces: params and metrics diffs, delta markers, formatting, the status line and whole-report rendering."""
+"""Report pieces: params and metrics diffs (values ± intervals), delta markers, formatting, the status line,
+whole-report rendering, and the comment cut under GitHub's size limit."""
 
 from __future__ import annotations
 
 import re
 
+import numpy as np
+import pandas as pd
 import pytest
 from support import project_env, run
 
 from slipway.config import DriftConfig, GateConfig
 from slipway.data.drift import detect_drift
 from slipway.data.validation import Failure, ValidationResult
+from slipway.metrics.bootstrap import Bootstrap, Interval
 from slipway.review.comment import comment_decision
+from slipway.review.comparison import Change, Comparison, Intervals
 from slipway.review.gate import evaluate_gate
+from slipway.review.gather import write_report
 from slipway.review.report import (
+    COMMENT_BUDGET,
     ParamChange,
     ReportInputs,
     Status,
@@ -22,6 +29,8 @@ from slipway.review.report import (
     format_delta,
     format_relative,
     format_value,
+    render_comment,
+    render_gate,
     render_params,
     render_report,
     render_status,
@@ -195,7 +204,9 @@ def test_report_for_a_first_pull_request_whose_base_has_no_metrics(clone) -> Non
     report = (clone / "report" / "report.md").read_text()
     assert "gate passed" in result.stdout
     assert "`main` has no metrics yet (first pull request?)" in report
-    assert "| `roc_auc` | — | 0.8104 | — | — | 🆕 new |" in report
+    assert re.search(
+        r"\| `roc_auc` \| — \| 0\.8104( ± 0\.\d{4})? \| — \| — \| 🆕 new \|", report
+    )  # ± with intervals.json
     assert "no base metrics (first pull request?): only the absolute limits apply" in report
     assert (clone / "report" / "roc.png").exists()  # this PR's curve alone
     assert "Drift vs the base's data" in report and "none." in report
@@ -218,3 +229,129 @@ def test_report_says_nothing_changed_and_goes_to_the_step_summary(clone, tmp_pat
     assert "**Nothing changed** compared to `main`: same params, same data, same metrics." in report
     assert "No params changed." in report
     assert summary.read_text() == "earlier step\n" + report + "\n"
+
+
+def _intervals(**values: tuple[float, float]) -> Intervals:
+    return Intervals({m: Interval(lo, hi) for m, (lo, hi) in values.items()}, Bootstrap(), 2000)
+
+
+def test_metrics_show_each_value_with_its_interval_and_the_change_with_its_own(churn_frame, config) -> None:
+    base, current = {"roc_auc": 0.81, "log_loss": 0.48}, {"roc_auc": 0.795, "log_loss": 0.483}
+    changes = {
+        "roc_auc": Change("roc_auc", -0.015, Interval(-0.019, -0.011), "paired", 2000),
+        "log_loss": Change("log_loss", 0.003, Interval(-0.002, 0.008), "paired", 2000),
+    }
+    note = "paired: both models scored on the same 2,000 test rows, so row-to-row noise cancels"
+    comparison = Comparison("paired", 0.95, changes, note)
+    inputs = _inputs(
+        churn_frame,
+        config,
+        metrics=current,
+        base_metrics=base,
+        intervals=_intervals(roc_auc=(0.776, 0.814), log_loss=(0.46, 0.506)),
+        base_intervals=_intervals(roc_auc=(0.791, 0.829), log_loss=(0.457, 0.503)),
+        comparison=comparison,
+        gate=evaluate_gate(current, base, GateConfig(max_regression={"roc_auc": 0.01}), comparison),
+    )
+    report = render_report(inputs)
+    assert (
+        "| `roc_auc` | 0.8100 ± 0.0190 | 0.7950 ± 0.0190 | -0.0150 [-0.0190, -0.0110] | -1.85% | 🔴 worse |" in report
+    )
+    assert (
+        "| `log_loss` | 0.4800 ± 0.0230 | 0.4830 ± 0.0230 | +0.0030 [-0.0020, +0.0080] | +0.63% | ⚪ within noise |"
+        in report
+    )
+    assert (
+        "<sub>± is half the 95% bootstrap interval over the revision's test rows; [ ] the change's 95% interval, "
+        f"{note}.</sub>"
+    ) in report
+    assert "**Gate** ❌ failed: roc_auc fell by 0.0150 (95% interval 0.0110 to 0.0190, paired on 2,000 rows)" in report
+
+
+def test_an_unpaired_comparison_says_why(churn_frame, config) -> None:
+    note = (
+        "unpaired: the split settings changed (`split.seed` 42 → 7), so the base's model may have trained on some of "
+        "this revision's test rows; each revision is resampled on its own test rows"
+    )
+    change = Change("roc_auc", 0.002, Interval(-0.024, 0.028), "unpaired", 2000)
+    comparison = Comparison("unpaired", 0.95, {"roc_auc": change}, note)
+    metrics = {"roc_auc": 0.812, "log_loss": 0.48}
+    report = render_report(_inputs(churn_frame, config, metrics=metrics, comparison=comparison))
+    assert "| `roc_auc` | 0.8100 | 0.8120 | +0.0020 [-0.0240, +0.0280] | +0.25% | ⚪ within noise |" in report
+    assert f"<sub>[ ] the change's 95% interval, {note}.</sub>" in report
+
+
+def test_the_status_line_shows_an_inconclusive_gate() -> None:
+    comparison = Comparison(
+        "paired", 0.95, {"roc_auc": Change("roc_auc", -0.012, Interval(-0.022, -0.002), "paired", 2000)}, "paired"
+    )
+    gate = evaluate_gate(
+        {"roc_auc": 0.798}, {"roc_auc": 0.81}, GateConfig(max_regression={"roc_auc": 0.01}), comparison
+    )
+    line = render_status(Status("success", "success"), gate, "")
+    assert line == (
+        "**Tests** ✅ passed · **Data checks** ✅ passed · **Gate** ⚠️ inconclusive, passes with a warning "
+        "(roc_auc: too uncertain to tell, see the quality gate)"
+    )
+    gate_section = render_gate(gate, "")
+    assert gate_section[2] == "**Inconclusive**: passes with a warning; 1 check(s) too uncertain to tell (⚠️ below)."
+    assert gate_section[4].startswith("- ⚠️ roc_auc fell by 0.0120")
+
+
+def _wide(features: int = 300) -> tuple[ReportInputs, list[str]]:
+    """A project with 300 features: every tenth drifted, each with two changed params."""
+    rng = np.random.default_rng(0)
+    names = [f"feature_{i:03d}_with_a_long_descriptive_name" for i in range(features)]
+    base = pd.DataFrame(rng.normal(size=(400, features)), columns=names)
+    current = base + np.where(np.arange(features) % 10 == 0, 3.0, 0.0)  # every tenth feature shifted
+    drift = detect_drift(base, current, names, [], DriftConfig())
+    changes = [ParamChange(f"preprocess.{name}.{key}", 3.0, 4.0) for name in names for key in ("clip", "fill")]
+    inputs = ReportInputs(
+        title="Model report",
+        base_label="main",
+        status=Status("success", "success", "success"),
+        params_changes=changes,
+        metrics={"roc_auc": 0.8},
+        base_metrics={"roc_auc": 0.8},
+        drift=drift,
+        model_card={"family": "logreg", "params": {}, "features": names},
+        run_url="https://github.com/me/slipway/actions/runs/42",
+    )
+    return inputs, names
+
+
+def test_a_report_with_300_features_is_cut_to_fit_in_a_comment() -> None:
+    inputs, names = _wide()
+    full = render_report(inputs)
+    assert len(full) > 65_536  # too long for a comment as it is
+    assert all(f"| `{name}` | numeric |" in full for name in names)
+    comment = render_comment(inputs)
+    assert len(comment) < 65_536 and len(comment.encode()) <= COMMENT_BUDGET
+    where = (
+        "the full report is in [this run](https://github.com/me/slipway/actions/runs/42)'s job summary and in its "
+        "`report` artifact (`full-report.md`)"
+    )
+    cut_lines = [line for line in comment.splitlines() if "more row(s) not shown here" in line]
+    assert len(cut_lines) == 2 and all(where in line for line in cut_lines)  # params and drift tables
+    shown = [name for name in names if f"| `{name}` | numeric |" in comment]
+    assert shown and len(shown) < len(names)
+    drifted = [f.feature for f in inputs.drift.features if f.drifted]
+    assert len(drifted) == 30 and set(drifted) <= set(shown)  # the drifted features come first, so none is cut
+    assert comment.index("### Metrics") < comment.index("### Data") and "### Model card" in comment
+
+
+def test_a_report_too_long_even_with_short_tables_is_cut_at_a_line() -> None:
+    inputs, _ = _wide()
+    inputs.notes = ["x" * 80] * 2000  # a pathological note section
+    comment = render_comment(inputs)
+    assert len(comment.encode()) <= COMMENT_BUDGET
+    assert comment.endswith("_The report is cut here: " + inputs.full_report_at + "._\n")
+
+
+def test_a_cut_report_keeps_the_full_one_for_the_summary_and_the_artifact(tmp_path) -> None:
+    summary = tmp_path / "summary.md"
+    path = write_report("full\n" * 3, tmp_path / "report", str(summary), comment="cut\n")
+    assert path.read_text() == "cut\n" and (tmp_path / "report" / "full-report.md").read_text() == "full\n" * 3
+    assert summary.read_text() == "full\n" * 3 + "\n"
+    write_report("short\n", tmp_path / "report", None, comment="short\n")  # fits: no stale full report stays
+    assert not (tmp_path / "report" / "full-report.md").exists()

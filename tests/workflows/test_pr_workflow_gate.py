@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,7 @@ def test_a_clearly_worse_model_fails_the_gate_saying_which_metric_fell(tmp_path:
     message = f"f1 fell by {drop:.4f}"
     _, report = posted_report(record)
     assert "**Gate** ❌ failed: " in report and message in report
-    assert f"| `f1` | {base['f1']:.4f} | {metrics['f1']:.4f} | {-drop:+.4f} |" in report
+    b, m, d = (re.escape(cell) for cell in (f"{base['f1']:.4f}", f"{metrics['f1']:.4f}", f"{-drop:+.4f}"))
+    assert re.search(rf"\| `f1` \| {b}( ± \S+)? \| {m}( ± \S+)? \| {d}( \[[^]]+\])? \|", report)
     assert "🔴 worse" in report
     assert "gate FAILED" in result.output("report") and message in result.output("report")

@@ -43,9 +43,12 @@ def report(
     started = time.perf_counter()
     path, inputs = build_report(Path.cwd(), base, load_config(params), Status(tests, data, train), out)
     size = sum(f.stat().st_size for f in out.iterdir() if f.is_file())
-    verdict = (
-        "no gate (no metrics)" if inputs.gate is None else ("gate passed" if inputs.gate.passed else "gate FAILED")
-    )
+    verdicts = {
+        "pass": "gate passed",
+        "inconclusive": "gate inconclusive (passes with a warning)",
+        "fail": "gate FAILED",
+    }
+    verdict = "no gate (no metrics)" if inputs.gate is None else verdicts[inputs.gate.verdict]
     typer.echo(
         f"wrote {path} and {len(inputs.images)} image(s), {size / 1024:.0f} KiB, {verdict}, "
         f"in {time.perf_counter() - started:.1f} s"
@@ -58,20 +61,24 @@ def gate(
     params: ParamsOption = Path("params.yaml"),
     metrics: Annotated[Path, typer.Option(help="this revision's metrics")] = Path("outputs/metrics.json"),
 ) -> None:
-    """The quality gate: exit 1, saying which metric fell by how much, when the model may not merge."""
-    from slipway.adapters.git import json_at, resolve_base
+    """The quality gate: exit 1, saying which metric got worse by how much, when the model may not merge; an
+    inconclusive check (its interval straddles the allowed regression) passes with a warning."""
+    import os
+
     from slipway.config import load_config
-    from slipway.review.gate import evaluate_gate, render_text
-    from slipway.review.report import METRICS_PATH
+    from slipway.review.gate import render_text
+    from slipway.review.gather import gate_against_base
 
     config = load_config(params)
     if not metrics.exists():
         typer.echo(f"gate FAILED: {metrics} not found (run `dvc repro`)")
         raise typer.Exit(1)
-    sha = resolve_base(base, Path.cwd())
-    result = evaluate_gate(json.loads(metrics.read_text()), json_at(sha, METRICS_PATH, Path.cwd()), config.gate)
-    result = evaluate_gate(json.loads(metrics.read_text()), json_at(sha, METRICS_PATH, Path.cwd()), config.gate)
+    result = gate_against_base(Path.cwd(), base, config, json.loads(metrics.read_text()))
     typer.echo(render_text(result))
+    for check in result.inconclusive:
+        typer.echo(f"warning: inconclusive: {check.message}")
+        if os.environ.get("GITHUB_ACTIONS") == "true":  # an annotation on the pull request's checks
+            typer.echo(f"::warning title=Quality gate inconclusive::{check.message}")
     raise typer.Exit(0 if result.passed else 1)
 
 

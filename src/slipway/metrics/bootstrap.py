@@ -23,7 +23,8 @@ import numpy as np
 
 Metric = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 Verdict = Literal["pass", "fail", "inconclusive"]
-CHUNK = 200  # resamples evaluated per call: bounds memory at CHUNK x rows weights
+CHUNK = 200  # resamples evaluated per call: bounds memory at CHUNK x rows weights ...
+CELLS = 4_000_000  # ... and at this many weights (32 MB of float64) for large test splits
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,9 @@ def _replicates(metrics: list[Callable[[np.ndarray], np.ndarray]], rows: int, se
     """Each metric (a function of the weights only) on every resample: an array (len(metrics), resamples)."""
     rng = np.random.default_rng(settings.seed)
     out = np.empty((len(metrics), settings.resamples))
-    for start in range(0, settings.resamples, CHUNK):
-        counts = resample_counts(rows, min(CHUNK, settings.resamples - start), rng)
+    chunk = max(1, min(CHUNK, CELLS // max(rows, 1)))
+    for start in range(0, settings.resamples, chunk):
+        counts = resample_counts(rows, min(chunk, settings.resamples - start), rng)
         for i, metric in enumerate(metrics):
             out[i, start : start + len(counts)] = metric(counts)
     return out
@@ -88,10 +90,29 @@ def paired_change(
     metric: Metric, y: np.ndarray, new: np.ndarray, base: np.ndarray, settings: Bootstrap
 ) -> tuple[float, Interval]:
     """The change new - base of a metric on the same rows, and its paired bootstrap interval."""
+    return paired_changes({"metric": (metric, metric)}, y, new, base, settings)["metric"]
+
+
+def paired_changes(
+    metrics: dict[str, tuple[Metric, Metric]], y: np.ndarray, new: np.ndarray, base: np.ndarray, settings: Bootstrap
+) -> dict[str, tuple[float, Interval]]:
+    """``paired_change`` of several metrics on one set of resamples. Each metric is a pair (how the new model is
+    scored, how the base is), so a metric at a threshold can take each revision's own threshold."""
     ones = np.ones(len(y))
-    point = float(metric(y, new, ones)[0] - metric(y, base, ones)[0])
-    values = _replicates([lambda w: metric(y, new, w) - metric(y, base, w)], len(y), settings)[0]
-    return point, _percentiles(values, settings.level)
+    changes = [_difference(y, new, y, base, pair) for pair in metrics.values()]
+    values = _replicates([lambda w, c=change: c(w, w) for change in changes], len(y), settings)
+    return {
+        name: (float(change(ones, ones)[0]), _percentiles(values[i], settings.level))
+        for i, (name, change) in enumerate(zip(metrics, changes, strict=True))
+    }
+
+
+def _difference(
+    y_new: np.ndarray, out_new: np.ndarray, y_base: np.ndarray, out_base: np.ndarray, pair: tuple[Metric, Metric]
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """new - base of one metric, as a function of each side's weights."""
+    metric_new, metric_base = pair
+    return lambda w_new, w_base: metric_new(y_new, out_new, w_new) - metric_base(y_base, out_base, w_base)
 
 
 def unpaired_change(
@@ -101,12 +122,26 @@ def unpaired_change(
     settings: Bootstrap,
 ) -> tuple[float, Interval]:
     """The change new - base when the two were measured on different rows: each side resampled on its own."""
+    return unpaired_changes({"metric": (metric, metric)}, new, base, settings)["metric"]
+
+
+def unpaired_changes(
+    metrics: dict[str, tuple[Metric, Metric]],
+    new: tuple[np.ndarray, np.ndarray],
+    base: tuple[np.ndarray, np.ndarray],
+    settings: Bootstrap,
+) -> dict[str, tuple[float, Interval]]:
+    """``unpaired_change`` of several metrics, each side's resamples shared by all metrics."""
     (y_new, out_new), (y_base, out_base) = new, base
-    point = float(metric(y_new, out_new, np.ones(len(y_new)))[0] - metric(y_base, out_base, np.ones(len(y_base)))[0])
-    a = _replicates([lambda w: metric(y_new, out_new, w)], len(y_new), settings)[0]
+    pairs = list(metrics.values())
+    a = _replicates([lambda w, m=m: m(y_new, out_new, w) for m, _ in pairs], len(y_new), settings)
     other_seed = Bootstrap(settings.resamples, settings.level, settings.seed + 1)  # independent resamples
-    b = _replicates([lambda w: metric(y_base, out_base, w)], len(y_base), other_seed)[0]
-    return point, _percentiles(a - b, settings.level)
+    b = _replicates([lambda w, m=m: m(y_base, out_base, w) for _, m in pairs], len(y_base), other_seed)
+    result = {}
+    for i, (name, pair) in enumerate(metrics.items()):
+        point = _difference(y_new, out_new, y_base, out_base, pair)(np.ones(len(y_new)), np.ones(len(y_base)))
+        result[name] = (float(point[0]), _percentiles(a[i] - b[i], settings.level))
+    return result
 
 
 def change_from_intervals(new: float, new_ci: Interval, base: float, base_ci: Interval) -> tuple[float, Interval]:
@@ -136,4 +171,4 @@ def rows_to_decide(rows: int, worsening_point: float, worsening: Interval, toler
     if distance == 0 or not math.isfinite(worsening.half_width):
         return None
     needed = rows * (worsening.half_width / distance) ** 2
-    return max(0, math.ceil(needed - rows))
+    return max(0, math.ceil(round(needed - rows, 6)))  # rounded: 7999.9999999 rows is 8,000
