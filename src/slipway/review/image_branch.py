@@ -10,6 +10,7 @@ reaches git as an HTTP header in the environment (never on the command line).
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
@@ -20,6 +21,7 @@ from urllib.parse import quote
 
 from slipway.adapters.commands import CommandError, git_auth_env, run_command
 
+log = logging.getLogger("slipway.review.image_branch")
 _FOLDER = re.compile(r"pr-(\d+)")
 BOT_IDENTITY = {
     "GIT_AUTHOR_NAME": "github-actions[bot]",
@@ -109,22 +111,30 @@ class ImageBranch:
 
     def update(
         self, open_pull_requests: set[int], pull_request: int | None = None, folder: str = "",
-        images: Mapping[str, Path] | None = None,
+        images: Mapping[str, Path] | None = None, attempts: int = 3,
     ) -> dict[str, str]:  # fmt: skip
-        """Put ``images`` under ``folder`` for ``pull_request`` (replacing its earlier folder), prune every PR
-        folder not in ``open_pull_requests``, and push if anything changed. Returns image name -> path."""
-        old = self.fetch()
-        previous = self.entries(old)
+        """Put ``images`` under ``folder`` as ``pull_request``'s only folder, prune every PR folder not in
+        ``open_pull_requests``, and push if anything changed; returns image name -> path on the branch. When
+        another run moved the branch in between (the lease fails), start again from its new commit."""
+        blobs = {
+            name: self._git("hash-object", "-w", "--", str(source)).strip() for name, source in (images or {}).items()
+        }
+        paths = {name: f"{folder}/{name}" for name in blobs}
+        added = [Entry("100644", blob, paths[name]) for name, blob in blobs.items()]
         keep = open_pull_requests | ({pull_request} if pull_request is not None else set())
-        entries = kept_entries(previous, keep, pull_request if images else None)
-        paths = {}
-        for name, source in (images or {}).items():
-            blob = self._git("hash-object", "-w", "--", str(source)).strip()
-            paths[name] = f"{folder}/{name}"
-            entries.append(Entry("100644", blob, paths[name]))
-        if set(entries) == set(previous) and len(entries) == len(previous):
-            return paths
-        self._push(self._commit(entries, pull_request), old)
+        for attempt in range(1, attempts + 1):
+            old = self.fetch()
+            previous = self.entries(old)
+            entries = kept_entries(previous, keep, pull_request) + added
+            if set(entries) == set(previous) and len(entries) == len(previous):
+                return paths
+            try:
+                self._push(self._commit(entries, pull_request), old)
+                return paths
+            except ImageBranchError as error:
+                if attempt == attempts:
+                    raise ImageBranchError(f"{error} (tried {attempts} times)") from None
+                log.info("%s moved while it was updated; starting again (%s)", self.branch, error)
         return paths
 
     def _commit(self, entries: list[Entry], pull_request: int | None) -> str:
