@@ -153,11 +153,13 @@ export SLIPWAY_BASE
 
 .PHONY: data-check pr-pipeline push-outputs report gate comment prune-report-images check-workflows
 
-data-check: data ## data checks: the validate stage (pandera schema); restored from the remote when nothing it reads changed
-	dvc repro --pull validate < /dev/null
+# `dvc repro --pull` pulls what a stage needs (the data too) and restores a stage whose inputs match outputs or a run
+# cache entry in the remote instead of running it. DVC reports an unreachable remote as missing files: say which.
+data-check: setup ## data checks: the validate stage (pandera schema); restored from the remote when nothing it reads changed
+	dvc repro --pull validate < /dev/null || { slipway check-remote; exit 1; }
 
 pr-pipeline: setup ## the pipeline for a PR: each stage restored from the DVC remote (outputs, run cache) or run
-	dvc repro --pull < /dev/null
+	dvc repro --pull < /dev/null || { slipway check-remote; exit 1; }
 
 push-outputs: setup ## push stage outputs and the run cache to the DVC remote, for pull requests to restore (main.yml)
 	dvc push --run-cache
