@@ -3,6 +3,8 @@ are rewritten for each image host, and what `slipway comment` refuses."""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +101,8 @@ def test_a_moved_head_is_reported_not_current_and_two_candidates_are_refused() -
         find_pull_request(run(), api)
     with pytest.raises(CommentError, match="'push' event, not a pull request"):
         find_pull_request(run(event="push"), api)
+    with pytest.raises(CommentError, match="the event names no commit or repository"):
+        find_pull_request(run(head_sha="../../x"), api)
 
 
 def test_open_pull_requests_reads_every_page() -> None:
@@ -145,3 +149,48 @@ def test_report_config_images_setting() -> None:
         ReportConfig(images="imgur")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="not a plain branch name"):
         ReportConfig(image_branch="../main")
+
+
+@pytest.fixture
+def recording_cml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The workflow tests' recording `cml` on PATH; returns the folder it records into."""
+    from support import REPO_ROOT
+
+    record = tmp_path / "record"
+    monkeypatch.setenv("PATH", f"{REPO_ROOT / 'tests' / 'workflows' / 'standins' / 'setup-cml'}:{os.environ['PATH']}")
+    monkeypatch.setenv("SLIPWAY_ACT_RECORD", str(record))
+    return record
+
+
+def report_folder(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "report.md").write_text("# R\n\n![roc curve](roc.png)\n\n| metric | main | PR |\n")
+    (folder / "roc.png").write_bytes(PNG_SIGNATURE + b"roc")
+    return folder
+
+
+def posted(record: Path) -> tuple[dict[str, Any], str]:
+    (call,) = [json.loads(line) for line in (record / "cml.jsonl").read_text().splitlines()]
+    return call, (Path(call["saved"]) / "report.md").read_text()
+
+
+def test_images_none_posts_the_tables_and_uploads_nothing(tmp_path: Path, recording_cml: Path) -> None:
+    folder = report_folder(tmp_path / "report")
+    context = run(pull_requests=[short(7)], run_url="https://github.com/example/slipway/actions/runs/5")
+    done = post_report(folder, context, ReportConfig(images="none"), tmp_path, "t" * 20, FakeApi([pull(7)]))
+    assert "posted the report on pull request #7" in done
+    call, markdown = posted(recording_cml)
+    assert "--target=pr/7" in call["options"] and "--no-publish" in call["options"]
+    assert "roc.png" not in markdown and "*roc curve*" in markdown and "| metric | main | PR |" in markdown
+    assert not (recording_cml / "cml-assets.jsonl").exists()
+
+
+def test_images_cml_uploads_each_png_to_cmls_asset_host(tmp_path: Path, recording_cml: Path) -> None:
+    folder = report_folder(tmp_path / "report")
+    post_report(
+        folder, run(pull_requests=[short(7)]), ReportConfig(images="cml"), tmp_path, "t" * 20, FakeApi([pull(7)])
+    )
+    (asset,) = [json.loads(line) for line in (recording_cml / "cml-assets.jsonl").read_text().splitlines()]
+    assert asset["png"] and asset["file"].endswith("roc.png")
+    _, markdown = posted(recording_cml)
+    assert f"![roc curve]({asset['url']})" in markdown and asset["url"].startswith("https://asset.cml.dev/")

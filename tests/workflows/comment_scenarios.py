@@ -108,10 +108,11 @@ def bare_origin(repo: Path, record: Path) -> Path:
 
 
 def run_comment(
-    repo: Path, record: Path, event: dict[str, Any], pulls: list[dict[str, Any]], origin: Path, **state: Any
-) -> ActRun:
-    """pr-comment.yml for ``event`` on the default branch of ``repo`` (checked out first); the gh stand-in knows
-    ``pulls``; pushes to the repository's GitHub address land in ``origin``."""
+    repo: Path, record: Path, event: dict[str, Any], pulls: list[dict[str, Any]], origin: Path,
+    event_name: str = "workflow_run", job: str = "comment", **state: Any,
+) -> ActRun:  # fmt: skip
+    """pr-comment.yml's ``job`` for ``event`` on the default branch of ``repo`` (checked out first); the gh
+    stand-in knows ``pulls``; pushes to the repository's GitHub address land in ``origin``."""
     run(["git", "checkout", "-q", "main"], repo)
     if "origin" not in run(["git", "remote"], repo).stdout.split():
         run(["git", "remote", "add", "origin", ORIGIN_URL], repo)
@@ -125,7 +126,7 @@ def run_comment(
         "GIT_CONFIG_KEY_0": f"url.{origin}.insteadOf",
         "GIT_CONFIG_VALUE_0": ORIGIN_URL,
     }
-    return run_workflow(repo, WORKFLOW, "workflow_run", event, record_dir=record, env=env, job="comment")
+    return run_workflow(repo, WORKFLOW, event_name, event, record_dir=record, env=env, job=job)
 
 
 def branch_files(origin: Path, branch: str = IMAGE_BRANCH) -> dict[str, bytes]:

@@ -5,6 +5,7 @@ crafted (what pr.yml produces is tested in test_pr_workflow.py):
 - a fork's run, which GitHub lists with no pull request: the pull request is found by the run's head commit
   (search API, checked against the run), gets its comment and its images on the image branch, and the pull-request
   number the artifact carries in a file of its own is ignored; a closed pull request's folder is pruned;
+- the nightly housekeeping (`schedule`) drops the folders of pull requests closed since;
 - a path traversal, a fake PNG, an oversized PNG, a symbolic link: refused before anything is asked of GitHub,
   pushed or posted.
 """
@@ -80,6 +81,24 @@ def test_a_forks_pull_request_is_found_by_its_commit_and_gets_its_comment(tmp_pa
     comment = (Path(call["saved"]) / "report.md").read_text()
     base = f"https://github.com/example/slipway/blob/{IMAGE_BRANCH}/pr-7/{HEAD}/"
     assert set(re.findall(r"\]\(([^)]+)\)", comment)) == {f"{base}roc.png?raw=true", f"{base}drift.png?raw=true"}
+
+
+def test_the_nightly_housekeeping_prunes_closed_pull_requests(tmp_path: Path) -> None:
+    repo = fresh_clone(tmp_path / "repo")
+    record = tmp_path / "record"
+    record.mkdir()
+    origin = bare_origin(repo, record)
+    seed_closed_folder(origin, tmp_path)  # pull request 3, closed since
+    pulls = [pull(3, "3" * 40, state="closed"), pull(8, "8" * 40)]
+    event = {"schedule": "23 4 * * *", "repository": {"full_name": "example/slipway"}}
+
+    result = run_comment(repo, record, event, pulls, origin, event_name="schedule", job="prune")
+
+    assert result.returncode == 0 and result.job_results == {"prune": "success"}, result.describe()
+    assert f"{IMAGE_BRANCH}: kept the folders of 1 open pull request(s)" in result.output("prune")
+    assert branch_files(origin) == {}
+    assert jsonl(record / "pushes.jsonl")[-1]["ref"] == f"refs/heads/{IMAGE_BRANCH}"
+    assert jsonl(record / "cml.jsonl") == []
 
 
 HOSTILE = {

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 GitHubApi = Callable[[list[str]], Any]
 """``gh api <args>`` parsed as JSON (a stand-in in tests)."""
 
+_SHA = re.compile(r"[0-9a-f]{40}")
+_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
 _TARGETS = (
     re.compile(r"(\]\(\s*<?)([^)\s>]*)"),
@@ -134,6 +136,8 @@ def find_pull_request(run: RunContext, api: GitHubApi) -> Target:
     commit's pull requests, then the search API), then read back and checked against the run."""
     if run.event != "pull_request":
         raise CommentError(f"the finished run was for a {run.event!r} event, not a pull request: nothing posted")
+    if not _SHA.fullmatch(run.head_sha) or not _REPOSITORY.fullmatch(run.repository):
+        raise CommentError(f"the event names no commit or repository ({run.head_sha!r}, {run.repository!r})")
     numbers, found_by = event_numbers(run), "the event"
     if not numbers:
         found_by = "the commit's pull requests"
@@ -202,7 +206,10 @@ def publish_with_cml(images: Mapping[str, Path], token: str) -> dict[str, str]:
             done = run_command(["cml", "asset", "publish", str(path)], env={"REPO_TOKEN": token}, secrets=[token])
         except CommandError as error:
             raise CommentError(str(error)) from None
-        urls[name] = done.stdout.strip().splitlines()[-1]
+        said = done.stdout.strip().splitlines()
+        if not said or not said[-1].startswith("https://"):
+            raise CommentError(f"`cml asset publish {name}` gave no https address: {said[-1:]}")
+        urls[name] = said[-1]
     return urls
 
 
@@ -242,6 +249,8 @@ def post_report(
     else:  # given by hand: the pull request's current head is the commit
         head = (api([f"repos/{run.repository}/pulls/{number}"]) or {}).get("head") or {}
         target = Target(number, str(head.get("sha") or ""), True, "--pull-request")
+        if not _SHA.fullmatch(target.head_sha):
+            raise CommentError(f"pull request #{number} was not found in {run.repository!r}")
     if not target.current:
         return (
             f"not posted: pull request #{target.number} has moved past {target.head_sha[:12]}; "
