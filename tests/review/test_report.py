@@ -10,7 +10,6 @@ from support import project_env, run
 from slipway.config import DriftConfig, GateConfig
 from slipway.data.drift import detect_drift
 from slipway.data.validation import Failure, ValidationResult
-from slipway.review.comment import comment_decision
 from slipway.review.gate import evaluate_gate
 from slipway.review.report import (
     ParamChange,
@@ -163,14 +162,6 @@ def test_drift_section_names_drifted_features(churn_frame, config) -> None:
         r"\| `age` \| numeric \| \d+\.\d{4} \| 0 \| ⚠️ PSI \d\.\d{3} >= 0.2; KS p-value 0 < 0.01 \|", report
     )
     assert "Data version: `new.dir`, changed (base `abc.dir`)." in report
-
-
-def test_comment_is_skipped_on_forks_and_without_token() -> None:
-    assert comment_decision(True, "me/slipway", "me/slipway") == (True, "token available, same repository")
-    post, reason = comment_decision(True, "stranger/slipway", "me/slipway")
-    assert not post and "fork (stranger/slipway)" in reason
-    post, reason = comment_decision(False, "me/slipway", "me/slipway")
-    assert not post and "no token" in reason
 
 
 def _commit(repo, message: str) -> None:
