@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from slipway.adapters.commands import CommandError, run_command
 from slipway.review.image_branch import ImageBranch, ImageBranchError, image_folder, image_url
-from slipway.review.report_artifact import ALLOWED_SCHEMES, CheckedReport, check_report_folder
+from slipway.review.report_artifact import LINK_PATTERNS, CheckedReport, check_report_folder, is_local
 
 if TYPE_CHECKING:
     from slipway.config import ReportConfig
@@ -31,11 +31,6 @@ GitHubApi = Callable[[list[str]], Any]
 _SHA = re.compile(r"[0-9a-f]{40}")
 _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
-_TARGETS = (
-    re.compile(r"(\]\(\s*<?)([^)\s>]*)"),
-    re.compile(r"^(\s{0,3}\[[^\]]+\]:\s*<?)(\S*?)(?=>?(?:\s|$))", re.MULTILINE),
-    re.compile(r"""(\b(?:src|href)\s*=\s*["']?)([^"'\s>]*)""", re.IGNORECASE),
-)
 
 
 class CommentError(RuntimeError):
@@ -166,25 +161,21 @@ def open_pull_requests(repository: str, api: GitHubApi) -> set[int]:
 # ---------------------------------------------------------------- the markdown (pure)
 
 
-def _local(target: str) -> bool:
-    return bool(target) and not target.startswith("#") and not target.lower().startswith(ALLOWED_SCHEMES)
-
-
 def rewrite_links(markdown: str, urls: Mapping[str, str]) -> str:
     """Every local link to one of the report's images pointed at its published address."""
 
     def swap(match: re.Match[str]) -> str:
         prefix, target = match.group(1), match.group(2)
-        return prefix + urls.get(target, target) if _local(target) else match.group(0)
+        return prefix + urls.get(target, target) if is_local(target) else match.group(0)
 
-    for pattern in _TARGETS:
+    for pattern in LINK_PATTERNS:
         markdown = pattern.sub(swap, markdown)
     return markdown
 
 
 def without_images(markdown: str, run_url: str) -> str:
     """The report with its local images replaced by their captions and a line saying where the PNGs are."""
-    dropped = _IMAGE.sub(lambda m: f"*{m.group(1) or m.group(2)}*" if _local(m.group(2)) else m.group(0), markdown)
+    dropped = _IMAGE.sub(lambda m: f"*{m.group(1) or m.group(2)}*" if is_local(m.group(2)) else m.group(0), markdown)
     where = f"the `report` artifact of [the pull request's run]({run_url})" if run_url else "the `report` artifact"
     return f"{dropped.rstrip()}\n\n_The plots are not posted (`report.images: none`): they are in {where}._\n"
 

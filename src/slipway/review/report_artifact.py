@@ -23,9 +23,12 @@ MAX_IMAGES = 20
 IMAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\.png")
 ALLOWED_SCHEMES = ("https://", "http://", "mailto:")
 
-_INLINE = re.compile(r"\]\(\s*<?([^)\s>]*)>?")
-_REFERENCE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S*?)>?(?:\s|$)", re.MULTILINE)
-_HTML = re.compile(r"""\b(?:src|href|srcset|poster|data)\s*=\s*["']?([^"'\s>]*)""", re.IGNORECASE)
+LINK_PATTERNS = (
+    re.compile(r"(\]\(\s*<?)([^)\s>]*)"),  # inline: [text](target), ![alt](target)
+    re.compile(r"^(\s{0,3}\[[^\]]+\]:\s*<?)(\S*?)(?=>?(?:\s|$))", re.MULTILINE),  # reference: [id]: target
+    re.compile(r"""(\b(?:src|href)\s*=\s*["']?)([^"'\s>]*)""", re.IGNORECASE),  # HTML
+)
+"""Every way the markdown may name a file; group 2 is the target (group 1 what precedes it, kept on rewriting)."""
 
 
 class ReportRefused(ValueError):
@@ -41,11 +44,14 @@ class CheckedReport:
     ignored: list[str] = field(default_factory=list)
 
 
+def is_local(target: str) -> bool:
+    """Whether a link target names a file (not a web address or an anchor within the page)."""
+    return bool(target) and not target.startswith("#") and not target.lower().startswith(ALLOWED_SCHEMES)
+
+
 def local_links(markdown: str) -> list[str]:
-    """Every link target in the markdown (inline, reference-style, HTML attributes) that is not a web address or
-    an anchor within the page: the targets a publisher would read from disk."""
-    targets = [*_INLINE.findall(markdown), *_REFERENCE.findall(markdown), *_HTML.findall(markdown)]
-    return [t for t in targets if t and not t.startswith("#") and not t.lower().startswith(ALLOWED_SCHEMES)]
+    """Every local link target in the markdown: the targets a publisher would read from disk."""
+    return [m.group(2) for pattern in LINK_PATTERNS for m in pattern.finditer(markdown) if is_local(m.group(2))]
 
 
 def check_link(target: str, images: dict[str, Path]) -> None:
