@@ -151,10 +151,18 @@ bench-serving: setup ## serving benchmark: Slipway vs `mlflow models serve` (ben
 SLIPWAY_BASE ?= main
 export SLIPWAY_BASE
 
-.PHONY: data-check report gate comment check-workflows
+.PHONY: data-check pr-pipeline push-outputs report gate comment prune-report-images check-workflows
 
-data-check: data ## data checks: the validate stage (pandera schema) on the pulled data
-	dvc repro validate
+# `dvc repro --pull` pulls what a stage needs (the data too) and restores a stage whose inputs match outputs or a run
+# cache entry in the remote instead of running it. DVC reports an unreachable remote as missing files: say which.
+data-check: setup ## data checks: the validate stage (pandera schema); restored from the remote when nothing it reads changed
+	dvc repro --pull validate < /dev/null || { slipway check-remote; exit 1; }
+
+pr-pipeline: setup ## the pipeline for a PR: each stage restored from the DVC remote (outputs, run cache) or run
+	dvc repro --pull < /dev/null || { slipway check-remote; exit 1; }
+
+push-outputs: setup ## push stage outputs and the run cache to the DVC remote, for pull requests to restore (main.yml)
+	dvc push --run-cache
 
 report: setup ## the PR report vs SLIPWAY_BASE (default main): report/report.md + PNGs
 	slipway report
@@ -162,8 +170,11 @@ report: setup ## the PR report vs SLIPWAY_BASE (default main): report/report.md 
 gate: setup ## the quality gate vs SLIPWAY_BASE: exits 1 naming the metric that fell and by how much
 	slipway gate
 
-comment: setup ## post report/report.md as the PR's sticky comment (skipped without a token or on a fork)
-	slipway comment report/report.md
+comment: setup ## post a report folder (SLIPWAY_REPORT_DIR, default report/) as the PR's sticky comment (pr-comment.yml)
+	slipway comment
+
+prune-report-images: setup ## drop the image branch's folders of closed pull requests (report.images: github)
+	slipway prune-report-images
 
 check-workflows: setup ## static checks of .github: workflow schema, actionlint (with shellcheck), zizmor (auditor)
 	check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml

@@ -14,6 +14,7 @@ from slipway.tasks import TASKS, Task, task_spec
 DEFAULT_PARAMS = Path("params.yaml")
 BUILTIN_MODELS = ("logreg", "hgb")
 _TYPE_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
+_BRANCH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/-]*")
 
 
 class ConfigError(ValueError):
@@ -163,6 +164,19 @@ class ReportConfig(_Section):
     title: str = "Model report"
     """Also the watermark that makes the PR comment sticky (one comment, updated on every push)."""
     intended_use: str = "Demonstration model; describe who uses it, for what, and its limits."
+    images: Literal["github", "cml", "none"] = "github"
+    """Where the comment's PNGs are hosted: ``github`` (a branch of this repository, readable by whoever reads
+    the repository), ``cml`` (uploaded to CML's public asset host, a third party) or ``none`` (tables only; the
+    PNGs stay in the run's ``report`` artifact)."""
+    image_branch: str = "slipway-report-images"
+    """The branch that holds the PNGs with ``images: github`` (``pr-<N>/<head sha>/``), pruned as PRs close."""
+
+    @field_validator("image_branch")
+    @classmethod
+    def _branch_name(cls, value: str) -> str:
+        if not _BRANCH.fullmatch(value) or ".." in value or value.endswith((".lock", "/", ".")):
+            raise ValueError(f"{value!r} is not a plain branch name (letters, digits, '.', '_', '-', '/')")
+        return value
 
 
 class Config(BaseModel):

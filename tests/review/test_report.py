@@ -14,7 +14,6 @@ from slipway.config import DriftConfig, GateConfig
 from slipway.data.drift import detect_drift
 from slipway.data.validation import Failure, ValidationResult
 from slipway.metrics.bootstrap import Bootstrap, Interval
-from slipway.review.comment import comment_decision
 from slipway.review.comparison import Change, Comparison, Intervals
 from slipway.review.gate import evaluate_gate
 from slipway.review.gather import write_report
@@ -174,14 +173,6 @@ def test_drift_section_names_drifted_features(churn_frame, config) -> None:
         report,
     )
     assert "Data version: `new.dir`, changed (base `abc.dir`)." in report
-
-
-def test_comment_is_skipped_on_forks_and_without_token() -> None:
-    assert comment_decision(True, "me/slipway", "me/slipway") == (True, "token available, same repository")
-    post, reason = comment_decision(True, "stranger/slipway", "me/slipway")
-    assert not post and "fork (stranger/slipway)" in reason
-    post, reason = comment_decision(False, "me/slipway", "me/slipway")
-    assert not post and "no token" in reason
 
 
 def _commit(repo, message: str) -> None:

@@ -1,9 +1,14 @@
 """Pull requests against a fresh clone, and pr.yml run on them with act (shared by the test_pr_workflow_* files,
-one file per scenario so that pytest-xdist's --dist loadfile runs them on different workers)."""
+one file per scenario so that pytest-xdist's --dist loadfile runs them on different workers).
+
+``share_main_outputs`` plays main.yml's part before a pull request is opened: with a DVC remote outside the
+repository (a folder standing in for S3/GCS/Azure), main's pipeline runs once and its outputs and run cache are
+pushed (`make push-outputs`), so the pull request can restore every stage whose inputs it did not change."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,11 +20,35 @@ from workflows.act_harness import ActRun, pull_request_event, run_workflow
 WORKFLOW = ".github/workflows/pr.yml"
 WATERMARK = "--watermark-title=Slipway model report"
 TESTS_IN_ACT = "-p no:cacheprovider tests/review/test_gate.py"
+ORIGIN_URL = "https://github.com/example/slipway.git"
 
 
-def open_pull_request(tmp_path: Path, change: Callable[[Path], None], message: str) -> Path:
-    """A fresh clone with main as the base and a `feature` branch holding ``change``, checked out."""
-    repo = fresh_clone(tmp_path / "repo")
+def share_main_outputs(main: Path, remote: Path) -> None:
+    """Make ``remote`` main's default DVC remote (committed), push the data there, run the pipeline and push its
+    outputs and run cache as main.yml does; commit the lock it wrote (a consistent main)."""
+    env = project_env(main)
+    run(["dvc", "remote", "add", "-d", "shared", str(remote)], main, env=env)
+    run(["dvc", "pull", "-q", "-r", "embedded", "data.dvc"], main, env=env)
+    run(["dvc", "repro", "-q"], main, env=env)
+    run(["dvc", "push", "-q", "--run-cache"], main, env=env)
+    run(["git", "add", "-A"], main, env=env)
+    run(["git", "commit", "-q", "-m", "Data in the shared remote; main's lock"], main, env=env)
+
+
+def open_pull_request(
+    tmp_path: Path, change: Callable[[Path], None], message: str, shared_remote: Path | None = None
+) -> Path:
+    """A fresh clone with main as the base and a `feature` branch holding ``change``, checked out. With
+    ``shared_remote``, main's outputs were pushed there first (``share_main_outputs``, in a clone of its own, so
+    nothing it computed is in the pull request's working tree)."""
+    if shared_remote is None:
+        repo = fresh_clone(tmp_path / "repo")
+    else:
+        main = fresh_clone(tmp_path / "main-ci")
+        share_main_outputs(main, shared_remote)
+        repo = tmp_path / "repo"
+        run(["git", "clone", "-q", str(main), str(repo)], tmp_path)
+        run(["git", "remote", "set-url", "origin", ORIGIN_URL], repo)
     env = project_env(repo)
     run(["git", "checkout", "-q", "-b", "feature"], repo, env=env)
     change(repo)
@@ -68,8 +97,13 @@ def records(record: Path, name: str) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def posted_report(record: Path) -> tuple[dict, str]:
-    """The one comment the recording cml received, and its markdown."""
-    calls = records(record, "cml")
-    assert len(calls) == 1, calls
-    return calls[0], (Path(calls[0]["saved"]) / "report.md").read_text()
+def uploaded_report(record: Path) -> str:
+    """The report.md pr.yml uploaded as the `report` artifact (for pr-comment.yml to post)."""
+    return (record / "artifacts" / "report" / "report.md").read_text()
+
+
+def stages(output: str) -> tuple[set[str], set[str]]:
+    """(stages that ran, stages restored from the DVC remote) as `dvc repro --pull` reported them."""
+    ran = set(re.findall(r"Running stage '([a-z_]+)'", output))
+    restored = set(re.findall(r"Pulling data for stage: '([a-z_]+)'", output)) - ran - {"data.dvc"}
+    return ran, restored

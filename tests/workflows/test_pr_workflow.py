@@ -1,13 +1,13 @@
-"""pr.yml executed with act on a fresh clone: a pull request trains, checks and comments its own report.
+"""pr.yml then pr-comment.yml executed with act: a same-repository pull request, from its run to its comment.
 
-Three pull requests against the clone's main:
-- a params change that keeps the model as good: every job passes, the recording cml receives the report with its
-  metrics table and images;
-- corrupted data from a fork: the data check fails, the job summary names the column, no comment is posted;
-- params that make the model clearly worse: the gate fails and says which metric fell by how much.
+Main's pipeline outputs and run cache are in the DVC remote (as main.yml pushes them), and the pull request
+changes one training parameter:
+- pr.yml restores the stages whose inputs did not change (validate, prepare, reference) from the remote and runs
+  train and evaluate; its jobs hold read-only tokens, post nothing, and upload the report as an artifact;
+- pr-comment.yml (default branch code, the `workflow_run` event naming pull request 7) pushes the PNGs to the
+  repository's own image branch under pr-7/<head sha>/ and posts the sticky comment linking them there.
 
-The tests job runs a small part of the fast suite here (repository variable PR_PYTEST_ARGS); the whole suite is
-what `make test` itself runs.
+The tests job runs a small part of the fast suite here (repository variable PR_PYTEST_ARGS).
 """
 
 from __future__ import annotations
@@ -17,23 +17,48 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from workflows.act_harness import act_missing, skip_under_act
-from workflows.pr_scenarios import WATERMARK, act, open_pull_request, posted_report, records, set_params
+from workflows.comment_scenarios import (
+    IMAGE_BRANCH,
+    RUN_ID,
+    bare_origin,
+    branch_files,
+    head_of,
+    jsonl,
+    pull,
+    run_comment,
+    workflow_run_event,
+)
+from workflows.pr_scenarios import WATERMARK, act, open_pull_request, records, set_params, stages, uploaded_report
 
 pytestmark = [pytest.mark.slow, skip_under_act(), act_missing()]
 
+IMAGES = {"roc.png", "precision_recall.png", "confusion.png", "calibration.png", "importance.png", "drift.png"}
 
-def test_a_params_change_trains_checks_and_comments_its_report(tmp_path: Path) -> None:
-    repo = open_pull_request(tmp_path, set_params(**{"train.logreg.C": 0.3}), "Try C=0.3")
+
+def test_a_pull_request_restores_what_main_computed_and_gets_its_comment_from_the_default_branch(
+    tmp_path: Path,
+) -> None:
+    repo = open_pull_request(
+        tmp_path, set_params(**{"train.logreg.C": 0.3}), "Try C=0.3", shared_remote=tmp_path / "remote"
+    )
     record = tmp_path / "record"
     result = act(repo, record)
-    print(f"PR workflow under act: {result.seconds:.1f} s")
+    print(f"pr.yml under act: {result.seconds:.1f} s")
 
     assert result.returncode == 0, result.describe()
-    assert result.job_results == {"tests": "success", "data": "success", "train": "success", "report": "success"}
+    assert result.job_results == {"tests": "success", "pipeline": "success", "report": "success"}
+    ran, restored = stages(result.output("pipeline"))
+    assert ran == {"train", "evaluate"}, result.output("pipeline")[-3000:]
+    assert restored >= {"validate", "prepare"}, result.output("pipeline")[-3000:]
 
-    call, report = posted_report(record)
-    assert call["command"] == "update" and WATERMARK in call["options"] and "--target=pr" in call["options"]
+    # pr.yml posts nothing and holds no write permission: the report is an artifact.
+    workflow = yaml.safe_load((repo / ".github" / "workflows" / "pr.yml").read_text())
+    granted = {name: job.get("permissions") for name, job in workflow["jobs"].items()}
+    assert all(set(p.values()) == {"read"} for p in granted.values()), granted
+    assert records(record, "cml") == [] and records(record, "setup-cml") == []
+    report = uploaded_report(record)
     assert "**Tests** ✅ passed · **Data checks** ✅ passed · **Gate** ✅ passed" in report
     assert "| `train.logreg.C` | 1.0000 | 0.3000 |" in report
     metrics = json.loads((record / "artifacts" / "pipeline-outputs" / "metrics.json").read_text())
@@ -42,19 +67,36 @@ def test_a_params_change_trains_checks_and_comments_its_report(tmp_path: Path) -
         cells = [f"{base[name]:.4f}", f"{metrics[name]:.4f}", f"{metrics[name] - base[name]:+.4f}"]
         b, m, d = (re.escape(cell) for cell in cells)
         assert re.search(rf"\| `{name}` \| {b}( ± \S+)? \| {m}( ± \S+)? \| {d}( \[[^]]+\])? \|", report), name
-    assert sorted(call["images"]) == sorted(
-        ["roc.png", "precision_recall.png", "confusion.png", "calibration.png", "importance.png", "drift.png"]
-    )
-    for image in call["images"]:  # the stand-in copied each linked image: they exist and are PNGs
-        assert (Path(call["saved"]) / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "Drift vs the base's data" in report and "none." in report
     assert "### Model card" in report and "`C=0.3`" in report
-
-    # The same markdown is in the job summary (what a fork's PR shows), and the other stand-ins were asked.
+    uploaded = record / "artifacts" / "report"
+    assert {p.name for p in uploaded.glob("*.png")} == IMAGES
     assert result.summaries["report"].strip() == report.strip()
-    assert {r["job"] for r in records(record, "setup-python")} == {"tests", "data", "train", "report"}
-    assert {(r["job"], r["enable-cache"]) for r in records(record, "setup-uv")} >= {("train", "auto")}
-    (dvc_cache,) = records(record, "cache")
-    assert dvc_cache["path"] == ".dvc/cache" and dvc_cache["key"].startswith("dvc-Linux-")
     assert {r["name"] for r in records(record, "upload-artifact")} == {"validation", "pipeline-outputs", "report"}
-    assert "gate PASSED" in result.output("report")
+    metrics = json.loads((record / "artifacts" / "pipeline-outputs" / "metrics.json").read_text())
+    assert 0.5 < metrics["roc_auc"] < 1
+
+    # The workflow_run run: the default branch's code posts the comment and pushes the images.
+    sha = head_of(repo)
+    origin = bare_origin(repo, record)
+    event = workflow_run_event(sha, "example/slipway", listed=[7])
+    posted = run_comment(repo, record, event, [pull(7, sha)], origin)
+    assert posted.returncode == 0, posted.describe()
+    assert "posted the report on pull request #7 (found by the event), images: github" in posted.output("comment")
+
+    files = branch_files(origin)
+    assert files == {f"pr-7/{sha}/{name}": (uploaded / name).read_bytes() for name in IMAGES}
+    (push,) = jsonl(record / "pushes.jsonl")
+    assert push["ref"] == f"refs/heads/{IMAGE_BRANCH}" and push["old"] == "0" * 40
+
+    (call,) = records(record, "cml")
+    assert call["command"] == "update" and WATERMARK in call["options"]
+    assert "--target=pr/7" in call["options"] and "--no-publish" in call["options"] and call["images"] == []
+    comment = (Path(call["saved"]) / "report.md").read_text()
+    links = set(re.findall(r"!\[[^\]]*\]\(([^)]+)\)", comment))
+    base = f"https://github.com/example/slipway/blob/{IMAGE_BRANCH}/pr-7/{sha}/"
+    assert links == {f"{base}{name}?raw=true" for name in IMAGES}
+    assert comment.replace(base, "").replace("?raw=true", "") == report  # only the links changed
+    assert not (record / "cml-assets.jsonl").exists()  # nothing went to CML's asset host
+    (download,) = [r for r in records(record, "download-artifact") if r["job"] == "comment"]
+    assert download["name"] == "report" and download["run_id"] == str(RUN_ID)

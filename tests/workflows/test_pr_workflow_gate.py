@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from workflows.act_harness import act_missing, skip_under_act
-from workflows.pr_scenarios import act, open_pull_request, posted_report, set_params
+from workflows.pr_scenarios import act, open_pull_request, set_params, uploaded_report
 
 pytestmark = [pytest.mark.slow, skip_under_act(), act_missing()]
 
@@ -19,19 +19,18 @@ def test_a_clearly_worse_model_fails_the_gate_saying_which_metric_fell(tmp_path:
     result = act(repo, record)
 
     assert result.returncode != 0
-    expected = {"tests": "success", "data": "success", "train": "success", "report": "failure"}
+    expected = {"tests": "success", "pipeline": "success", "report": "failure"}
     assert result.job_results == expected, result.describe()
     steps = result.step_results("report")
-    assert steps["make comment"] == "success" and steps["Quality gate (fails the check when the model got worse)"] == (
-        "failure"
-    )
+    assert steps["The report for pr-comment.yml to post (markdown and PNGs)"] == "success"
+    assert steps["Quality gate (fails the check when the model got worse)"] == "failure"
 
     metrics = json.loads((record / "artifacts" / "pipeline-outputs" / "metrics.json").read_text())
     base = json.loads((repo / "outputs" / "metrics.json").read_text())
     drop = base["f1"] - metrics["f1"]
     assert drop > 0.3  # clearly worse: nearly nobody is predicted to churn any more
     message = f"f1 fell by {drop:.4f}"
-    _, report = posted_report(record)
+    report = uploaded_report(record)
     assert "**Gate** ❌ failed: " in report and message in report
     b, m, d = (re.escape(cell) for cell in (f"{base['f1']:.4f}", f"{metrics['f1']:.4f}", f"{-drop:+.4f}"))
     assert re.search(rf"\| `f1` \| {b}( ± \S+)? \| {m}( ± \S+)? \| {d}( \[[^]]+\])? \|", report)

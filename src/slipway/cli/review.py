@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from slipway.release.materialise import Materialiser
     from slipway.release.registry import Registry
     from slipway.release.targets.base import DeployTarget
+    from slipway.review.comment import RunContext
 
     Promotion = tuple[DeployConfig, Registry, DeployTarget, Materialiser]
 
@@ -82,27 +83,86 @@ def gate(
     raise typer.Exit(0 if result.passed else 1)
 
 
-@app.command()
-def comment(
-    report_file: Annotated[Path, typer.Argument(help="the report to post")] = Path("report/report.md"),
-    params: ParamsOption = Path("params.yaml"),
-) -> None:
-    """Post the report as the PR's one sticky CML comment; skipped (not failed) without a token or on a fork."""
+ReportDirOption = Annotated[
+    Path, typer.Option("--report-dir", envvar="SLIPWAY_REPORT_DIR", help="the downloaded report artifact")
+]
+
+
+def _run_context() -> RunContext:
+    """The finished run as the ``workflow_run`` event describes it (the workflow passes these variables)."""
     import os
 
-    from slipway.adapters.commands import run_command
-    from slipway.config import load_config
-    from slipway.review.comment import comment_decision
+    from slipway.review.comment import RunContext
 
-    post, reason = comment_decision(
-        token=bool(os.environ.get("REPO_TOKEN")),
-        head_repository=os.environ.get("PR_HEAD_REPOSITORY", ""),
+    try:
+        pull_requests = json.loads(os.environ.get("RUN_PULL_REQUESTS") or "[]")
+    except json.JSONDecodeError:
+        pull_requests = []
+    return RunContext(
         repository=os.environ.get("GITHUB_REPOSITORY", ""),
+        head_sha=os.environ.get("RUN_HEAD_SHA", ""),
+        head_repository=os.environ.get("RUN_HEAD_REPOSITORY", ""),
+        pull_requests=pull_requests if isinstance(pull_requests, list) else [],
+        event=os.environ.get("RUN_EVENT", "pull_request"),
+        run_url=os.environ.get("RUN_URL", ""),
+        server_url=os.environ.get("GITHUB_SERVER_URL") or "https://github.com",
     )
-    if not post:
-        typer.echo(f"not posting the PR comment: {reason} (the report is in the job summary)")
+
+
+def _token() -> str:
+    import os
+
+    return os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN") or ""
+
+
+@app.command()
+def comment(
+    report_dir: ReportDirOption = Path("report"),
+    params: ParamsOption = Path("params.yaml"),
+    pull_request: Annotated[
+        int | None, typer.Option(help="post on this pull request (by hand; the workflow takes it from the event)")
+    ] = None,
+) -> None:
+    """Post the report artifact as the PR's one sticky comment, its PNGs where `report.images` says. The artifact is
+    untrusted: it is checked first, and the pull request comes from the workflow_run event, never from it."""
+    from slipway.config import load_config
+    from slipway.review.comment import CommentError, gh_api, post_report
+    from slipway.review.report_artifact import ReportRefused
+
+    token = _token()
+    if not token:
+        typer.echo("not posting the PR comment: no token (GITHUB_TOKEN is not set)")
         return
-    title = load_config(params).report.title
-    command = ["cml", "comment", "update", "--target=pr", f"--watermark-title={title}", report_file.name]
-    typer.echo(f"posting {report_file} as the sticky comment '{title}'")
-    raise typer.Exit(run_command(command, report_file.parent, check=False, capture=False).returncode)
+    report = load_config(params).report
+    try:
+        done = post_report(report_dir, _run_context(), report, Path.cwd(), token, gh_api(token), pull_request)
+    except ReportRefused as error:
+        typer.echo(f"report refused, nothing pushed or posted: {error}", err=True)
+        raise typer.Exit(1) from None
+    except CommentError as error:
+        typer.echo(f"the report was not posted: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(done)
+
+
+@app.command("prune-report-images")
+def prune_report_images(params: ParamsOption = Path("params.yaml")) -> None:
+    """Drop the image branch's folders of pull requests that are no longer open (`report.images: github`)."""
+    import os
+
+    from slipway.config import load_config
+    from slipway.review.comment import CommentError, gh_api, open_pull_requests
+    from slipway.review.image_branch import ImageBranch, ImageBranchError
+
+    report = load_config(params).report
+    token = _token()
+    if report.images != "github" or not token:
+        typer.echo(f"nothing to prune: report.images is {report.images}" if token else "no token (GITHUB_TOKEN)")
+        return
+    try:
+        open_now = open_pull_requests(os.environ.get("GITHUB_REPOSITORY", ""), gh_api(token))
+        ImageBranch(Path.cwd(), report.image_branch, token).update(open_now)
+    except (CommentError, ImageBranchError) as error:
+        typer.echo(f"pruning {report.image_branch} failed: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{report.image_branch}: kept the folders of {len(open_now)} open pull request(s)")

@@ -58,20 +58,21 @@ def upload(name: str, path_input: str, if_none: str, include_hidden: bool = Fals
     return 0
 
 
-def download(name: str, path_input: str) -> int:
+def download(name: str, path_input: str, run_id: str = "") -> int:
+    """Symbolic links stay links (a crafted artifact may hold them: the stand-in must not defuse it)."""
     destination = Path(path_input or ".")
     if name:
         source = STORE / name
         if not source.is_dir():
             print(f"::error::Artifact not found for name: {name}")
             return 1
-        shutil.copytree(source, destination, dirs_exist_ok=True)
+        shutil.copytree(source, destination, dirs_exist_ok=True, symlinks=True)
         names = [name]
     else:
         names = sorted(p.name for p in STORE.iterdir()) if STORE.is_dir() else []
         for each in names:
-            shutil.copytree(STORE / each, destination / each, dirs_exist_ok=True)
-    record("download-artifact", name=name, path=str(destination), artifacts=names)
+            shutil.copytree(STORE / each, destination / each, dirs_exist_ok=True, symlinks=True)
+    record("download-artifact", name=name, path=str(destination), artifacts=names, run_id=run_id)
     print(f"downloaded {names} into {destination}")
     return 0
 
@@ -81,4 +82,4 @@ if __name__ == "__main__":
     if verb == "upload":
         hidden = os.environ.get("INCLUDE_HIDDEN", "false") == "true"
         sys.exit(upload(os.environ["NAME"], os.environ["ARTIFACT_PATH"], os.environ.get("IF_NONE", "warn"), hidden))
-    sys.exit(download(os.environ.get("NAME", ""), os.environ.get("ARTIFACT_PATH", "")))
+    sys.exit(download(os.environ.get("NAME", ""), os.environ.get("ARTIFACT_PATH", ""), os.environ.get("RUN_ID", "")))
