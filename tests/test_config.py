@@ -1,14 +1,9 @@
 from pathlib import Path
 
 import pytest
-import yaml
-from support import REPO_ROOT
+from support.demo import demo_params
 
 from slipway.config import ConfigError, load_config, parse_config
-
-
-def _params() -> dict:
-    return yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
 
 
 def test_project_params_load_into_typed_config(config):
@@ -19,28 +14,28 @@ def test_project_params_load_into_typed_config(config):
 
 
 def test_unknown_model_name_is_rejected_naming_the_key():
-    raw = _params()
+    raw = demo_params()
     raw["train"]["model"] = "xgboostt"
     with pytest.raises(ConfigError, match=r"train\.model.*xgboostt"):
         parse_config(raw)
 
 
 def test_negative_test_size_is_rejected_naming_the_key():
-    raw = _params()
+    raw = demo_params()
     raw["split"]["test_size"] = -0.2
     with pytest.raises(ConfigError, match=r"split\.test_size"):
         parse_config(raw)
 
 
 def test_misspelt_key_inside_a_section_is_rejected():
-    raw = _params()
+    raw = demo_params()
     raw["split"]["test_szie"] = 0.3
     with pytest.raises(ConfigError, match=r"split\.test_szie"):
         parse_config(raw)
 
 
 def test_feature_in_both_lists_is_rejected():
-    raw = _params()
+    raw = demo_params()
     raw["features"]["categorical"].append("age")
     with pytest.raises(ConfigError, match="both numeric and categorical"):
         parse_config(raw)
@@ -56,6 +51,6 @@ def test_missing_and_malformed_files_give_clear_errors(tmp_path: Path):
 
 
 def test_model_params_follow_the_chosen_family():
-    raw = _params()
+    raw = demo_params()
     raw["train"]["model"] = "hgb"
     assert parse_config(raw).train.model_params == raw["train"]["hgb"]

@@ -13,6 +13,7 @@ import pandera.pandas as pa
 import pytest
 import yaml
 from support import REPO_ROOT, tree_digest
+from support.demo import DEMO_PARAMS
 
 from slipway.adopt.apply import adopt, next_steps
 from slipway.adopt.edits import updated_dvc_yaml, updated_params
@@ -137,7 +138,7 @@ def test_plan_refuses_bad_tables_with_a_clear_message(change, options, message):
 
 
 def test_params_edit_keeps_comments_and_other_sections():
-    text = (REPO_ROOT / "params.yaml").read_text()
+    text = DEMO_PARAMS.read_text()
     plan = plan_adoption(_table(), OPTIONS)
     new = updated_params(text, plan, "data/orders.csv")
     assert "# the raw table (CSV or Parquet)" in new and "# Every knob of the pipeline" in new
@@ -330,7 +331,7 @@ def test_monitor_kpi_bounds_follow_the_task_at_a_trivial_baseline(task):
     df = _table().assign(region3=lambda d: d["region"].fillna("north"), amount=lambda d: d["amount"].fillna(1.0))
     target = {"binary": "returned", "multiclass": "region3", "regression": "amount"}[task]
     plan = plan_adoption(df, AdoptOptions(target=target, id_column="order_id"))
-    loaded = yaml.safe_load(updated_params((REPO_ROOT / "params.yaml").read_text(), plan, "data/orders.csv"))
+    loaded = yaml.safe_load(updated_params(DEMO_PARAMS.read_text(), plan, "data/orders.csv"))
     expected = {
         "binary": {"roc_auc": {"min": 0.5}},
         "multiclass": {"accuracy": {"min": np.floor(df["region3"].value_counts(normalize=True).max() * 100) / 100}},
@@ -341,7 +342,7 @@ def test_monitor_kpi_bounds_follow_the_task_at_a_trivial_baseline(task):
 
 
 def _params_without_gate() -> str:
-    params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+    params = yaml.safe_load(DEMO_PARAMS.read_text())
     params.pop("gate", None)
     return yaml.safe_dump(params, sort_keys=False) + "\n"
 

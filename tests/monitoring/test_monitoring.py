@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from monitor_data import SHIFTED, fit_model, profile_of, reference_frame, shifted_period
+from support.monitor_data import SHIFTED, profile_of, reference_frame, shifted_period
 
 from slipway.config import KpiBound, MonitorConfig
 from slipway.data.generator import ChurnSettings, generate_churn
@@ -23,11 +23,6 @@ def reference(config) -> ReferenceProfile:
     return profile_of(config, reference_frame())
 
 
-@pytest.fixture(scope="module")
-def model(config):
-    return fit_model(config, reference_frame())
-
-
 def _window(frame: pd.DataFrame, model, config, labels: bool = True) -> pd.DataFrame:
     window = frame.copy()
     window["prediction"] = model.predict_proba(frame[config.features.all])[:, 1]
@@ -36,8 +31,8 @@ def _window(frame: pd.DataFrame, model, config, labels: bool = True) -> pd.DataF
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_flags_exactly_the_shifted_features(config, reference, model, seed) -> None:
-    window = _window(shifted_period(WINDOW, seed), model, config)
+def test_flags_exactly_the_shifted_features(config, reference, monitor_model, seed) -> None:
+    window = _window(shifted_period(WINDOW, seed), monitor_model, config)
     result = evaluate_window(reference, window, config.monitor, config.evaluate.threshold)
     assert set(result.drifted) == SHIFTED
     assert result.status in (Status.DRIFT, Status.DRIFT_AND_KPI_BREACH)
@@ -45,9 +40,11 @@ def test_flags_exactly_the_shifted_features(config, reference, model, seed) -> N
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_no_false_alarm_on_an_unshifted_period_of_the_same_size(config, reference, model, seed) -> None:
+def test_no_false_alarm_on_an_unshifted_period_of_the_same_size(config, reference, monitor_model, seed) -> None:
     frame = generate_churn(ChurnSettings(rows=WINDOW, seed=seed, id_offset=10_000_000))
-    result = evaluate_window(reference, _window(frame, model, config), config.monitor, config.evaluate.threshold)
+    result = evaluate_window(
+        reference, _window(frame, monitor_model, config), config.monitor, config.evaluate.threshold
+    )
     assert result.drifted == []
     assert result.breached == []
     assert result.status is Status.HEALTHY
@@ -62,18 +59,20 @@ def test_a_shift_in_monthly_charges_also_moves_total_charges(config, reference) 
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_kpi_breach_when_labels_show_degraded_performance(config, reference, model, seed) -> None:
+def test_kpi_breach_when_labels_show_degraded_performance(config, reference, monitor_model, seed) -> None:
     frame = generate_churn(ChurnSettings(rows=WINDOW, seed=seed, concept_shift=0.8))
-    result = evaluate_window(reference, _window(frame, model, config), config.monitor, config.evaluate.threshold)
+    result = evaluate_window(
+        reference, _window(frame, monitor_model, config), config.monitor, config.evaluate.threshold
+    )
     assert result.drifted == []  # the inputs look the same: only the labels tell
     assert "roc_auc" in result.breached
     assert result.status is Status.KPI_BREACH
     assert result.status.exit_code == 4
 
 
-def test_drift_and_kpi_breach_together(config, reference, model) -> None:
+def test_drift_and_kpi_breach_together(config, reference, monitor_model) -> None:
     frame = shifted_period(WINDOW, 9)
-    window = _window(frame, model, config)
+    window = _window(frame, monitor_model, config)
     window["actual"] = np.random.default_rng(0).integers(0, 2, len(window)).astype(float)  # labels unrelated
     result = evaluate_window(reference, window, config.monitor, config.evaluate.threshold)
     assert result.status is Status.DRIFT_AND_KPI_BREACH
@@ -81,9 +80,9 @@ def test_drift_and_kpi_breach_together(config, reference, model) -> None:
 
 
 @pytest.mark.parametrize("rows", [0, 1, 50])
-def test_empty_or_tiny_window_is_inconclusive_not_healthy(config, reference, model, rows) -> None:
+def test_empty_or_tiny_window_is_inconclusive_not_healthy(config, reference, monitor_model, rows) -> None:
     frame = generate_churn(ChurnSettings(rows=rows, seed=1))
-    window = _window(frame, model, config) if rows else frame.assign(prediction=[], actual=[])
+    window = _window(frame, monitor_model, config) if rows else frame.assign(prediction=[], actual=[])
     result = evaluate_window(reference, window, config.monitor, config.evaluate.threshold)
     assert result.status is Status.INSUFFICIENT_DATA
     assert result.status.exit_code == 6
@@ -91,8 +90,8 @@ def test_empty_or_tiny_window_is_inconclusive_not_healthy(config, reference, mod
     assert f"only {rows} predictions" in result.notes[0]
 
 
-def test_missing_feature_is_flagged_with_a_reason(config, reference, model) -> None:
-    window = _window(generate_churn(ChurnSettings(rows=WINDOW, seed=3)), model, config).drop(columns=["age"])
+def test_missing_feature_is_flagged_with_a_reason(config, reference, monitor_model) -> None:
+    window = _window(generate_churn(ChurnSettings(rows=WINDOW, seed=3)), monitor_model, config).drop(columns=["age"])
     result = evaluate_window(reference, window, config.monitor, config.evaluate.threshold)
     assert result.drifted == ["age"]
     age = next(f for f in result.features if f.feature == "age")

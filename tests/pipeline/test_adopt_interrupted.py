@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from support import fresh_clone, project_env, run, tree_digest
+from support import copy_clone, project_env, run, tree_digest
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")]
 
@@ -48,10 +48,6 @@ def _orders(rows: int = 200) -> pd.DataFrame:
             "price": (size * 3.1 + rng.normal(0, 20, rows)).round(2),
         }
     )
-
-
-def _digest(repo: Path) -> dict[str, str]:
-    return {name: digest for name, digest in tree_digest(repo).items() if not name.startswith(EXCLUDED)}
 
 
 def _env(repo: Path) -> dict[str, str]:
@@ -137,7 +133,7 @@ def _gone(pids: list[int], timeout: float = 20) -> bool:
 
 
 def _assert_as_it_was(repo: Path, original: dict[str, str]) -> None:
-    now = _digest(repo)  # before `git status`, which may refresh the index
+    now = tree_digest(repo, EXCLUDED)  # before `git status`, which may refresh the index
     changed = sorted(name for name in original.keys() | now.keys() if original.get(name) != now.get(name))
     assert not changed, f"not put back: {changed}"
     assert not (repo / JOURNAL).exists()
@@ -152,18 +148,16 @@ def table(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def clone(tmp_path_factory) -> Path:
+def clone(pulled_source, tmp_path_factory) -> Path:
     """A clone with the data pulled, shared by the cases (each one must leave it as it was)."""
-    repo = fresh_clone(tmp_path_factory.mktemp("interrupted") / "repo")
-    run(["dvc", "pull", "-q", "data.dvc"], repo)
-    return repo
+    return copy_clone(pulled_source, tmp_path_factory.mktemp("interrupted") / "repo")
 
 
 @pytest.fixture
 def project(clone: Path) -> tuple[Path, dict[str, str]]:
     """The shared clone, clean, and its digest now (`git status` in an earlier case may have refreshed the index)."""
     assert run(["git", "status", "--porcelain"], clone).stdout == ""
-    return clone, _digest(clone)
+    return clone, tree_digest(clone, EXCLUDED)
 
 
 @pytest.mark.parametrize("point", list(POINTS))
@@ -171,7 +165,7 @@ def test_sigterm_undoes_the_adoption_before_exiting(project, table, point):
     repo, original = project
     process = _adopt(repo, table)
     children = _freeze_at(process, repo, point)
-    midway = (repo / JOURNAL).is_dir() and (point == "journal opened" or _digest(repo) != original)
+    midway = (repo / JOURNAL).is_dir() and (point == "journal opened" or tree_digest(repo, EXCLUDED) != original)
     os.kill(process.pid, signal.SIGTERM)
     os.kill(process.pid, signal.SIGCONT)
     stdout, stderr = process.communicate(timeout=120)
@@ -202,7 +196,7 @@ def test_after_sigkill_the_next_command_undoes_the_adoption_first(project, table
     process.communicate(timeout=60)
     assert process.returncode == -signal.SIGKILL
     assert _gone(children), "the dvc child outlived adopt"
-    half_adopted = _digest(repo) != original
+    half_adopted = tree_digest(repo, EXCLUDED) != original
 
     result = run(RECOVERY[point], repo, env=_env(repo), check=False)
     _assert_as_it_was(repo, original)
@@ -217,11 +211,9 @@ def test_after_sigkill_the_next_command_undoes_the_adoption_first(project, table
 ADOPTED = ("params.yaml", "schema.yaml", "dvc.yaml", "data.dvc", ".gitignore", f"data/{TABLE}")
 
 
-def test_after_sigkill_adopt_again_undoes_then_adopts_as_if_never_interrupted(tmp_path, table):
-    reference = fresh_clone(tmp_path / "reference")
-    repo = fresh_clone(tmp_path / "repo")
-    for clone in (reference, repo):
-        run(["dvc", "pull", "-q", "data.dvc"], clone)
+def test_after_sigkill_adopt_again_undoes_then_adopts_as_if_never_interrupted(pulled_source, tmp_path, table):
+    reference = copy_clone(pulled_source, tmp_path / "reference")
+    repo = copy_clone(pulled_source, tmp_path / "repo")
     run(["slipway", "adopt", str(table), *ARGS], reference, env=_env(reference))
 
     process = _adopt(repo, table)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from support import REPO_ROOT, project_env
+from support.demo import DEMO_PARAMS
 
 from slipway.artifact.onnx_runtime import ONNX_FILE, onnx_feeds, onnx_outputs, onnx_session
 from slipway.artifact.persistence import save_model
@@ -66,7 +67,7 @@ def test_export_bytes_do_not_depend_on_the_hash_seed(tmp_path: Path, parts, conf
                 "-c",
                 EXPORT,
                 str(tmp_path / "model.skops"),
-                "params.yaml",
+                str(DEMO_PARAMS),
                 str(tmp_path / f"{seed}.onnx"),
             ],
             cwd=REPO_ROOT,
@@ -172,11 +173,12 @@ def test_regression_export_compares_values_relative_to_their_size(tmp_path: Path
 
 EXPORT_DIGEST = """
 import hashlib
+import sys
 from slipway.config import load_config
 from slipway.data.generator import ChurnSettings, generate_churn
 from slipway.pipeline.model import build_pipeline
 from slipway.pipeline.onnx_export import to_onnx_bytes
-config = load_config("params.yaml")
+config = load_config(sys.argv[1])
 rows = generate_churn(ChurnSettings(rows=300, seed=7))
 model = build_pipeline(config.features, config.train).fit(rows[config.features.all], rows[config.data.target])
 print(hashlib.md5(to_onnx_bytes(model, config.features)).hexdigest())
@@ -189,7 +191,9 @@ def test_the_export_is_byte_identical_in_every_process() -> None:
     digests = set()
     for seed in ("1", "3"):  # two seeds that ordered the operator sets differently
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        result = subprocess.run([sys.executable, "-c", EXPORT_DIGEST], cwd=REPO_ROOT, env=env, capture_output=True,
-                                text=True, check=True, timeout=300)  # fmt: skip
+        command = [sys.executable, "-c", EXPORT_DIGEST, str(DEMO_PARAMS)]
+        result = subprocess.run(
+            command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True, timeout=300
+        )
         digests.add(result.stdout.strip())
     assert len(digests) == 1, digests

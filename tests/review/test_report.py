@@ -180,14 +180,13 @@ def _commit(repo, message: str) -> None:
 
 
 @pytest.mark.slow
-def test_report_for_a_first_pull_request_whose_base_has_no_metrics(clone) -> None:
-    env = project_env(clone)
+def test_report_for_a_first_pull_request_whose_base_has_no_metrics(pulled_clone) -> None:
+    clone, env = pulled_clone, project_env(pulled_clone)
     run(["git", "rm", "-rq", "outputs/metrics.json", "outputs/plots"], clone, env=env)
     _commit(clone, "main before the first model")
     run(["git", "checkout", "-qb", "first-model"], clone, env=env)
     run(["git", "checkout", "HEAD~1", "--", "outputs"], clone, env=env)
     _commit(clone, "first model")
-    run(["dvc", "pull", "-q", "data.dvc"], clone, env=env)
 
     result = run(["slipway", "report", "--base", "main"], clone, env=env)
     report = (clone / "report" / "report.md").read_text()
@@ -202,12 +201,11 @@ def test_report_for_a_first_pull_request_whose_base_has_no_metrics(clone) -> Non
 
 
 @pytest.mark.slow
-def test_report_says_nothing_changed_and_goes_to_the_step_summary(clone, tmp_path) -> None:
-    env = project_env(clone)
+def test_report_says_nothing_changed_and_goes_to_the_step_summary(pulled_clone, tmp_path) -> None:
+    clone, env = pulled_clone, project_env(pulled_clone)
     run(["git", "checkout", "-qb", "docs-only"], clone, env=env)
     (clone / "NOTES.md").write_text("A change that does not touch the model.\n")
     _commit(clone, "docs only")
-    run(["dvc", "pull", "-q", "data.dvc"], clone, env=env)
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n")
     env = project_env(clone, GITHUB_STEP_SUMMARY=str(summary), SLIPWAY_BASE="main")

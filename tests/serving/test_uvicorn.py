@@ -8,8 +8,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import VALID
 from support import REPO_ROOT, VENV_BIN, free_port, run, start_server, stop_server
+from support.demo import VALID
 
 from slipway.serving.prediction_log import read_prediction_log
 

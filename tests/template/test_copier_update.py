@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import yaml
 from sklearn.datasets import load_breast_cancer
-from support import VENV_BIN, project_env, run
-from template.scratch import MAKEFILE_LINE, README_LINE, answers, copier_copy, git, status, update
+from support import VENV_BIN, git, project_env, run
+from template.scratch import MAKEFILE_LINE, README_LINE, answers, copier_copy, status, update
 
 pytestmark = pytest.mark.slow
 

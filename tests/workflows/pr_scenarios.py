@@ -3,13 +3,12 @@ one file per scenario so that pytest-xdist's --dist loadfile runs them on differ
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import yaml
-from support import fresh_clone, project_env, run
+from support import fresh_clone, project_env, records, run
 from workflows.act_harness import ActRun, pull_request_event, run_workflow
 
 WORKFLOW = ".github/workflows/pr.yml"
@@ -61,11 +60,6 @@ def act(repo: Path, record: Path, head_repository: str | None = None) -> ActRun:
     return run_workflow(
         repo, WORKFLOW, "pull_request", event, record_dir=record, variables={"PR_PYTEST_ARGS": TESTS_IN_ACT}
     )
-
-
-def records(record: Path, name: str) -> list[dict]:
-    path = record / f"{name}.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def posted_report(record: Path) -> tuple[dict, str]:

@@ -16,8 +16,9 @@ import json
 from pathlib import Path
 
 import pytest
+from support import records
 from workflows.act_harness import act_missing, skip_under_act
-from workflows.pr_scenarios import WATERMARK, act, open_pull_request, posted_report, records, set_params
+from workflows.pr_scenarios import WATERMARK, act, open_pull_request, posted_report, set_params
 
 pytestmark = [pytest.mark.slow, skip_under_act(), act_missing()]
 
