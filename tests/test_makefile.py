@@ -46,7 +46,8 @@ def test_make_test_runs_the_linters_before_the_suite() -> None:
 
 
 def _strings(path: Path) -> set[str]:
-    return {node.value for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Constant)} - {None}
+    tree = ast.parse(path.read_text())
+    return {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)}
 
 
 def test_no_test_runs_a_linter() -> None:

@@ -171,7 +171,9 @@ def test_dvc_yaml_plots_follow_the_task():
         "outputs/plots/importance.json",
     }
     assert regression["stages"] == yaml.safe_load(text)["stages"]
-    back = updated_dvc_yaml(updated_dvc_yaml(text, "multiclass"), "binary")
+    multiclass = updated_dvc_yaml(text, "multiclass")
+    assert multiclass is not None
+    back = updated_dvc_yaml(multiclass, "binary")
     assert yaml.safe_load(back)["plots"] == yaml.safe_load(text)["plots"]
 
 
@@ -189,11 +191,15 @@ def _project(tmp_path: Path) -> Path:
     return root
 
 
+def _no_dvc_add(root: Path) -> None:
+    pytest.fail(f"dvc add ran in {root}")
+
+
 def test_adopt_swaps_everything_in(tmp_path):
     root = _project(tmp_path)
     table = tmp_path / "orders.csv"
     _table().to_csv(table, index=False)
-    calls = []
+    calls: list[Path] = []
     done = adopt(table, OPTIONS, root=root, dvc_add=calls.append)
     assert calls == [root.resolve()]
     assert sorted(p.name for p in (root / "data").iterdir()) == ["orders.csv"]
@@ -209,7 +215,7 @@ def test_adopt_dry_run_changes_nothing(tmp_path):
     table = tmp_path / "orders.parquet"
     _table().to_parquet(table, index=False)
     before = tree_digest(root)
-    done = adopt(table, OPTIONS, root=root, dry_run=True, dvc_add=pytest.fail)
+    done = adopt(table, OPTIONS, root=root, dry_run=True, dvc_add=_no_dvc_add)
     assert done.dry_run and done.plan.rows == 60
     assert "nothing was changed; adopting would write schema.yaml, params.yaml, data/orders.parquet" in next_steps(done)
     assert tree_digest(root) == before
@@ -265,7 +271,7 @@ def test_a_folder_that_is_not_a_dvc_project_is_refused(tmp_path):
     _table().to_csv(table, index=False)
     before = tree_digest(root)
     with pytest.raises(AdoptError, match="is not a DVC project"):
-        adopt(table, OPTIONS, root=root, dvc_add=pytest.fail)
+        adopt(table, OPTIONS, root=root, dvc_add=_no_dvc_add)
     assert tree_digest(root) == before
 
 
@@ -284,7 +290,7 @@ def test_unreadable_tables_leave_the_project_untouched(tmp_path, content, name, 
     table.write_bytes(content)
     before = tree_digest(root)
     with pytest.raises(AdoptError, match=message):
-        adopt(table, AdoptOptions(target="a"), root=root, dvc_add=pytest.fail)
+        adopt(table, AdoptOptions(target="a"), root=root, dvc_add=_no_dvc_add)
     assert tree_digest(root) == before
 
 

@@ -103,7 +103,7 @@ def test_a_change_still_running_is_not_undone(tmp_path):
         text=True,
     )
     try:
-        assert holder.stdout.readline().strip() == "held"
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         with pytest.raises(JournalBusy, match=r"still running .*run `slipway change --recover` once it has ended"):
             recover(root, NAME, wait=0.5)
         assert (root / "a.txt").read_text() == "A\n"

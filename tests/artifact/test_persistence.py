@@ -30,7 +30,7 @@ from support.demo import DEMO_PARAMS
 
 from slipway.artifact.persistence import UnsafeModelError, load_model, save_model
 from slipway.artifact.trusted_types import BUILTIN_TRUSTED_TYPES
-from slipway.config import ConfigError, TrainConfig, load_config
+from slipway.config import ConfigError, Task, TrainConfig, load_config
 from slipway.pipeline.model import build_pipeline
 from slipway.serving import create_app
 
@@ -247,7 +247,7 @@ def test_the_api_reports_a_crafted_model_on_ready_and_runs_nothing(real_model, t
 # ---------------------------------------------------------------- what still loads
 
 
-def _targets(frame: pd.DataFrame) -> dict[str, pd.Series]:
+def _targets(frame: pd.DataFrame) -> dict[Task, pd.Series]:
     return {
         "binary": frame["churned"],
         "multiclass": pd.cut(frame["tenure_months"], [-1, 12, 36, 10_000], labels=["new", "settled", "loyal"]),
@@ -348,7 +348,7 @@ def _first_tree_nodes(node: object) -> str | None:
     if isinstance(node, dict):
         if node.get("__class__") == "TreePredictor":
             return node["content"]["content"]["nodes"]["file"]
-        children = node.values()
+        children: list[object] = list(node.values())
     elif isinstance(node, list):
         children = node
     else:

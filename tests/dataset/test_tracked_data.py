@@ -40,4 +40,4 @@ def test_tracked_data_is_a_snapshot_with_the_configured_columns(project_config, 
 
 
 def test_data_dvc_tracks_the_data_folder():
-    assert dvc_tracked_md5(REPO_ROOT / "data.dvc").endswith(".dir")
+    assert (dvc_tracked_md5(REPO_ROOT / "data.dvc") or "").endswith(".dir")

@@ -16,6 +16,7 @@ from support.demo import DEMO_PARAMS
 
 from slipway.artifact.onnx_runtime import ONNX_FILE, onnx_feeds, onnx_outputs, onnx_session
 from slipway.artifact.persistence import save_model
+from slipway.config import Task
 from slipway.data.tables import split
 from slipway.pipeline.model import build_pipeline
 from slipway.pipeline.onnx_export import CHECK_FILE, export_if_agrees, to_onnx_bytes
@@ -35,7 +36,7 @@ def test_logreg_export_agrees_and_is_written(tmp_path: Path, parts, config) -> N
     train, test = parts
     model = _fit(config, train)
     check = export_if_agrees(model, config.features, test, tmp_path, checked_on="test split")
-    assert check.agrees and check.max_abs_diff <= 1e-6 and check.rows == len(test)
+    assert check.agrees and check.max_abs_diff is not None and check.max_abs_diff <= 1e-6 and check.rows == len(test)
     assert (tmp_path / ONNX_FILE).exists()
     assert json.loads((tmp_path / CHECK_FILE).read_text())["agrees"] is True
     again = tmp_path / "again"
@@ -134,7 +135,7 @@ def test_feeds_are_one_column_per_feature(config) -> None:
     assert np.isnan(feeds[config.features.numeric[0]][1, 0]) and feeds[config.features.categorical[0]][1, 0] == ""
 
 
-def _other_task(config, task: str, model: str = "logreg") -> tuple:
+def _other_task(config, task: Task, model: str = "logreg") -> tuple:
     """The demo features with another target: three tenure bands (multiclass) or monthly charges (regression)."""
     from slipway.config import FeaturesConfig
 

@@ -48,7 +48,7 @@ def test_confusion_matrix_takes_any_class_labels(tmp_path: Path) -> None:
 
     y = np.array(["setosa", "versicolor", "virginica"] * 20)
     predicted = np.roll(y, 1)
-    rows = confusion_counts(y, predicted, ["setosa", "versicolor", "virginica"])
+    rows = confusion_counts(y, predicted, np.array(["setosa", "versicolor", "virginica"]))
     labels, matrix = plots._matrix(rows)
     assert labels == ["setosa", "versicolor", "virginica"]
     assert sum(map(sum, matrix)) == 60 and all(row[i] == 0 for i, row in enumerate(matrix))

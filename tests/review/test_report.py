@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from support import project_env, run
@@ -94,7 +95,7 @@ def test_status_line() -> None:
 def _inputs(churn_frame, config, **overrides) -> ReportInputs:
     metrics = {"roc_auc": 0.81, "log_loss": 0.48}
     drift = detect_drift(churn_frame, churn_frame, config.features.numeric, config.features.categorical, DriftConfig())
-    values = {
+    values: dict[str, Any] = {
         "title": "Model report",
         "base_label": "main",
         "status": Status("success", "success", "success"),

@@ -12,6 +12,7 @@ from support import REPO_ROOT
 from support.demo import DEMO_SCHEMA, RELEASE_COMMIT
 
 from slipway.artifact.folder import write_release
+from slipway.config import Task
 from slipway.data.tables import split, write_table
 from slipway.pipeline.train import train
 
@@ -56,7 +57,7 @@ def sklearn_model_dir(tmp_path_factory, model_dir) -> Path:
 TENURE_BANDS = ([-1, 12, 36, 10_000], ["new", "settled", "loyal"])
 
 
-def _task_model_dir(out: Path, splits, config, task: str) -> Path:
+def _task_model_dir(out: Path, splits, config, task: Task) -> Path:
     """A model folder for another task on the demo rows: tenure band (multiclass) or monthly charges (regression).
 
     Written as the train stage writes one (model.skops, metadata, input schema, model.onnx when it agrees).

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -227,7 +228,9 @@ class FakeGitHub:
     """`gh` for :func:`propose`: pull requests in memory, every call recorded; git commands run for real."""
 
     def __init__(self, root: Path) -> None:
-        self.root, self.calls, self.prs = root, [], []
+        self.root = root
+        self.calls: list[list[str]] = []
+        self.prs: list[dict[str, Any]] = []
 
     def __call__(self, command: Sequence[str]) -> str:
         command = list(command)

@@ -207,7 +207,9 @@ def _joined(messages: list[str]) -> str:
 
 def parse_log(stdout: str) -> tuple[list[dict[str, Any]], dict[str, str], dict[str, str]]:
     """Events, job results and step summaries from act's JSON-lines output."""
-    events, jobs, summaries = [], {}, {}
+    events: list[dict[str, Any]] = []
+    jobs: dict[str, str] = {}
+    summaries: dict[str, str] = {}
     for line in stdout.splitlines():
         line = line.strip()
         if not line.startswith("{"):

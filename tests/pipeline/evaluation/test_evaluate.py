@@ -8,7 +8,7 @@ import pytest
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.metrics import mean_squared_error
 
-from slipway.config import EvaluateConfig, FeaturesConfig, TrainConfig
+from slipway.config import EvaluateConfig, FeaturesConfig, Task, TrainConfig
 from slipway.pipeline.evaluation.evaluate import PLOT_FILES, evaluate
 from slipway.pipeline.evaluation.multiclass import confusion_counts, multiclass_metrics
 from slipway.pipeline.evaluation.regression import (
@@ -80,7 +80,7 @@ def _iris() -> pd.DataFrame:
     return frame
 
 
-def _fit(frame: pd.DataFrame, target: str, task: str, model: str = "logreg"):
+def _fit(frame: pd.DataFrame, target: str, task: Task, model: str = "logreg"):
     features = FeaturesConfig(numeric=[c for c in frame.columns if c != target])
     pipeline = build_pipeline(features, TrainConfig(model=model, hgb={"max_iter": 30}), task)
     x, y = frame[features.all], frame[target].to_numpy()
