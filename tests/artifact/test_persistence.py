@@ -256,11 +256,11 @@ def _targets(frame: pd.DataFrame) -> dict[Task, pd.Series]:
 
 
 @pytest.fixture(scope="module")
-def family_models(tmp_path_factory, config, churn_frame) -> dict[tuple[str, str], Path]:
+def family_models(tmp_path_factory, config, churn_frame) -> dict[tuple[str, Task], Path]:
     """Every built-in family for every task, trained and saved as the train stage does."""
     rows = churn_frame.head(600)
     folder = tmp_path_factory.mktemp("families")
-    saved = {}
+    saved: dict[tuple[str, Task], Path] = {}
     for family in ("logreg", "hgb"):
         train = TrainConfig(model=family, logreg={"max_iter": 500}, hgb={"max_iter": 15})
         for task, target in _targets(rows).items():

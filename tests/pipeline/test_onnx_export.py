@@ -142,7 +142,8 @@ def _other_task(config, task: Task, model: str = "logreg") -> tuple:
     features = FeaturesConfig(
         numeric=[n for n in config.features.numeric if n != "monthly_charges"], categorical=config.features.categorical
     )
-    pipeline = build_pipeline(features, config.train.model_copy(update={"model": model}), task)
+    small = {"model": model, "hgb": {**config.train.hgb, "max_iter": 30}}  # 30 rounds: what any export meets
+    pipeline = build_pipeline(features, config.train.model_copy(update=small), task)
     return pipeline, features
 
 

@@ -13,7 +13,7 @@ from workflows.act_harness import ActRun, pull_request_event, run_workflow
 
 WORKFLOW = ".github/workflows/pr.yml"
 WATERMARK = "--watermark-title=Slipway model report"
-TESTS_IN_ACT = "-p no:cacheprovider tests/test_gate.py"
+TESTS_IN_ACT = "-p no:cacheprovider tests/review/test_gate.py"
 
 
 def open_pull_request(tmp_path: Path, change: Callable[[Path], None], message: str) -> Path:
