@@ -10,8 +10,9 @@ endif
 VENV := .venv
 BIN := $(abspath $(VENV)/bin)
 UV := $(PYTHON) -m uv
-# Workflow runs under act start many processes at once; one whose act run failed is retried once, and only that.
-PYTEST_ARGS ?= -n auto --dist loadfile --reruns 1 --only-rerun "act exit" --durations 15
+# Whole files go to the workers, longest first (tests/support/ordering.py), so both finish together. Workflow runs
+# under act start many processes at once; one whose act run failed is retried once, and only that.
+PYTEST_ARGS ?= -n auto --dist loadfile --no-loadscope-reorder --reruns 1 --only-rerun "act exit" --durations 15
 
 export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
@@ -40,15 +41,17 @@ run: data ## the whole loop on the demo data: pull the data, reproduce the pipel
 repro: setup ## reproduce the pipeline (only the stages whose inputs changed)
 	dvc repro
 
-test: data ## the whole test suite, end-to-end runs included
+test: lint data ## the linters, then the whole test suite, end-to-end runs included
 	pytest $(PYTEST_ARGS)
 
 test-fast: data ## the suite without the slow end-to-end runs
 	pytest -m "not slow" $(PYTEST_ARGS)
 
-lint: setup ## ruff lint and format check
+lint: setup check-workflows hadolint k8s-validate ## every linter: ruff, mypy, import contracts, workflows, Dockerfile, k8s
 	ruff check .
 	ruff format --check .
+	mypy
+	lint-imports
 
 format: setup ## apply ruff fixes and formatting
 	ruff check --fix .
@@ -126,7 +129,7 @@ SERVE_HOST ?= 127.0.0.1
 SERVE_PORT ?= 8000
 SMOKE_URL ?= http://$(SERVE_HOST):$(SERVE_PORT)
 
-.PHONY: serve smoke image-context test-deploy bench-serving
+.PHONY: serve smoke image-context hadolint test-deploy bench-serving
 
 serve: setup ## serve the current prod model (STAGE=staging: staging's; SERVE_MODEL_DIR=dir: that folder on SERVE_PORT)
 ifneq ($(filter command line environment,$(origin SERVE_MODEL_DIR)),)
@@ -140,6 +143,10 @@ smoke: setup ## smoke-test a running API (SMOKE_URL=http://127.0.0.1:8000)
 
 image-context: setup ## prepare build/image (wheels + model) for infra/Dockerfile (SERVE_MODEL_DIR=...)
 	infra/image_context.sh $(SERVE_MODEL_DIR)
+
+hadolint: setup ## the serving image's Dockerfile (hadolint) and infra scripts (shellcheck)
+	hadolint --failure-threshold info infra/Dockerfile
+	shellcheck infra/*.sh
 
 test-deploy: setup ## the real container deploy: build, push to a local registry, run by digest, smoke (root)
 	pytest tests/serving/test_container.py $(PYTEST_ARGS)

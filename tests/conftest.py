@@ -1,34 +1,34 @@
-"""Shared fixtures: the project's configuration, small demo tables, and fresh clones."""
+"""Shared fixtures: the demo configuration, small demo tables, a trained demo model, and clones of the project
+(fresh ones, and ones pulled or reproduced once per test run that tests copy)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from support import REPO_ROOT, fresh_clone
+from sklearn.pipeline import Pipeline
+from support import built_once, copy_clone, demo_config, fresh_clone, pull_data, reproduce
+from support.monitor_data import fit_model, reference_frame
+from support.ordering import order_for_workers, remember_durations
 
-from slipway.config import Config, load_config
+from slipway.config import Config
 from slipway.data.generator import ChurnSettings, generate_churn
 
-FIRST = ("workflows", "pipeline")
-"""Folders of the longest end-to-end files (act runs, fresh-clone pipelines), which start first."""
+
+def pytest_configure(config: pytest.Config) -> None:
+    remember_durations(config)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the slow end-to-end files first and the many quick tests last, so that parallel workers finish together
-    (pytest-xdist hands out whole files in this order) instead of one worker ending on a long act run alone."""
-
-    def rank(item: pytest.Item) -> tuple[int, int]:
-        folder = item.path.parent.name
-        return (0 if item.get_closest_marker("slow") else 1, FIRST.index(folder) if folder in FIRST else len(FIRST))
-
-    items.sort(key=rank)  # stable: the order inside each group stays the collection order
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    order_for_workers(config, items)
 
 
 @pytest.fixture(scope="session")
 def config() -> Config:
-    return load_config(REPO_ROOT / "params.yaml")
+    """The demo's configuration (tests/support/demo), whatever data the project itself has."""
+    return demo_config()
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +37,45 @@ def churn_frame() -> pd.DataFrame:
     return generate_churn(ChurnSettings(rows=2_000, seed=7))
 
 
+@pytest.fixture(scope="session")
+def monitor_model(config: Config) -> Pipeline:
+    """The demo model fitted on the monitoring reference rows (session-wide: do not refit it)."""
+    return fit_model(config, reference_frame())
+
+
 @pytest.fixture
 def clone(tmp_path: Path) -> Path:
     """A fresh clone of the working tree in a temporary folder."""
     return fresh_clone(tmp_path / "repo")
+
+
+@pytest.fixture(scope="session")
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder shared by every pytest-xdist worker of this test run."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def pulled_source(run_folder: Path) -> Path:
+    """A fresh clone with the data pulled, made once per test run: read-only, use ``pulled_clone`` to change one."""
+    return built_once(run_folder / "pulled", lambda dest: pull_data(fresh_clone(dest)))
+
+
+@pytest.fixture(scope="session")
+def reproduced_source(run_folder: Path, pulled_source: Path) -> Path:
+    """That clone with the whole pipeline reproduced (`dvc repro`), made once per test run: read-only, use
+    ``reproduced_clone`` to change one. Its DVC cache holds every stage's outputs and run-cache entries."""
+    return built_once(run_folder / "reproduced", lambda dest: reproduce(copy_clone(pulled_source, dest)))
+
+
+@pytest.fixture
+def pulled_clone(pulled_source: Path, tmp_path: Path) -> Path:
+    """A copy of the pulled clone of this test run, to change freely."""
+    return copy_clone(pulled_source, tmp_path / "repo")
+
+
+@pytest.fixture
+def reproduced_clone(reproduced_source: Path, tmp_path: Path) -> Path:
+    """A copy of the reproduced clone of this test run, to change freely."""
+    return copy_clone(reproduced_source, tmp_path / "repo")

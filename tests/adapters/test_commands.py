@@ -7,6 +7,7 @@ import secrets
 import sys
 
 import pytest
+from support import leaks
 
 from slipway.adapters.commands import (
     MASK,
@@ -71,12 +72,6 @@ def test_git_auth_env_appends_to_the_git_config_already_in_the_environment() -> 
     }
 
 
-def _leaks(text: str) -> list[str]:
-    forms = [TOKEN, base64.b64encode(TOKEN.encode()).decode()]
-    forms.append(base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode())
-    return [form for form in forms if form in text]
-
-
 def test_a_failing_command_that_prints_the_secret_raises_one_redacted_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
     script = (
@@ -89,7 +84,7 @@ def test_a_failing_command_that_prints_the_secret_raises_one_redacted_line(monke
         run_command([sys.executable, "-c", script])
     message = str(caught.value)
     assert "\n" not in message and "failed (exit 3)" in message and "could not push" in message
-    assert _leaks(message) == [] and _leaks(caught.value.output) == []
+    assert leaks(message, TOKEN) == [] and leaks(caught.value.output, TOKEN) == []
     assert caught.value.returncode == 3
 
 

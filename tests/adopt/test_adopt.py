@@ -14,6 +14,7 @@ import pandera.pandas as pa
 import pytest
 import yaml
 from support import REPO_ROOT, tree_digest
+from support.demo import DEMO_PARAMS
 
 from slipway.adopt.apply import adopt, next_steps
 from slipway.adopt.edits import updated_dvc_yaml, updated_params
@@ -139,7 +140,7 @@ def test_plan_refuses_bad_tables_with_a_clear_message(change, options, message):
 
 
 def test_params_edit_keeps_comments_and_other_sections():
-    text = (REPO_ROOT / "params.yaml").read_text()
+    text = DEMO_PARAMS.read_text()
     plan = plan_adoption(_table(), OPTIONS)
     new = updated_params(text, plan, "data/orders.csv")
     assert "# the raw table (CSV or Parquet)" in new and "# Every knob of the pipeline" in new
@@ -172,7 +173,9 @@ def test_dvc_yaml_plots_follow_the_task():
         "outputs/plots/importance.json",
     }
     assert regression["stages"] == yaml.safe_load(text)["stages"]
-    back = updated_dvc_yaml(updated_dvc_yaml(text, "multiclass"), "binary")
+    multiclass = updated_dvc_yaml(text, "multiclass")
+    assert multiclass is not None
+    back = updated_dvc_yaml(multiclass, "binary")
     assert yaml.safe_load(back)["plots"] == yaml.safe_load(text)["plots"]
 
 
@@ -217,11 +220,15 @@ def _project(tmp_path: Path) -> Path:
     return root
 
 
+def _no_dvc_add(root: Path) -> None:
+    pytest.fail(f"dvc add ran in {root}")
+
+
 def test_adopt_swaps_everything_in(tmp_path):
     root = _project(tmp_path)
     table = tmp_path / "orders.csv"
     _table().to_csv(table, index=False)
-    calls = []
+    calls: list[Path] = []
     done = adopt(table, OPTIONS, root=root, dvc_add=calls.append)
     assert calls == [root.resolve()]
     assert sorted(p.name for p in (root / "data").iterdir()) == ["orders.csv"]
@@ -237,7 +244,7 @@ def test_adopt_dry_run_changes_nothing(tmp_path):
     table = tmp_path / "orders.parquet"
     _table().to_parquet(table, index=False)
     before = tree_digest(root)
-    done = adopt(table, OPTIONS, root=root, dry_run=True, dvc_add=pytest.fail)
+    done = adopt(table, OPTIONS, root=root, dry_run=True, dvc_add=_no_dvc_add)
     assert done.dry_run and done.plan.rows == 60
     assert "nothing was changed; adopting would write schema.yaml, params.yaml, data/orders.parquet" in next_steps(done)
     assert tree_digest(root) == before
@@ -293,7 +300,7 @@ def test_a_folder_that_is_not_a_dvc_project_is_refused(tmp_path):
     _table().to_csv(table, index=False)
     before = tree_digest(root)
     with pytest.raises(AdoptError, match="is not a DVC project"):
-        adopt(table, OPTIONS, root=root, dvc_add=pytest.fail)
+        adopt(table, OPTIONS, root=root, dvc_add=_no_dvc_add)
     assert tree_digest(root) == before
 
 
@@ -312,7 +319,7 @@ def test_unreadable_tables_leave_the_project_untouched(tmp_path, content, name, 
     table.write_bytes(content)
     before = tree_digest(root)
     with pytest.raises(AdoptError, match=message):
-        adopt(table, AdoptOptions(target="a"), root=root, dvc_add=pytest.fail)
+        adopt(table, AdoptOptions(target="a"), root=root, dvc_add=_no_dvc_add)
     assert tree_digest(root) == before
 
 
@@ -359,7 +366,7 @@ def test_monitor_kpi_bounds_follow_the_task_at_a_trivial_baseline(task):
     df = _table().assign(region3=lambda d: d["region"].fillna("north"), amount=lambda d: d["amount"].fillna(1.0))
     target = {"binary": "returned", "multiclass": "region3", "regression": "amount"}[task]
     plan = plan_adoption(df, AdoptOptions(target=target, id_column="order_id"))
-    loaded = yaml.safe_load(updated_params((REPO_ROOT / "params.yaml").read_text(), plan, "data/orders.csv"))
+    loaded = yaml.safe_load(updated_params(DEMO_PARAMS.read_text(), plan, "data/orders.csv"))
     expected = {
         "binary": {"roc_auc": {"min": 0.5}},
         "multiclass": {"accuracy": {"min": np.floor(df["region3"].value_counts(normalize=True).max() * 100) / 100}},
@@ -370,7 +377,7 @@ def test_monitor_kpi_bounds_follow_the_task_at_a_trivial_baseline(task):
 
 
 def _params_without_gate() -> str:
-    params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+    params = yaml.safe_load(DEMO_PARAMS.read_text())
     params.pop("gate", None)
     return yaml.safe_dump(params, sort_keys=False) + "\n"
 

@@ -39,8 +39,7 @@ def _project(tmp_path: Path) -> Path:
     return root
 
 
-def _digest(root: Path) -> dict[str, str]:
-    return {k: v for k, v in tree_digest(root).items() if not k.startswith((".dvc/tmp/", ".git/objects/"))}
+UNTRACKED_STORES = (".dvc/tmp/", ".git/objects/")
 
 
 def _steps(root: Path, change: journal.Journal) -> list:
@@ -56,7 +55,7 @@ def _steps(root: Path, change: journal.Journal) -> list:
 @pytest.mark.parametrize("done", range(6))
 def test_a_change_cut_short_after_any_step_is_put_back_by_the_next_run(tmp_path, done):
     root = _project(tmp_path)
-    before = _digest(root)
+    before = tree_digest(root, UNTRACKED_STORES)
     change = begin(root, NAME, "change things", FILES, ["data"])
     for step in _steps(root, change)[:done]:
         step()
@@ -64,7 +63,7 @@ def test_a_change_cut_short_after_any_step_is_put_back_by_the_next_run(tmp_path,
     undone = recover(root, NAME)
     assert undone is not None and undone.what == "change things"
     assert ("changed nothing yet" in undone.summary()) == (done == 0)
-    assert _digest(root) == before
+    assert tree_digest(root, UNTRACKED_STORES) == before
     assert run(["git", "status", "--porcelain"], root).stdout == ""
     assert not list((root / ".dvc" / "tmp").iterdir())  # journal and lock file gone
     assert recover(root, NAME) is None
@@ -72,7 +71,7 @@ def test_a_change_cut_short_after_any_step_is_put_back_by_the_next_run(tmp_path,
 
 def test_an_undo_cut_short_is_finished_by_the_next_one(tmp_path, monkeypatch):
     root = _project(tmp_path)
-    before = _digest(root)
+    before = tree_digest(root, UNTRACKED_STORES)
     change = begin(root, NAME, "change things", FILES, ["data"])
     for step in _steps(root, change):
         step()
@@ -86,7 +85,7 @@ def test_an_undo_cut_short_is_finished_by_the_next_one(tmp_path, monkeypatch):
             recover(root, NAME)
     assert (root / "data" / "old.csv").exists() and (root / "a.txt").read_text() == "A\n"
     assert recover(root, NAME) is not None
-    assert _digest(root) == before
+    assert tree_digest(root, UNTRACKED_STORES) == before
 
 
 def test_a_change_still_running_is_not_undone(tmp_path):
@@ -105,7 +104,7 @@ def test_a_change_still_running_is_not_undone(tmp_path):
         text=True,
     )
     try:
-        assert holder.stdout.readline().strip() == "held"
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         with pytest.raises(JournalBusy, match=r"still running .*run `slipway change --recover` once it has ended"):
             recover(root, NAME, wait=0.5)
         assert (root / "a.txt").read_text() == "A\n"
@@ -131,7 +130,7 @@ def test_a_journal_naming_a_path_outside_the_project_is_refused(tmp_path):
 
 def test_a_locked_git_index_is_left_alone_and_named(tmp_path):
     root = _project(tmp_path)
-    before = _digest(root)
+    before = tree_digest(root, UNTRACKED_STORES)
     change = begin(root, NAME, "change things", FILES, ["data"])
     for step in _steps(root, change):
         step()
@@ -141,7 +140,7 @@ def test_a_locked_git_index_is_left_alone_and_named(tmp_path):
         recover(root, NAME)
     index_lock.unlink()
     assert recover(root, NAME) is not None
-    assert _digest(root) == before
+    assert tree_digest(root, UNTRACKED_STORES) == before
 
 
 def test_signals_become_an_exception_except_while_shielded():

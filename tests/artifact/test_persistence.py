@@ -26,10 +26,11 @@ import pytest
 import skops.io as sio
 from fastapi.testclient import TestClient
 from support import REPO_ROOT
+from support.demo import DEMO_PARAMS
 
 from slipway.artifact.persistence import UnsafeModelError, load_model, save_model
 from slipway.artifact.trusted_types import BUILTIN_TRUSTED_TYPES
-from slipway.config import ConfigError, TrainConfig, load_config
+from slipway.config import ConfigError, Task, TrainConfig, load_config
 from slipway.pipeline.model import build_pipeline
 from slipway.serving import create_app
 
@@ -235,7 +236,7 @@ def test_the_api_reports_a_crafted_model_on_ready_and_runs_nothing(real_model, t
     folder = tmp_path / "served"
     folder.mkdir()
     craft(real_model, GADGETS[4].build(tmp_path), folder / "model.skops")
-    with TestClient(create_app(folder, params_path=REPO_ROOT / "params.yaml")) as client:
+    with TestClient(create_app(folder, params_path=DEMO_PARAMS)) as client:
         assert client.get("/health").status_code == 200
         ready = client.get("/ready")
     assert ready.status_code == 503
@@ -246,7 +247,7 @@ def test_the_api_reports_a_crafted_model_on_ready_and_runs_nothing(real_model, t
 # ---------------------------------------------------------------- what still loads
 
 
-def _targets(frame: pd.DataFrame) -> dict[str, pd.Series]:
+def _targets(frame: pd.DataFrame) -> dict[Task, pd.Series]:
     return {
         "binary": frame["churned"],
         "multiclass": pd.cut(frame["tenure_months"], [-1, 12, 36, 10_000], labels=["new", "settled", "loyal"]),
@@ -255,11 +256,11 @@ def _targets(frame: pd.DataFrame) -> dict[str, pd.Series]:
 
 
 @pytest.fixture(scope="module")
-def family_models(tmp_path_factory, config, churn_frame) -> dict[tuple[str, str], Path]:
+def family_models(tmp_path_factory, config, churn_frame) -> dict[tuple[str, Task], Path]:
     """Every built-in family for every task, trained and saved as the train stage does."""
     rows = churn_frame.head(600)
     folder = tmp_path_factory.mktemp("families")
-    saved = {}
+    saved: dict[tuple[str, Task], Path] = {}
     for family in ("logreg", "hgb"):
         train = TrainConfig(model=family, logreg={"max_iter": 500}, hgb={"max_iter": 15})
         for task, target in _targets(rows).items():
@@ -316,7 +317,7 @@ def test_the_api_trusts_what_its_params_declare(config, churn_frame, tmp_path) -
     model = build_pipeline(config.features, train).fit(rows[config.features.all], rows[config.data.target])
     (tmp_path / "model").mkdir()
     save_model(model, tmp_path / "model" / "model.skops")
-    params = (REPO_ROOT / "params.yaml").read_text()
+    params = DEMO_PARAMS.read_text()
     (tmp_path / "params.yaml").write_text(params)
     with TestClient(create_app(tmp_path / "model", backend="sklearn", params_path=tmp_path / "params.yaml")) as client:
         detail = client.get("/ready").json()["detail"]
@@ -333,7 +334,7 @@ def test_the_api_trusts_what_its_params_declare(config, churn_frame, tmp_path) -
 @pytest.mark.parametrize("name", ["sklearn.", "sklearn.*", "sklearn", "xgboost.sklearn.XGB Classifier"])
 def test_trusted_types_are_exact_names_not_prefixes(name: str, tmp_path: Path) -> None:
     (tmp_path / "params.yaml").write_text(
-        (REPO_ROOT / "params.yaml").read_text().replace("  estimator_params: {}", f"  trusted_types: [{name!r}]")
+        DEMO_PARAMS.read_text().replace("  estimator_params: {}", f"  trusted_types: [{name!r}]")
     )
     with pytest.raises(ConfigError, match=r"train\.trusted_types.*not an exact type name"):
         load_config(tmp_path / "params.yaml")
@@ -347,7 +348,7 @@ def _first_tree_nodes(node: object) -> str | None:
     if isinstance(node, dict):
         if node.get("__class__") == "TreePredictor":
             return node["content"]["content"]["nodes"]["file"]
-        children = node.values()
+        children: list[object] = list(node.values())
     elif isinstance(node, list):
         children = node
     else:

@@ -62,8 +62,8 @@ def test_a_known_shift_is_flagged_on_that_feature_and_what_derives_from_it(confi
     result = detect_drift(reference, current, config.features.numeric, config.features.categorical, SETTINGS)
     assert result.drifted == ["monthly_charges", "total_charges"]  # total = monthly x tenure
     shifted = next(f for f in result.features if f.feature == "monthly_charges")
-    assert shifted.psi > 0.25
-    assert shifted.ks_pvalue < 1e-10
+    assert shifted.psi is not None and shifted.psi > 0.25
+    assert shifted.ks_pvalue is not None and shifted.ks_pvalue < 1e-10
     assert "PSI" in shifted.reason and "KS" in shifted.reason
 
 

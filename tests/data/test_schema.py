@@ -1,13 +1,12 @@
 import pandas as pd
 import pytest
-from support import REPO_ROOT
 
 from slipway.data.schema import load_schema, model_input_schema, save_schema
 
 
 @pytest.fixture(scope="module")
 def raw_schema(config):
-    return load_schema(REPO_ROOT / config.data.schema_path)
+    return load_schema(config.data.schema_path)
 
 
 def test_demo_data_passes_the_raw_schema(raw_schema, churn_frame):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support import REPO_ROOT
+from support.demo import DEMO_SCHEMA, demo_project
 from typer.testing import CliRunner
 
 from slipway.cli.app import app
@@ -32,7 +32,7 @@ from slipway.serving.validation import RecordValidator, RequestInvalid
 
 @pytest.fixture(scope="module")
 def schema(config):
-    return load_schema(REPO_ROOT / config.data.schema_path)
+    return load_schema(config.data.schema_path)
 
 
 def test_valid_frame_passes(schema, churn_frame):
@@ -253,7 +253,7 @@ def test_a_target_that_passes_the_class_checks_splits_as_the_later_stages_need(c
 
 
 def test_slipway_validate_runs_the_same_checks(monkeypatch, tmp_path, churn_frame):
-    monkeypatch.chdir(REPO_ROOT)
+    monkeypatch.chdir(demo_project(tmp_path / "project"))
     table = tmp_path / "table.csv"
     _with(churn_frame, "tenure_months", [1], 12.5, float).head(3).to_csv(table, index=False)
     result = CliRunner().invoke(app, ["validate", str(table)])
@@ -264,7 +264,7 @@ def test_slipway_validate_runs_the_same_checks(monkeypatch, tmp_path, churn_fram
 def test_validation_checks_the_table_without_copying_it(config):
     """The typed table shares the columns that needed no coercion with the table read, and pandera checks it in place:
     a copy of the numeric columns would show here (the text columns live in Arrow's memory, not Python's)."""
-    schema = load_schema(REPO_ROOT / "schema.yaml")
+    schema = load_schema(DEMO_SCHEMA)
     frame = generate_churn(ChurnSettings(rows=50_000, seed=1))
     numeric = frame.select_dtypes("number").memory_usage(index=False).sum()
     tracemalloc.start()

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from monitor_data import SHIFTED, fit_model, profile_of, reference_frame, shifted_period, write_log
-from support import REPO_ROOT
+from support.demo import DEMO_SCHEMA, demo_params
+from support.monitor_data import SHIFTED, profile_of, reference_frame, shifted_period, write_log
 from typer.testing import CliRunner
 
 from slipway.cli.app import app
@@ -24,16 +24,11 @@ from slipway.monitoring.verdict import Status
 ROWS = 1200
 
 
-@pytest.fixture(scope="module")
-def model(config):
-    return fit_model(config, reference_frame())
-
-
 @pytest.fixture
 def setup(tmp_path: Path, config) -> dict[str, Path]:
     """A params.yaml pointing at a scratch log, labels folder and reference profile."""
-    raw = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
-    raw["data"]["schema"] = str(REPO_ROOT / "schema.yaml")
+    raw = demo_params()
+    raw["data"]["schema"] = str(DEMO_SCHEMA)
     paths = {
         "logs": tmp_path / "logs",
         "labels": tmp_path / "labels",
@@ -58,8 +53,8 @@ def _summary(paths: dict[str, Path]) -> dict:
     return json.loads((paths["out"] / "summary.json").read_text())
 
 
-def test_healthy_window_exits_0(setup, config, model) -> None:
-    write_log(setup["logs"], generate_churn(ChurnSettings(rows=ROWS, seed=11)), model, config)
+def test_healthy_window_exits_0(setup, config, monitor_model) -> None:
+    write_log(setup["logs"], generate_churn(ChurnSettings(rows=ROWS, seed=11)), monitor_model, config)
     result = _monitor(setup)
     assert result.exit_code == 0, result.output
     assert _summary(setup)["status"] == "healthy"
@@ -67,8 +62,8 @@ def test_healthy_window_exits_0(setup, config, model) -> None:
     assert not list(setup["out"].glob("*.png"))
 
 
-def test_drifted_window_exits_3_with_histograms_of_the_drifted_features(setup, config, model) -> None:
-    write_log(setup["logs"], shifted_period(ROWS, 12), model, config)
+def test_drifted_window_exits_3_with_histograms_of_the_drifted_features(setup, config, monitor_model) -> None:
+    write_log(setup["logs"], shifted_period(ROWS, 12), monitor_model, config)
     result = _monitor(setup)
     assert result.exit_code == Status.DRIFT.exit_code == 3, result.output
     summary = _summary(setup)
@@ -83,10 +78,10 @@ def test_drifted_window_exits_3_with_histograms_of_the_drifted_features(setup, c
     assert "![" not in (setup["out"] / "issue.md").read_text()  # the issue body links no local files
 
 
-def test_kpi_breach_from_late_labels_exits_4(setup, config, model) -> None:
+def test_kpi_breach_from_late_labels_exits_4(setup, config, monitor_model) -> None:
     frame = generate_churn(ChurnSettings(rows=ROWS, seed=13, concept_shift=0.8))
-    truth = write_log(setup["logs"], frame, model, config)
-    assert _monitor(setup).exit_code == 0  # no labels yet: nothing says the model is worse
+    truth = write_log(setup["logs"], frame, monitor_model, config)
+    assert _monitor(setup).exit_code == 0  # no labels yet: nothing says the monitor_model is worse
     record_labels(setup["labels"], truth[["request_id", "label"]])
     result = _monitor(setup)
     assert result.exit_code == 4, result.output
@@ -94,8 +89,8 @@ def test_kpi_breach_from_late_labels_exits_4(setup, config, model) -> None:
     assert "roc_auc" in summary["breached"] and summary["labelled_rows"] == ROWS
 
 
-def test_no_fail_on_alert_writes_github_outputs_and_exits_0(setup, config, model, tmp_path) -> None:
-    write_log(setup["logs"], shifted_period(ROWS, 14), model, config)
+def test_no_fail_on_alert_writes_github_outputs_and_exits_0(setup, config, monitor_model, tmp_path) -> None:
+    write_log(setup["logs"], shifted_period(ROWS, 14), monitor_model, config)
     output, step_summary = tmp_path / "gh_output", tmp_path / "gh_summary"
     env = {"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(step_summary)}
     result = _monitor(setup, "--no-fail-on-alert", env=env)
@@ -111,15 +106,15 @@ def test_empty_log_is_inconclusive_exit_6(setup) -> None:
     assert "does not exist" in result.output and "only 0 predictions" in result.output
 
 
-def test_old_predictions_fall_out_of_the_window(setup, config, model) -> None:
+def test_old_predictions_fall_out_of_the_window(setup, config, monitor_model) -> None:
     old = datetime.now(UTC) - timedelta(days=30)
-    write_log(setup["logs"], shifted_period(ROWS, 15), model, config, end=old)
+    write_log(setup["logs"], shifted_period(ROWS, 15), monitor_model, config, end=old)
     result = _monitor(setup)
     assert result.exit_code == 6, result.output
 
 
-def test_malformed_log_lines_are_reported_not_fatal(setup, config, model) -> None:
-    write_log(setup["logs"], generate_churn(ChurnSettings(rows=ROWS, seed=16)), model, config)
+def test_malformed_log_lines_are_reported_not_fatal(setup, config, monitor_model) -> None:
+    write_log(setup["logs"], generate_churn(ChurnSettings(rows=ROWS, seed=16)), monitor_model, config)
     day_file = sorted(setup["logs"].glob("predictions-*.jsonl"))[-1]
     with day_file.open("a") as handle:
         handle.write('{"truncated": \n[1, 2, 3]\n{"v": 1, "inputs": "not a mapping"}\n\n')
@@ -166,13 +161,13 @@ def test_record_labels_verb(setup, tmp_path) -> None:
     assert result.exit_code == 1 and "0 or 1" in result.output
 
 
-def test_markdown_names_the_verdict_every_feature_and_each_kpi_with_its_interval(config, model) -> None:
+def test_markdown_names_the_verdict_every_feature_and_each_kpi_with_its_interval(config, monitor_model) -> None:
     from slipway.monitoring.verdict import judge
 
     windows = []
     for seed in (17, 18, 19):
         frame = shifted_period(ROWS // 3, seed)
-        scores = model.predict_proba(frame[config.features.all])[:, 1]
+        scores = monitor_model.predict_proba(frame[config.features.all])[:, 1]
         windows.append(frame.assign(prediction=scores, actual=frame[config.data.target].astype(float)))
     result = judge(profile_of(config, reference_frame()), windows, config.monitor, 0.5, config.drift)
     text = render_markdown(result, images=False, run_url="https://example.invalid/run/1")
@@ -188,8 +183,8 @@ def test_markdown_names_the_verdict_every_feature_and_each_kpi_with_its_interval
         )
 
 
-def test_the_monitor_imports_neither_scikit_learn_nor_the_server(setup, config, model) -> None:
-    write_log(setup["logs"], generate_churn(ChurnSettings(rows=ROWS, seed=20)), model, config)
+def test_the_monitor_imports_neither_scikit_learn_nor_the_server(setup, config, monitor_model) -> None:
+    write_log(setup["logs"], generate_churn(ChurnSettings(rows=ROWS, seed=20)), monitor_model, config)
     script = (
         "import sys\n"
         "from slipway.cli.app import app\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from monitor_data import SHIFTED, fit_model, profile_of, reference_frame, shifted_period
+from support.monitor_data import SHIFTED, profile_of, reference_frame, shifted_period
 
 from slipway.config import KpiBound, MonitorConfig
 from slipway.data.drift import UNKNOWN, compare, psi_of_counts
@@ -23,14 +23,9 @@ def reference(config) -> ReferenceProfile:
     return profile_of(config, reference_frame())
 
 
-@pytest.fixture(scope="module")
-def model(config):
-    return fit_model(config, reference_frame())
-
-
-def _window(frame: pd.DataFrame, model, config, labels: bool = True) -> pd.DataFrame:
+def _window(frame: pd.DataFrame, monitor_model, config, labels: bool = True) -> pd.DataFrame:
     window = frame.copy()
-    window["prediction"] = model.predict_proba(frame[config.features.all])[:, 1]
+    window["prediction"] = monitor_model.predict_proba(frame[config.features.all])[:, 1]
     window["actual"] = frame[config.data.target].astype(float) if labels else np.nan
     return window
 
@@ -40,15 +35,15 @@ def _evaluate(reference, window, config, settings: MonitorConfig | None = None, 
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_flags_exactly_the_shifted_features(config, reference, model, seed) -> None:
-    result = _evaluate(reference, _window(shifted_period(WINDOW, seed), model, config), config)
+def test_flags_exactly_the_shifted_features(config, reference, monitor_model, seed) -> None:
+    result = _evaluate(reference, _window(shifted_period(WINDOW, seed), monitor_model, config), config)
     assert set(result.drifted) == SHIFTED
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_no_false_alarm_on_an_unshifted_period_of_the_same_size(config, reference, model, seed) -> None:
+def test_no_false_alarm_on_an_unshifted_period_of_the_same_size(config, reference, monitor_model, seed) -> None:
     frame = generate_churn(ChurnSettings(rows=WINDOW, seed=seed, id_offset=10_000_000))
-    result = _evaluate(reference, _window(frame, model, config), config)
+    result = _evaluate(reference, _window(frame, monitor_model, config), config)
     assert result.conclusive and result.drifted == [] and result.breached == []
 
 
@@ -60,24 +55,24 @@ def test_a_shift_in_monthly_charges_also_moves_total_charges(config, reference) 
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_kpi_breach_when_labels_show_degraded_performance(config, reference, model, seed) -> None:
+def test_kpi_breach_when_labels_show_degraded_performance(config, reference, monitor_model, seed) -> None:
     frame = generate_churn(ChurnSettings(rows=WINDOW, seed=seed, concept_shift=0.8))
-    result = _evaluate(reference, _window(frame, model, config), config)
+    result = _evaluate(reference, _window(frame, monitor_model, config), config)
     assert result.drifted == []  # the inputs look the same: only the labels tell
     assert "roc_auc" in result.breached
 
 
-def _stream(config, model, frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
+def _stream(config, monitor_model, frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
     """Windows newest first from periods given oldest first."""
-    return [_window(frame, model, config) for frame in reversed(frames)]
+    return [_window(frame, monitor_model, config) for frame in reversed(frames)]
 
 
 def _unshifted(seed: int = 8, rows: int = WINDOW) -> pd.DataFrame:
     return generate_churn(ChurnSettings(rows=rows, seed=seed, id_offset=20_000_000))
 
 
-def test_drift_and_kpi_breach_together(config, reference, model) -> None:
-    windows = _stream(config, model, [shifted_period(WINDOW, 9 + i) for i in range(3)])
+def test_drift_and_kpi_breach_together(config, reference, monitor_model) -> None:
+    windows = _stream(config, monitor_model, [shifted_period(WINDOW, 9 + i) for i in range(3)])
     for window in windows:
         window["actual"] = np.random.default_rng(0).integers(0, 2, len(window)).astype(float)  # labels unrelated
     result = judge(reference, windows, config.monitor, 0.5, config.drift)
@@ -85,17 +80,19 @@ def test_drift_and_kpi_breach_together(config, reference, model) -> None:
     assert set(result.drifted) == SHIFTED and "roc_auc" in result.breached
 
 
-def test_one_drifted_window_is_not_an_alert_two_are(config, reference, model) -> None:
+def test_one_drifted_window_is_not_an_alert_two_are(config, reference, monitor_model) -> None:
     rule = config.monitor.alert
     assert (rule.breaches, rule.windows) == (2, 3)
     calm = [_unshifted(seed) for seed in (31, 32, 33)]
-    once = judge(reference, _stream(config, model, [*calm[:2], shifted_period(WINDOW, 34)]), config.monitor, 0.5)
+    once = judge(
+        reference, _stream(config, monitor_model, [*calm[:2], shifted_period(WINDOW, 34)]), config.monitor, 0.5
+    )
     assert once.status is Status.HEALTHY and once.drifted == []
     assert "age drifted in 1 of 3 windows (an alert needs 2)" in once.notes
     assert "age" in once.latest.drifted  # the newest window shows it, the verdict waits for a second one
     twice = judge(
         reference,
-        _stream(config, model, [calm[0], shifted_period(WINDOW, 35), shifted_period(WINDOW, 36)]),
+        _stream(config, monitor_model, [calm[0], shifted_period(WINDOW, 35), shifted_period(WINDOW, 36)]),
         config.monitor,
         0.5,
     )
@@ -103,16 +100,16 @@ def test_one_drifted_window_is_not_an_alert_two_are(config, reference, model) ->
     assert twice.drift_count("age") == 2
 
 
-def test_a_kpi_out_of_range_in_k_windows_alerts(config, reference, model) -> None:
+def test_a_kpi_out_of_range_in_k_windows_alerts(config, reference, monitor_model) -> None:
     broken = [generate_churn(ChurnSettings(rows=WINDOW, seed=40 + i, concept_shift=0.8)) for i in range(2)]
-    result = judge(reference, _stream(config, model, [_unshifted(39), *broken]), config.monitor, 0.5)
+    result = judge(reference, _stream(config, monitor_model, [_unshifted(39), *broken]), config.monitor, 0.5)
     assert result.status is Status.KPI_BREACH and result.status.exit_code == 4
     assert "roc_auc" in result.breached and result.breach_count("roc_auc") == 2
 
 
 @pytest.mark.parametrize("seed", [51, 52, 53, 54])
-def test_no_alert_on_unshifted_periods_at_the_default_rule(config, reference, model, seed) -> None:
-    log = _window(generate_churn(ChurnSettings(rows=6000, seed=seed, id_offset=30_000_000)), model, config)
+def test_no_alert_on_unshifted_periods_at_the_default_rule(config, reference, monitor_model, seed) -> None:
+    log = _window(generate_churn(ChurnSettings(rows=6000, seed=seed, id_offset=30_000_000)), monitor_model, config)
     windows = select_windows(log, config.monitor.model_copy(update={"window_rows": WINDOW, "window_days": None}))
     result = judge(reference, windows, config.monitor, 0.5, config.drift)
     assert [len(w) for w in windows] == [WINDOW] * 3
@@ -120,9 +117,9 @@ def test_no_alert_on_unshifted_periods_at_the_default_rule(config, reference, mo
 
 
 @pytest.mark.parametrize("rows", [0, 1, 50])
-def test_empty_or_tiny_window_is_inconclusive_not_healthy(config, reference, model, rows) -> None:
+def test_empty_or_tiny_window_is_inconclusive_not_healthy(config, reference, monitor_model, rows) -> None:
     frame = generate_churn(ChurnSettings(rows=rows, seed=1))
-    window = _window(frame, model, config) if rows else frame.assign(prediction=[], actual=[])
+    window = _window(frame, monitor_model, config) if rows else frame.assign(prediction=[], actual=[])
     result = judge(reference, select_windows(window, config.monitor), config.monitor, 0.5, config.drift)
     assert result.status is Status.INSUFFICIENT_DATA
     assert result.status.exit_code == 6
@@ -130,16 +127,16 @@ def test_empty_or_tiny_window_is_inconclusive_not_healthy(config, reference, mod
     assert f"only {rows} predictions" in result.notes[0]
 
 
-def test_fewer_windows_than_the_rule_needs_is_inconclusive_even_when_drifted(config, reference, model) -> None:
-    log = _window(shifted_period(500, 7), model, config)  # one window of 500: 300 <= 500 < 2 x 300
+def test_fewer_windows_than_the_rule_needs_is_inconclusive_even_when_drifted(config, reference, monitor_model) -> None:
+    log = _window(shifted_period(500, 7), monitor_model, config)  # one window of 500: 300 <= 500 < 2 x 300
     result = judge(reference, select_windows(log, config.monitor), config.monitor, 0.5, config.drift)
     assert [w.rows for w in result.windows] == [500] and set(result.latest.drifted) == SHIFTED
     assert result.status is Status.INSUFFICIENT_DATA
     assert "an alert needs 2 of the last 3" in result.notes[0]
 
 
-def test_missing_feature_is_flagged_with_a_reason(config, reference, model) -> None:
-    window = _window(generate_churn(ChurnSettings(rows=WINDOW, seed=3)), model, config).drop(columns=["age"])
+def test_missing_feature_is_flagged_with_a_reason(config, reference, monitor_model) -> None:
+    window = _window(generate_churn(ChurnSettings(rows=WINDOW, seed=3)), monitor_model, config).drop(columns=["age"])
     result = _evaluate(reference, window, config)
     assert result.drifted == ["age"]
     age = next(f for f in result.features if f.feature == "age")
@@ -290,7 +287,7 @@ def test_regression_kpis_measure_the_served_values_against_the_truth(config, ref
     kpis = {k.name: k.value for k in healthy.kpis}
     assert kpis["rmse"] == pytest.approx(5.0, rel=0.05) and kpis["mae"] == pytest.approx(5.0 * 0.798, rel=0.05)
     assert healthy.breached == []
-    worse = window.assign(prediction=window["prediction"] + 20)  # the model drifts off by 20
+    worse = window.assign(prediction=window["prediction"] + 20)  # the monitor_model drifts off by 20
     bounded = config.monitor.model_copy(update={"kpis": {"rmse": KpiBound(max=10.0)}})
     assert _evaluate(reference, worse, config, bounded, "regression").breached == ["rmse"]
 

@@ -1,5 +1,5 @@
-"""`make simulate` end to end in a fresh clone: real HTTP to `slipway serve`, the prediction log it writes, labels,
-the monitor's drift verdict, and a local retraining branch whose commit updates data.dvc."""
+"""`make simulate` end to end in a clone where the pipeline ran: real HTTP to `slipway serve`, the prediction log it
+writes, labels, the monitor's drift verdict, and a local retraining branch whose commit updates data.dvc."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import fresh_clone, project_env, run
+from support import project_env, run
 
 pytestmark = pytest.mark.slow
 
 
-def test_simulate_serves_alerts_and_leaves_a_retraining_branch(tmp_path: Path) -> None:
-    repo = fresh_clone(tmp_path / "repo")
+def test_simulate_serves_alerts_and_leaves_a_retraining_branch(reproduced_clone: Path) -> None:
+    repo = reproduced_clone
     env = project_env(repo)
     result = run([sys.executable, "-m", "slipway.monitoring.simulate", "--rows", "800"], repo, env=env, timeout=900)
     out = result.stdout
@@ -31,7 +31,7 @@ def test_simulate_serves_alerts_and_leaves_a_retraining_branch(tmp_path: Path) -
     changed = run(["git", "diff", "--name-only", "main", retrain[0]], repo, env=env).stdout.split()
     assert "data.dvc" in changed
     # the retraining happened in a temporary worktree: this checkout's data and data.dvc are untouched
-    # (`dvc repro`, run because a fresh clone has no model, may refresh dvc.lock)
+    # (`dvc repro`, which it runs where there is no model yet, may refresh dvc.lock)
     modified = run(["git", "status", "--porcelain", "--untracked-files=no"], repo, env=env).stdout.split("\n")
     assert not [line for line in modified if line.strip() and not line.endswith("dvc.lock")]
     assert run(["git", "worktree", "list"], repo, env=env).stdout.count("\n") == 1

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from support import fresh_clone, project_env, run, tree_digest
+from support import copy_clone, project_env, run, tree_digest
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")]
 
@@ -49,10 +49,6 @@ def _orders(rows: int = 200) -> pd.DataFrame:
             "price": (size * 3.1 + rng.normal(0, 20, rows)).round(2),
         }
     )
-
-
-def _digest(repo: Path) -> dict[str, str]:
-    return {name: digest for name, digest in tree_digest(repo).items() if not name.startswith(EXCLUDED)}
 
 
 def _env(repo: Path) -> dict[str, str]:
@@ -156,7 +152,7 @@ def _stopped_midway(
     for _ in range(5):
         process = _adopt(repo, table)
         children = _freeze_at(process, repo, point)
-        if (repo / JOURNAL).is_dir() and (point == "journal opened" or _digest(repo) != original):
+        if (repo / JOURNAL).is_dir() and (point == "journal opened" or tree_digest(repo, EXCLUDED) != original):
             return process, children
         _resume(process, children)
         process.communicate(timeout=300)
@@ -174,7 +170,7 @@ def _gone(pids: list[int], timeout: float = 20) -> bool:
 
 
 def _assert_as_it_was(repo: Path, original: dict[str, str]) -> None:
-    now = _digest(repo)  # before `git status`, which may refresh the index
+    now = tree_digest(repo, EXCLUDED)  # before `git status`, which may refresh the index
     changed = sorted(name for name in original.keys() | now.keys() if original.get(name) != now.get(name))
     assert not changed, f"not put back: {changed}"
     assert not (repo / JOURNAL).exists()
@@ -189,18 +185,16 @@ def table(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def clone(tmp_path_factory) -> Path:
+def clone(pulled_source, tmp_path_factory) -> Path:
     """A clone with the data pulled, shared by the cases (each one must leave it as it was)."""
-    repo = fresh_clone(tmp_path_factory.mktemp("interrupted") / "repo")
-    run(["dvc", "pull", "-q", "data.dvc"], repo)
-    return repo
+    return copy_clone(pulled_source, tmp_path_factory.mktemp("interrupted") / "repo")
 
 
 @pytest.fixture
 def project(clone: Path) -> tuple[Path, dict[str, str]]:
     """The shared clone, clean, and its digest now (`git status` in an earlier case may have refreshed the index)."""
     assert run(["git", "status", "--porcelain"], clone).stdout == ""
-    return clone, _digest(clone)
+    return clone, tree_digest(clone, EXCLUDED)
 
 
 @pytest.mark.parametrize("point", list(POINTS))
@@ -235,7 +229,7 @@ def test_after_sigkill_the_next_command_undoes_the_adoption_first(project, table
     process.communicate(timeout=60)
     assert process.returncode == -signal.SIGKILL
     assert _gone(children), "the dvc child outlived adopt"
-    half_adopted = _digest(repo) != original
+    half_adopted = tree_digest(repo, EXCLUDED) != original
 
     result = run(RECOVERY[point], repo, env=_env(repo), check=False)
     _assert_as_it_was(repo, original)
@@ -250,11 +244,9 @@ def test_after_sigkill_the_next_command_undoes_the_adoption_first(project, table
 ADOPTED = ("params.yaml", "schema.yaml", "dvc.yaml", "data.dvc", ".gitignore", f"data/{TABLE}")
 
 
-def test_after_sigkill_adopt_again_undoes_then_adopts_as_if_never_interrupted(tmp_path, table):
-    reference = fresh_clone(tmp_path / "reference")
-    repo = fresh_clone(tmp_path / "repo")
-    for clone in (reference, repo):
-        run(["dvc", "pull", "-q", "data.dvc"], clone)
+def test_after_sigkill_adopt_again_undoes_then_adopts_as_if_never_interrupted(pulled_source, tmp_path, table):
+    reference = copy_clone(pulled_source, tmp_path / "reference")
+    repo = copy_clone(pulled_source, tmp_path / "repo")
     run(["slipway", "adopt", str(table), *ARGS], reference, env=_env(reference))
 
     process = _adopt(repo, table)

@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
+from sklearn.datasets import load_diabetes, load_wine
 from sklearn.metrics import roc_auc_score
-from support import free_port, fresh_clone, run, start_server, stop_server, tree_digest
+from support import copy_clone, free_port, run, start_server, stop_server, tree_digest
+from support.tables import cancer_table
 from typer.testing import CliRunner
 
 from slipway.artifact.persistence import load_model
@@ -27,21 +28,6 @@ from slipway.cli.app import app
 from slipway.config import TASK_KPIS
 
 pytestmark = pytest.mark.slow
-
-
-def _cancer(rows: int = 300) -> pd.DataFrame:
-    rng = np.random.default_rng(1)
-    data = load_breast_cancer(as_frame=True)
-    frame = data.frame.sample(rows, random_state=1).reset_index(drop=True)
-    frame = frame[[*data.feature_names[:6], "target"]]
-    frame.columns = [c.replace(" ", "_") for c in frame.columns]
-    frame.insert(0, "case_id", [f"case-{i:04d}" for i in range(rows)])
-    frame.insert(1, "seen_at", pd.date_range("2023-01-01", periods=rows, freq="D").strftime("%Y-%m-%d"))
-    frame["clinic"] = rng.choice(["east", "west", "central"], rows)
-    frame["diagnosis"] = np.where(frame.pop("target") == 1, "benign", "malignant")
-    frame.loc[rng.choice(rows, 20, replace=False), "mean_texture"] = np.nan
-    frame.loc[rng.choice(rows, 15, replace=False), "clinic"] = None
-    return frame
 
 
 def _wine() -> pd.DataFrame:
@@ -64,7 +50,7 @@ def _diabetes(rows: int = 300) -> pd.DataFrame:
 
 CASES = {
     "binary": (
-        _cancer,
+        lambda: cancer_table(seen_at=True, missing=True),
         "cancer.csv",
         ["--target", "diagnosis", "--id", "case_id", "--time", "seen_at"],
         {"roc_auc", "pr_auc", "f1", "precision", "recall", "accuracy", "log_loss", "brier"},
@@ -96,11 +82,10 @@ def _write(frame: pd.DataFrame, path: Path) -> Path:
 
 
 @pytest.mark.parametrize("task", list(CASES))
-def test_adopt_then_the_whole_pipeline_runs(tmp_path, task):
+def test_adopt_then_the_whole_pipeline_runs(pulled_clone, tmp_path, task):
     build, name, args, metric_names, plot_files = CASES[task]
     table = _write(build(), tmp_path / name)
-    repo = fresh_clone(tmp_path / "repo")
-    run(["dvc", "pull", "-q", "data.dvc"], repo)
+    repo = pulled_clone
 
     adopted = run(["slipway", "adopt", str(table), *args], repo)
     assert f"task: {task}" in adopted.stdout and "review before you commit" in adopted.stdout
@@ -213,31 +198,30 @@ BAD_TABLES = {
 
 
 @pytest.fixture(scope="module")
-def pulled_clone(tmp_path_factory) -> Path:
-    repo = fresh_clone(tmp_path_factory.mktemp("bad-adopt") / "repo")
-    run(["dvc", "pull", "-q", "data.dvc"], repo)
-    return repo
+def unadopted(pulled_source: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the pulled clone shared by the cases that must leave it as it was."""
+    return copy_clone(pulled_source, tmp_path_factory.mktemp("bad-adopt") / "repo")
 
 
 @pytest.mark.parametrize("case", list(BAD_TABLES))
-def test_bad_input_is_refused_and_the_repository_is_left_as_it_was(pulled_clone, tmp_path, case):
+def test_bad_input_is_refused_and_the_repository_is_left_as_it_was(unadopted, tmp_path, case):
     name, content, message = BAD_TABLES[case]
     table = tmp_path / name
     if content is not None:
         table.write_bytes(content())
-    before = tree_digest(pulled_clone)
-    result = CliRunner().invoke(app, ["adopt", str(table), "--target", "label", "--repo", str(pulled_clone)])
+    before = tree_digest(unadopted)
+    result = CliRunner().invoke(app, ["adopt", str(table), "--target", "label", "--repo", str(unadopted)])
     assert result.exit_code == 1, result.output
     assert message in result.stderr and "nothing was changed" in result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert tree_digest(pulled_clone) == before
+    assert tree_digest(unadopted) == before
 
 
-def test_the_command_line_reports_a_bad_table_without_a_traceback(pulled_clone, tmp_path):
+def test_the_command_line_reports_a_bad_table_without_a_traceback(unadopted, tmp_path):
     table = tmp_path / "table.csv"
     table.write_bytes(_wine().to_csv(index=False).encode())
-    before = tree_digest(pulled_clone)
-    result = run(["slipway", "adopt", str(table), "--target", "label"], pulled_clone, check=False)
+    before = tree_digest(unadopted)
+    result = run(["slipway", "adopt", str(table), "--target", "label"], unadopted, check=False)
     assert result.returncode == 1
     assert "target column 'label' is not in the table" in result.stderr and "Traceback" not in result.stderr
-    assert tree_digest(pulled_clone) == before
+    assert tree_digest(unadopted) == before

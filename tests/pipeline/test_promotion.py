@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import free_port, fresh_clone, run
+from support import free_port, fresh_clone, git_clone, git_tags, link_dvc_cache, run
 
 pytestmark = pytest.mark.slow
 
@@ -34,17 +34,6 @@ def _served(port: int) -> str | None:
     return None if version is None else version["model_version"]
 
 
-def _tags(repo: Path) -> set[str]:
-    return set(run(["git", "tag", "--list"], repo).stdout.split())
-
-
-def _remote_tags(origin: Path) -> set[str]:
-    return {
-        line.split("refs/tags/")[1]
-        for line in run(["git", "ls-remote", "--tags", "--refs", str(origin)], origin).stdout.splitlines()
-    }
-
-
 REFUSE_PROD_TAGS = """#!/bin/sh
 while read old new ref; do
   case "$ref" in refs/tags/model#prod#*) echo "prod tags need a review" >&2; exit 1 ;; esac
@@ -54,14 +43,14 @@ done
 
 def _remote_stage(origin: Path, tmp: Path, stage: str) -> str:
     """The version the remote's tags assign to a stage (GTO in a fresh clone of the remote)."""
-    clone = tmp / f"remote-view-{len(list(tmp.glob('remote-view-*')))}"
-    run(["git", "clone", "-q", str(origin), str(clone)], tmp)
+    clone = git_clone(origin, tmp / f"remote-view-{len(list(tmp.glob('remote-view-*')))}")
     return run(["gto", "show", f"model#{stage}", "--ref"], clone).stdout.strip()
 
 
 @pytest.fixture
-def work(tmp_path: Path) -> Iterator[tuple[Path, Path, dict[str, int]]]:
-    """A checkout of a bare remote (as CI gets it), with free ports for the stages."""
+def work(tmp_path: Path, reproduced_source: Path) -> Iterator[tuple[Path, Path, dict[str, int]]]:
+    """A checkout of a bare remote (as CI gets it), with free ports for the stages, and the DVC cache CI restores
+    (this run's reproduced pipeline: its outputs and run cache)."""
     source = fresh_clone(tmp_path / "source")
     ports = {"staging": free_port(), "prod": free_port()}
     params = yaml.safe_load((source / "params.yaml").read_text())
@@ -70,10 +59,8 @@ def work(tmp_path: Path) -> Iterator[tuple[Path, Path, dict[str, int]]]:
     params["deploy"]["smoke"]["timeout_seconds"] = 240  # a loaded 2-core machine can take long to import
     (source / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "commit", "-q", "-am", "ports for this test"], source)
-    origin = tmp_path / "origin.git"
-    run(["git", "clone", "-q", "--bare", str(source), str(origin)], tmp_path)
-    repo = tmp_path / "work"
-    run(["git", "clone", "-q", str(origin), str(repo)], tmp_path)
+    origin = git_clone(source, tmp_path / "origin.git", "--bare")
+    repo = link_dvc_cache(reproduced_source / ".dvc/cache", git_clone(origin, tmp_path / "work"))
     # the embedded DVC remote is ../dvc-storage relative to .dvc: in the clone it is the clone's own copy
     yield repo, origin, ports
     run(["slipway", "undeploy"], repo, check=False)
@@ -88,7 +75,7 @@ def test_promotion_end_to_end_with_rollback(work: tuple[Path, Path, dict[str, in
     first = run(["slipway", "promote", "--push-tags"], repo, timeout=600)
     assert "registered: v0.1.0" in first.stdout, first.stdout
     assert _served(ports["staging"]) == "v0.1.0" and _served(ports["prod"]) == "v0.1.0"
-    assert {"model@v0.1.0", "model#staging#1", "model#prod#2"} <= _remote_tags(origin)
+    assert {"model@v0.1.0", "model#staging#1", "model#prod#2"} <= git_tags(origin)
     registered_at = run(["git", "rev-list", "-n", "1", "model@v0.1.0"], repo).stdout.strip()
     assert (_version(ports["prod"]) or {}).get("git_commit") == registered_at  # the release's commit
 
@@ -114,11 +101,11 @@ def test_promotion_end_to_end_with_rollback(work: tuple[Path, Path, dict[str, in
     assert "Traceback" not in refused.stdout + refused.stderr
     assert "PROMOTION FAILED: prod: pushing the tag model#prod#4 failed; rolled back to v0.1.0" in refused.stderr
     assert _served(ports["staging"]) == "v0.2.0" and _served(ports["prod"]) == "v0.1.0"
-    assert _tags(repo) == _remote_tags(origin)
+    assert git_tags(repo) == git_tags(origin)
     assert _remote_stage(origin, tmp_path, "staging") == "model@v0.2.0"
     assert _remote_stage(origin, tmp_path, "prod") == "model@v0.1.0"
     hook.unlink()
-    tags_before = _tags(repo)
+    tags_before = git_tags(repo)
 
     # A broken candidate: a new model whose file is corrupt (the commit's dvc.lock matches it).
     model = repo / "outputs" / "model" / "model.skops"
@@ -131,8 +118,8 @@ def test_promotion_end_to_end_with_rollback(work: tuple[Path, Path, dict[str, in
     assert "registered: v0.3.0" in broken.stdout
     assert "PROMOTION FAILED: staging: deploying v0.3.0 failed; rolled back to v0.2.0" in broken.stderr
     assert _served(ports["staging"]) == "v0.2.0" and _served(ports["prod"]) == "v0.1.0"
-    assert _tags(repo) - tags_before == {"model@v0.3.0"}  # registered, but no stage moved
-    assert "model@v0.3.0" in _remote_tags(origin)
+    assert git_tags(repo) - tags_before == {"model@v0.3.0"}  # registered, but no stage moved
+    assert "model@v0.3.0" in git_tags(origin)
 
     # Forcing the broken version onto prod by hand (workflow_dispatch does this): prod fails and rolls back.
     forced = run(["slipway", "deploy", "--stage", "prod", "--version", "v0.3.0", "--push-tags"], repo, check=False)
@@ -140,7 +127,7 @@ def test_promotion_end_to_end_with_rollback(work: tuple[Path, Path, dict[str, in
     assert "DEPLOY FAILED: prod: deploying v0.3.0 failed; rolled back to v0.1.0" in forced.stderr
     assert _served(ports["prod"]) == "v0.1.0"
     assert run(["gto", "show", "model#prod", "--ref"], repo).stdout.strip() == "model@v0.1.0"
-    assert _tags(repo) - tags_before == {"model@v0.3.0"}
+    assert git_tags(repo) - tags_before == {"model@v0.3.0"}
 
     # Rolling back by hand to a version whose model is nowhere on this machine (as on a fresh runner: no release
     # folder, no DVC cache): rebuilt at its commit and checked against the registered md5.

@@ -1,4 +1,5 @@
-"""A fresh clone reproduces the pipeline; reruns are minimal; experiments work. (slow: real dvc runs)"""
+"""A fresh clone reproduces the pipeline (the run's shared reproduced clone, and `make run` in one of its own); reruns
+are minimal; experiments work. (slow: real dvc runs)"""
 
 import json
 from pathlib import Path
@@ -47,11 +48,9 @@ def test_committed_metrics_are_what_a_fresh_clone_reproduces(repro_clone):
     assert diff == "", f"metrics differ from the committed ones:\n{diff}"
 
 
-def test_committed_lock_is_in_sync_with_code_params_and_data(tmp_path):
+def test_committed_lock_is_in_sync_with_code_params_and_data(pulled_clone):
     """Every stage's recorded deps and params match the clone: only the (unstored) outputs are missing."""
-    repo = fresh_clone(tmp_path / "repo")
-    run(["dvc", "pull", "-q", "data.dvc"], repo)
-    status = json.loads(run(["dvc", "status", "--json"], repo).stdout)
+    status = json.loads(run(["dvc", "status", "--json"], pulled_clone).stdout)
     changed = {
         stage: change
         for stage, entries in status.items()
@@ -93,13 +92,12 @@ if sys.argv[0].endswith("pipelines/train.py"):
 """
 
 
-def test_a_failed_dvc_repro_leaves_no_half_written_model(tmp_path):
+def test_a_failed_dvc_repro_leaves_no_half_written_model(reproduced_clone, tmp_path):
     """`dvc repro` deletes a stage's outputs before running it: a train that fails after writing part of the
     model leaves no model folder at all (nor any partial one), dvc.lock as it was, and `dvc checkout` brings
     back the good one."""
-    repo = fresh_clone(tmp_path / "repo")
-    run(["dvc", "pull", "-q", "data.dvc"], repo)
-    run(["dvc", "repro", "train"], repo)
+    repo = reproduced_clone
+    run(["dvc", "repro", "train"], repo)  # up to date: the outputs are there
     good = {path.name: file_md5(path) for path in (repo / "outputs/model").iterdir()}
     lock = (repo / "dvc.lock").read_bytes()
     inject = tmp_path / "inject"

@@ -13,6 +13,7 @@ import shlex
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeGuard
 
 import pytest
 import yaml
@@ -36,7 +37,7 @@ def _package_of(path: Path) -> str:
     return ".".join(path.relative_to(SOURCES).parent.parts)
 
 
-def _is_type_checking(node: ast.AST) -> bool:
+def _is_type_checking(node: ast.AST) -> TypeGuard[ast.If]:
     test = node.test if isinstance(node, ast.If) else None
     return isinstance(test, ast.Name | ast.Attribute) and ast.unparse(test).endswith("TYPE_CHECKING")
 

@@ -16,7 +16,8 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
-from support import REPO_ROOT, tree_digest
+from support import tree_digest
+from support.demo import DEMO_SCHEMA, demo_params
 from typer.testing import CliRunner
 
 from slipway.cli import app
@@ -61,8 +62,8 @@ def good_workspace(tmp_path_factory: pytest.TempPathFactory, churn_frame: pd.Dat
     root = tmp_path_factory.mktemp("workspace")
     (root / "data").mkdir()
     churn_frame.to_csv(root / "data" / "churn.csv", index=False)
-    raw = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
-    raw["data"]["schema"] = str(REPO_ROOT / "schema.yaml")
+    raw = demo_params()
+    raw["data"]["schema"] = str(DEMO_SCHEMA)
     (root / "params.yaml").write_text(yaml.safe_dump(raw))
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.chdir(root)

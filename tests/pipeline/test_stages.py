@@ -1,7 +1,7 @@
 """The stages in-process on small tables: `prepare` splits the validated table, and (property) a table drawn from
 the schema either stops at `validate` with a message, or every later stage runs.
 
-Tables are drawn from schema.yaml itself (each column's type, range, allowed values, pattern), then up to two
+Tables are drawn from the demo's schema.yaml (each column's type, range, allowed values, pattern), then up to two
 columns are broken in one of the ways real data goes wrong: nulls, all nulls, extremes and out-of-range values,
 lossy floats in an integer column, integral floats, booleans, a constant. Row counts are small (1 to 30), so
 tiny tables and single classes come up often. Each table is written as the raw CSV in a temporary project folder
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,16 +20,16 @@ import pandas as pd
 import pandera.pandas as pa
 import pytest
 import yaml
-from hypothesis import HealthCheck, event, example, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from support import REPO_ROOT
+from support.demo import DEMO_SCHEMA, demo_params, demo_project
 
 from slipway.cli.pipeline import reference_profile
 from slipway.config import load_config
 from slipway.data.generator import ChurnSettings, generate_churn
 from slipway.data.schema import load_schema
 
-SCHEMA = load_schema(REPO_ROOT / "schema.yaml")
+SCHEMA = load_schema(DEMO_SCHEMA)
 BREAKS = ("nulls", "all null", "extremes", "lossy floats", "integral floats", "booleans", "constant")
 
 
@@ -114,11 +113,10 @@ def tables(draw: st.DrawFn) -> pd.DataFrame:
 
 
 def _project(folder: Path) -> None:
-    """A project folder: params.yaml (data.path -> data/table.csv) and schema.yaml."""
-    params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+    """A demo project folder: params.yaml (data.path -> data/table.csv) and schema.yaml."""
+    params = demo_params()
     params["data"]["path"] = "data/table.csv"
-    (folder / "params.yaml").write_text(yaml.safe_dump(params))
-    shutil.copy(REPO_ROOT / "schema.yaml", folder / "schema.yaml")
+    (demo_project(folder) / "params.yaml").write_text(yaml.safe_dump(params))
     (folder / "data").mkdir()
 
 
@@ -162,14 +160,8 @@ def test_prepare_splits_the_validated_table_not_the_raw_file(tmp_path, monkeypat
     pd.testing.assert_frame_equal(both, pd.read_parquet("outputs/validated/table.parquet"))
 
 
-@pytest.mark.slow  # about a minute and a half: every table that passes is trained and evaluated
-@settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-@example(table=DEMO)
-@example(table=DEMO.head(3))
-@example(table=DEMO.assign(total_charges=None))
-@example(table=DEMO.assign(tenure_months=DEMO["tenure_months"] + 0.5))
-@example(table=DEMO.assign(churned=DEMO["churned"].astype(bool)))
-@example(table=DEMO.assign(churned=DEMO["churned"].astype(float)))
+@pytest.mark.slow  # every table that passes is trained and evaluated; the explicit examples are the test below
+@settings(max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(table=tables())
 def test_a_table_stops_at_validate_with_a_message_or_runs_every_stage(table: pd.DataFrame) -> None:
     event("ran every stage" if run_pipeline(table) else "stopped at validate")

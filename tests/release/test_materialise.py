@@ -70,9 +70,10 @@ def _materialiser(repo: Path, version: Version, sources: dict[str, Path | None])
 
     def copier(label: str):
         def copy(commit: str, path: str, dest: Path) -> None:
-            if sources.get(label) is None:
+            source = sources.get(label)
+            if source is None:
                 raise RuntimeError(f"no {label} here")
-            shutil.copytree(sources[label], dest)
+            shutil.copytree(source, dest)
 
         return copy
 

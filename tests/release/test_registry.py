@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
 import shutil
@@ -10,8 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from git_server import HttpsGitRemote
-from support import REPO_ROOT, free_port, project_env, run
+from support import free_port, leaks, project_env, run
+from support.demo import DEMO_PARAMS
+from support.git_server import HttpsGitRemote
+from support.secrets import token_forms
 
 from slipway.release.lineage import lineage, lock_data_hashes, lock_params
 from slipway.release.registry import (
@@ -213,7 +214,7 @@ def test_reading_a_folder_that_is_no_repository_is_a_registry_error(tmp_path: Pa
 
 
 def test_lineage_cli_on_an_unknown_version_fails_clearly(scratch: Path) -> None:
-    (scratch / "params.yaml").write_text((REPO_ROOT / "params.yaml").read_text())
+    (scratch / "params.yaml").write_text(DEMO_PARAMS.read_text())
     result = run(["slipway", "lineage", "v0.1.0"], scratch, check=False)
     assert result.returncode == 1
     assert "not registered" in result.stderr
@@ -222,15 +223,6 @@ def test_lineage_cli_on_an_unknown_version_fails_clearly(scratch: Path) -> None:
 # ---------------------------------------------------------------- pushing tags: the token stays secret
 
 TOKEN = "ghs_" + secrets.token_hex(24)
-TOKEN_FORMS = {
-    "token": TOKEN,
-    "base64 of the token": base64.b64encode(TOKEN.encode()).decode(),
-    "base64 of x-access-token:token": base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode(),
-}
-
-
-def _leaks(text: str) -> list[str]:
-    return [name for name, form in TOKEN_FORMS.items() if form in text]
 
 
 @pytest.fixture
@@ -239,7 +231,7 @@ def registered(scratch: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for key, value in project_env(scratch).items():
         monkeypatch.setenv(key, value)
     Registry(scratch).register(MD5_A)
-    shutil.copy(REPO_ROOT / "params.yaml", scratch / "params.yaml")
+    shutil.copy(DEMO_PARAMS, scratch / "params.yaml")
     run(["git", "commit", "-qam", "params"], scratch)
     return scratch
 
@@ -282,9 +274,9 @@ def test_a_refused_https_push_shows_one_line_without_the_token(
     assert code == 1, output
     assert "Traceback" not in output and len(output.strip().splitlines()) == 1, output
     assert "model#prod#1" in output and "403" in output, output
-    assert _leaks(output) == [], output
-    assert _leaks(command_lines.read_text()) == []  # nor on any git command line
-    expected = "basic " + TOKEN_FORMS["base64 of x-access-token:token"]
+    assert leaks(output, TOKEN) == [], output
+    assert leaks(command_lines.read_text(), TOKEN) == []  # nor on any git command line
+    expected = "basic " + token_forms(TOKEN)["base64 of x-access-token:token"]
     pushes = [request for request in https_remote.requests if "git-receive-pack" in request.path]
     fetches = [request for request in https_remote.requests if "git-upload-pack" in request.path]
     assert pushes and all(request.authorization == expected for request in pushes)  # the token went through the env
@@ -302,7 +294,7 @@ def test_an_unreachable_https_remote_shows_one_line_without_the_token(registered
     assert code == 1, output
     assert "Traceback" not in output and len(output.strip().splitlines()) == 1, output
     assert "unable to access" in output, output
-    assert _leaks(output) == [] and _leaks(command_lines.read_text()) == []
+    assert leaks(output, TOKEN) == [] and leaks(command_lines.read_text(), TOKEN) == []
 
 
 def test_a_push_to_an_unreachable_remote_deletes_the_new_tag_here(registered: Path, monkeypatch) -> None:
@@ -312,5 +304,5 @@ def test_a_push_to_an_unreachable_remote_deletes_the_new_tag_here(registered: Pa
     tag = registry.assign("v0.1.0", "prod")
     with pytest.raises(RegistryError) as caught:
         registry.push([tag])
-    assert f"pushing {tag} to origin failed" in str(caught.value) and _leaks(str(caught.value)) == []
+    assert f"pushing {tag} to origin failed" in str(caught.value) and leaks(str(caught.value), TOKEN) == []
     assert registry.stage_version("prod") is None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import REPO_ROOT
+from support.demo import demo_params
 from typer.testing import CliRunner
 
 from slipway.cli.app import app
@@ -16,7 +16,7 @@ from slipway.data.generator import ChurnSettings, generate_churn
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    raw = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+    raw = demo_params()
     raw["retrain"].update(max_rows=250, demo_rows=100)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
     (tmp_path / "data").mkdir()

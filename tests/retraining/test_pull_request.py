@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from support import fresh_clone, project_env, run
+from support import project_env, run
 
 from slipway.config import RetrainConfig
 from slipway.data.generator import ChurnSettings, generate_churn
@@ -56,10 +56,9 @@ def test_pr_body_says_why() -> None:
 
 
 @pytest.mark.slow
-def test_open_retrain_pr_commits_data_dvc_and_the_embedded_remote(tmp_path: Path) -> None:
-    repo = fresh_clone(tmp_path / "repo")
+def test_open_retrain_pr_commits_data_dvc_and_the_embedded_remote(pulled_clone: Path) -> None:
+    repo = pulled_clone
     env = project_env(repo)
-    run(["dvc", "pull", "-q", "data.dvc"], repo, env=env)
     before = yaml.safe_load((repo / "data.dvc").read_text())["outs"][0]["md5"]
     data = pd.read_csv(repo / "data" / "churn.csv")
     data.iloc[:100].to_csv(repo / "data" / "churn.csv", index=False)

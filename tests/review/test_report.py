@@ -4,6 +4,7 @@ whole-report rendering, and the comment cut under GitHub's size limit."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -102,7 +103,7 @@ def test_status_line() -> None:
 def _inputs(churn_frame, config, **overrides) -> ReportInputs:
     metrics = {"roc_auc": 0.81, "log_loss": 0.48}
     drift = detect_drift(churn_frame, churn_frame, config.features.numeric, config.features.categorical, DriftConfig())
-    values = {
+    values: dict[str, Any] = {
         "title": "Model report",
         "base_label": "main",
         "status": Status("success", "success", "success"),
@@ -182,14 +183,13 @@ def _commit(repo, message: str) -> None:
 
 
 @pytest.mark.slow
-def test_report_for_a_first_pull_request_whose_base_has_no_metrics(clone) -> None:
-    env = project_env(clone)
+def test_report_for_a_first_pull_request_whose_base_has_no_metrics(pulled_clone) -> None:
+    clone, env = pulled_clone, project_env(pulled_clone)
     run(["git", "rm", "-rq", "outputs/metrics.json", "outputs/plots"], clone, env=env)
     _commit(clone, "main before the first model")
     run(["git", "checkout", "-qb", "first-model"], clone, env=env)
     run(["git", "checkout", "HEAD~1", "--", "outputs"], clone, env=env)
     _commit(clone, "first model")
-    run(["dvc", "pull", "-q", "data.dvc"], clone, env=env)
 
     result = run(["slipway", "report", "--base", "main"], clone, env=env)
     report = (clone / "report" / "report.md").read_text()
@@ -206,12 +206,11 @@ def test_report_for_a_first_pull_request_whose_base_has_no_metrics(clone) -> Non
 
 
 @pytest.mark.slow
-def test_report_says_nothing_changed_and_goes_to_the_step_summary(clone, tmp_path) -> None:
-    env = project_env(clone)
+def test_report_says_nothing_changed_and_goes_to_the_step_summary(pulled_clone, tmp_path) -> None:
+    clone, env = pulled_clone, project_env(pulled_clone)
     run(["git", "checkout", "-qb", "docs-only"], clone, env=env)
     (clone / "NOTES.md").write_text("A change that does not touch the model.\n")
     _commit(clone, "docs only")
-    run(["dvc", "pull", "-q", "data.dvc"], clone, env=env)
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n")
     env = project_env(clone, GITHUB_STEP_SUMMARY=str(summary), SLIPWAY_BASE="main")

@@ -9,14 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from support import REPO_ROOT
+from support.demo import DEMO_SCHEMA, RELEASE_COMMIT
 
 from slipway.artifact.folder import write_release
-from slipway.data.generator import EXAMPLE_RECORD
+from slipway.config import Task
 from slipway.data.tables import split, write_table
 from slipway.pipeline.train import train
-
-VALID = EXAMPLE_RECORD
-RELEASE_COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +38,7 @@ def model_dir(tmp_path_factory, splits, config) -> Path:
     out = tmp_path_factory.mktemp("served") / "model"
     train_split, test_split = splits
     with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.chdir(REPO_ROOT)  # params' relative paths (schema.yaml) are the project's
+        monkeypatch.chdir(REPO_ROOT)  # provenance reads data.dvc from the working folder
         train(config, train=train_split, test=test_split, out=out)
     assert (out / "model.onnx").exists(), "the logistic-regression export should agree with scikit-learn"
     write_release(out, "v1.2.0", RELEASE_COMMIT, "model")  # as the deploy step materialises a registered version
@@ -59,7 +57,7 @@ def sklearn_model_dir(tmp_path_factory, model_dir) -> Path:
 TENURE_BANDS = ([-1, 12, 36, 10_000], ["new", "settled", "loyal"])
 
 
-def _task_model_dir(out: Path, splits, config, task: str) -> Path:
+def _task_model_dir(out: Path, splits, config, task: Task) -> Path:
     """A model folder for another task on the demo rows: tenure band (multiclass) or monthly charges (regression).
 
     Written as the train stage writes one (model.skops, metadata, input schema, model.onnx when it agrees).
@@ -82,7 +80,7 @@ def _task_model_dir(out: Path, splits, config, task: str) -> Path:
     save_model(pipeline, out / "model.skops")
     metadata = {"params": {"features": features.model_dump()}, "serving": {"threshold": 0.5}}
     (out / "metadata.json").write_text(json.dumps(metadata))
-    schema = model_input_schema(load_schema(REPO_ROOT / "schema.yaml"), "churned", features.all, "customer_id")
+    schema = model_input_schema(load_schema(DEMO_SCHEMA), "churned", features.all, "customer_id")
     save_schema(schema, out / "input_schema.yaml")
     assert export_if_agrees(pipeline, features, test, out, checked_on="test split").agrees
     return out

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import RELEASE_COMMIT, VALID
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from support.demo import RELEASE_COMMIT, VALID
 
 from slipway.artifact.folder import RELEASE_FILE
 from slipway.artifact.persistence import load_model

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from conftest import VALID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.demo import VALID
 
 from slipway.serving.checks import accept_columns, accept_rows
 from slipway.serving.model import load_served_model

@@ -8,15 +8,14 @@ import http.client
 import json
 import re
 import socket
-import subprocess
 import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import VALID
-from support import REPO_ROOT, VENV_BIN, free_port, project_env, start_server, stop_server
+from support import free_port, start_server, stop_server, wait_ready
+from support.demo import VALID
 
 from slipway.serving.app import ENDPOINTS
 from slipway.serving.body import DEFAULT_MAX_BODY_BYTES
@@ -59,32 +58,11 @@ HOSTILE_BODIES: list[tuple[str, bytes]] = [
 ]
 
 
-def _wait_ready(port: int, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/ready")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"no server ready on port {port}")
-
-
 def _request(port: int, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     connection.request(method, path, body, {"Content-Type": "application/json"} if body is not None else {})
     response = connection.getresponse()
     return response.status, response.read()
-
-
-def _serve(model_dir: Path, port: int, log_file: Path, **env: str) -> subprocess.Popen[bytes]:
-    """`slipway serve --access-log` writing its log to ``log_file`` (readable while it runs)."""
-    command = [str(VENV_BIN / "slipway"), "serve", "--model-dir", str(model_dir), "--port", str(port), "--access-log"]
-    with log_file.open("wb") as sink:
-        return subprocess.Popen(command, cwd=REPO_ROOT, env=project_env(REPO_ROOT, **env), stdout=sink, stderr=sink)
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +71,7 @@ def server(model_dir: Path):
     port = free_port()
     process = start_server(model_dir, port)
     try:
-        _wait_ready(port)
+        wait_ready(port)
         yield port
     finally:
         stop_server(process)
@@ -112,9 +90,12 @@ def forged_lines(log: str) -> list[str]:
 
 def test_hostile_requests_get_4xx_with_a_bounded_escaped_echo_and_forge_no_log_line(model_dir, tmp_path) -> None:
     port, server_log = free_port(), tmp_path / "server.log"
-    process = _serve(model_dir, port, server_log, SLIPWAY_PREDICTION_LOG=str(tmp_path / "predictions"))
+    predictions = str(tmp_path / "predictions")
+    process = start_server(
+        model_dir, port, args=("--access-log",), log_file=server_log, SLIPWAY_PREDICTION_LOG=predictions
+    )
     try:
-        _wait_ready(port)
+        wait_ready(port)
         statuses = {}
         for name, body in HOSTILE_BODIES:
             status, raw = _request(port, "POST", "/predict", body)
@@ -131,8 +112,7 @@ def test_hostile_requests_get_4xx_with_a_bounded_escaped_echo_and_forge_no_log_l
         ok, answer = _request(port, "POST", "/predict", json.dumps({"records": [VALID, VALID]}).encode())
         metrics = _request(port, "GET", "/metrics")[1].decode()
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_server(process)
     print(f"{len(statuses)} hostile requests: {sorted(Counter(statuses.values()).items())}")
     assert all(400 <= status < 500 for status in statuses.values()), statuses
     assert [statuses[name] for name, _ in HOSTILE_BODIES] == [422] * len(HOSTILE_BODIES), statuses
@@ -198,7 +178,7 @@ def test_four_concurrent_100_mb_bodies_leave_memory_bounded(model_dir: Path) -> 
     port = free_port()
     process = start_server(model_dir, port)
     try:
-        _wait_ready(port)
+        wait_ready(port)
         before = _memory_kib(process.pid, "VmHWM")
         answers: list[tuple[int, bytes]] = []
         senders = [
@@ -225,7 +205,7 @@ def test_concurrent_batches_at_the_body_limit_are_answered_one_at_a_time(model_d
     port = free_port()
     process = start_server(model_dir, port)
     try:
-        _wait_ready(port)
+        wait_ready(port)
         before = _memory_kib(process.pid, "VmHWM")
         statuses: list[int] = []
         post = lambda: statuses.append(_request(port, "POST", "/predict", body)[0])  # noqa: E731
@@ -244,7 +224,7 @@ def test_concurrent_batches_at_the_body_limit_are_answered_one_at_a_time(model_d
 
 def _label_values(metrics: str, name: str, label: str) -> set[str]:
     lines = [line for line in metrics.splitlines() if line.startswith(f"{name}{{")]
-    return {re.search(rf'{label}="([^"]*)"', line).group(1) for line in lines}
+    return {found.group(1) for line in lines if (found := re.search(rf'{label}="([^"]*)"', line))}
 
 
 def test_invented_methods_paths_and_fields_do_not_grow_the_metric_series(server) -> None:
@@ -280,7 +260,7 @@ def test_health_answers_while_a_100k_row_batch_is_processed(model_dir: Path) -> 
         batch["seconds"] = time.perf_counter() - started
 
     try:
-        _wait_ready(port)
+        wait_ready(port)
         poster = threading.Thread(target=post_batch)
         poster.start()
         latencies = []
@@ -297,4 +277,5 @@ def test_health_answers_while_a_100k_row_batch_is_processed(model_dir: Path) -> 
     assert batch["status"] == 200 and batch["predictions"] == 100_000
     assert len(latencies) >= 10
     # On an idle machine the worst wait is well under 0.5 s; a loaded one stretches everything, the batch too.
-    assert worst < max(0.5, 0.05 * float(batch["seconds"])), (worst, batch)
+    seconds = batch["seconds"]
+    assert isinstance(seconds, float) and worst < max(0.5, 0.05 * seconds), (worst, batch)

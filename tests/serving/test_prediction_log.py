@@ -129,8 +129,9 @@ def test_logging_is_off_unless_a_folder_is_given(tmp_path: Path, monkeypatch) ->
     monkeypatch.delenv(ENV_VAR, raising=False)
     assert log_from_env() is None
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "env"))
-    assert log_from_env().log_dir == tmp_path / "env"
-    assert log_from_env(tmp_path / "cli").log_dir == tmp_path / "cli"
+    from_env, from_cli = log_from_env(), log_from_env(tmp_path / "cli")
+    assert from_env is not None and from_env.log_dir == tmp_path / "env"
+    assert from_cli is not None and from_cli.log_dir == tmp_path / "cli"
 
 
 def test_columnar_and_line_by_line_reading_agree_and_malformed_lines_are_named(tmp_path: Path) -> None:

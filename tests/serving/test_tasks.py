@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import VALID
 from fastapi.testclient import TestClient
+from support.demo import VALID
 
 from slipway.artifact.persistence import load_model
 from slipway.serving import create_app

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import VALID
 from support import REPO_ROOT, VENV_BIN, free_port, run, start_server, stop_server
+from support.demo import VALID
 
 from slipway.serving.prediction_log import log_file_name, read_prediction_log
 

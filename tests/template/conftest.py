@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import fresh_clone
-from template.scratch import copier_copy, git, release_v020
+from support import fresh_clone, git
+from template.scratch import copier_copy, release_v020
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from support import VENV_BIN, project_env, run
+from support import VENV_BIN, git, project_env, run
 
 COPIER = str(VENV_BIN / "copier")
 README_LINE = "Slipway v0.2.0 added this line to the README."
@@ -40,10 +40,6 @@ def release_v020(template: Path) -> None:
     git(template, "tag", "v0.2.0")
 
 
-def git(root: Path, *args: str) -> str:
-    return run(["git", *args], root, env=project_env(root)).stdout
-
-
 def copier_copy(template: Path, dest: Path, *options: str) -> Path:
     """`copier copy --vcs-ref v0.1.0 --defaults --trust` as a person runs it, then the project's first commit."""
     command = [COPIER, "copy", "--vcs-ref", "v0.1.0", "--defaults", "--trust", *options, str(template), str(dest)]
@@ -51,12 +47,6 @@ def copier_copy(template: Path, dest: Path, *options: str) -> Path:
     git(dest, "init", "-q", "-b", "main")
     git(dest, "add", "-A")
     git(dest, "commit", "-qm", "Start from Slipway v0.1.0")
-    return dest
-
-
-def clone(source: Path, dest: Path) -> Path:
-    """A git clone of ``source`` at ``dest``."""
-    run(["git", "clone", "-q", str(source), str(dest)], dest.parent, env=project_env(dest.parent))
     return dest
 
 

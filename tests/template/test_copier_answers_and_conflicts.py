@@ -9,8 +9,8 @@ import shutil
 
 import pytest
 import yaml
-from support import project_env, run
-from template.scratch import COPIER, MAKEFILE_LINE, answers, clone, copier_copy, git, status, update
+from support import git, git_clone, project_env, run
+from template.scratch import COPIER, MAKEFILE_LINE, answers, copier_copy, status, update
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +49,7 @@ def test_an_answer_that_fails_its_check_creates_nothing(template, tmp_path):
 def test_the_answers_task_reruns_on_update_without_undoing_an_edit_and_a_changed_answer_is_written(
     project_v010, tmp_path
 ):
-    project = clone(project_v010, tmp_path / "project")
+    project = git_clone(project_v010, tmp_path / "project")
     params = project / "params.yaml"
     params.write_text(params.read_text().replace("ghcr.io/example/slipway-model", "registry.acme.test/churn", 1))
     git(project, "commit", "-qam", "Our registry, set by hand")
@@ -72,7 +72,7 @@ def test_the_answers_task_reruns_on_update_without_undoing_an_edit_and_a_changed
 
 
 def test_an_edit_to_the_line_the_template_changed_is_a_listed_conflict_never_resolved(project_v010, tmp_path):
-    project = clone(project_v010, tmp_path / "project")
+    project = git_clone(project_v010, tmp_path / "project")
     params = project / "params.yaml"
     params.write_text(params.read_text().replace("  window_days: 7 ", "  window_days: 10", 1))
     git(project, "commit", "-qam", "We look at ten days")
@@ -96,7 +96,7 @@ def test_an_edit_to_the_line_the_template_changed_is_a_listed_conflict_never_res
 
 
 def test_with_rej_files_the_conflict_is_listed_and_the_projects_change_kept_in_the_rej(project_v010, tmp_path):
-    project = clone(project_v010, tmp_path / "project")
+    project = git_clone(project_v010, tmp_path / "project")
     params = project / "params.yaml"
     params.write_text(params.read_text().replace("  window_days: 7 ", "  window_days: 10", 1))
     git(project, "commit", "-qam", "We look at ten days")

@@ -46,7 +46,7 @@ def test_the_changelog_starts_with_unreleased_then_releases_newest_first_each_sa
     assert sections[0][0] == "Unreleased"
     releases = [heading.split()[0] for heading, _ in sections[1:]]
     assert releases and all(is_release(tag) for tag in releases)
-    keys = [version_key(tag) for tag in releases]
+    keys = [key for tag in releases if (key := version_key(tag))]
     assert keys == sorted(keys, reverse=True) and len(set(keys)) == len(keys)
     assert all("### What to do when updating" in text for _, text in sections)
     version = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["version"]

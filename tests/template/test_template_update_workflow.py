@@ -12,47 +12,31 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import fresh_clone, project_env, run
-from template.scratch import git
-from workflows import act_harness
-from workflows.act_harness import act_missing, run_workflow, skip_under_act
+from support import fresh_clone, gh_calls, git, git_clone
+from workflows.act_harness import GH, ActRun, act_missing, run_workflow, skip_under_act
 
 pytestmark = [pytest.mark.slow, skip_under_act(), act_missing()]
 
-GH_STANDIN = Path(__file__).resolve().parent / "standins" / "gh"
 WORKFLOW = ".github/workflows/template-update.yml"
 EVENT = {"inputs": {"version": ""}, "ref": "refs/heads/main", "repository": {"full_name": "example/project"}}
 
 
-@pytest.fixture(autouse=True)
-def gh_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Steps in host mode inherit act's environment: put the recording gh first on its PATH."""
-    original = act_harness.act_env
-
-    def with_gh(extra: dict[str, str] | None = None) -> dict[str, str]:
-        env = original(extra)
-        env["PATH"] = f"{GH_STANDIN}:{env['PATH']}"
-        return env
-
-    monkeypatch.setattr(act_harness, "act_env", with_gh)
-
-
-def _calls(record: Path) -> list[list[str]]:
-    path = record / "gh.jsonl"
-    return [json.loads(line)["args"] for line in path.read_text().splitlines()] if path.exists() else []
-
-
-def _run(origin: Path, workdir: Path, record: Path, state: Path) -> act_harness.ActRun:
+def _run(origin: Path, workdir: Path, record: Path, state: Path) -> ActRun:
     """One scheduled run: act on a fresh clone of ``origin``, as GitHub checks it out."""
-    run(["git", "clone", "-q", str(origin), str(workdir)], workdir.parent, env=project_env(workdir.parent))
     return run_workflow(
-        workdir, WORKFLOW, "workflow_dispatch", EVENT, record_dir=record, env={"GH_STANDIN_STATE": str(state)}
+        git_clone(origin, workdir),
+        WORKFLOW,
+        "workflow_dispatch",
+        EVENT,
+        record_dir=record,
+        env={"GH_STANDIN_STATE": str(state)},
+        tools=(GH,),
     )
 
 
 def test_one_branch_one_pull_request_then_a_run_with_nothing_new_opens_nothing(project_v010, tmp_path):
     origin = tmp_path / "origin.git"
-    run(["git", "clone", "-q", "--bare", str(project_v010), str(origin)], tmp_path, env=project_env(tmp_path))
+    git_clone(project_v010, origin, "--bare")
     state = tmp_path / "gh-state.json"
 
     first = _run(origin, tmp_path / "run1", tmp_path / "record1", state)
@@ -62,7 +46,7 @@ def test_one_branch_one_pull_request_then_a_run_with_nothing_new_opens_nothing(p
     answers = yaml.safe_load(git(origin, "show", "template-update:.copier-answers.yml"))
     assert answers["_commit"] == "v0.2.0"
     assert "window_days: 14" in git(origin, "show", "template-update:params.yaml")
-    calls = _calls(tmp_path / "record1")
+    calls = gh_calls(tmp_path / "record1")
     created = [c for c in calls if c[:2] == ["pr", "create"]]
     assert len(created) == 1, calls
     assert created[0][created[0].index("--head") + 1] == "template-update"
@@ -76,7 +60,7 @@ def test_one_branch_one_pull_request_then_a_run_with_nothing_new_opens_nothing(p
 
     assert second.job_results == {"update": "success", "propose": "success"}, second.describe()
     assert "already proposes this update" in second.output("propose")
-    calls = _calls(tmp_path / "record2")
+    calls = gh_calls(tmp_path / "record2")
     assert not [c for c in calls if c[:2] in (["pr", "create"], ["pr", "edit"])], calls
     assert git(origin, "rev-parse", "template-update") == pushed
     assert len(json.loads(state.read_text())["pulls"]) == 1
@@ -84,8 +68,8 @@ def test_one_branch_one_pull_request_then_a_run_with_nothing_new_opens_nothing(p
 
 def test_in_the_template_repository_the_workflow_does_nothing_and_says_so(template, tmp_path):
     repo = fresh_clone(tmp_path / "template", source=template)
-    result = run_workflow(repo, WORKFLOW, "workflow_dispatch", EVENT, record_dir=tmp_path / "record")
+    result = run_workflow(repo, WORKFLOW, "workflow_dispatch", EVENT, record_dir=tmp_path / "record", tools=(GH,))
     assert result.job_results.get("update") == "success", result.describe()
     assert result.job_results.get("propose") in (None, "skipped"), result.describe()
     assert "no .copier-answers.yml here, so nothing to update" in result.output("update")
-    assert _calls(tmp_path / "record") == []
+    assert gh_calls(tmp_path / "record") == []

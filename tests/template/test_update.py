@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
-from support import project_env, run
+from support import git, git_clone, project_env, run
 from typer.testing import CliRunner
 
 from slipway.cli.app import app
@@ -108,7 +109,7 @@ def test_the_decision_opens_one_pull_request_and_updates_it_while_open(open_pr, 
     assert decide(open_pr, remote, "tree-a", "v0.2.0") is expected
 
 
-def test_copiers_url_shortcuts_are_expanded_for_git():
+def test_copiers_url_shortcuts_are_expanded_forgit():
     assert template_url("gh:acme/slipway") == "https://github.com/acme/slipway"
     assert template_url("gl:acme/slipway") == "https://gitlab.com/acme/slipway"
     assert template_url("/srv/templates/slipway") == "/srv/templates/slipway"
@@ -119,18 +120,14 @@ def test_copiers_url_shortcuts_are_expanded_for_git():
 ANSWERS = "# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n_commit: {version}\n_src_path: /t\n"
 
 
-def _git(root: Path, *args: str) -> str:
-    return run(["git", *args], root, env=project_env(root)).stdout
-
-
 def _project(root: Path, version: str = "v0.1.0") -> Path:
     root.mkdir(parents=True)
-    _git(root, "init", "-q", "-b", "main")
+    git(root, "init", "-q", "-b", "main")
     (root / ".copier-answers.yml").write_text(ANSWERS.format(version=version))
     (root / "params.yaml").write_text("monitor:\n  window_days: 7\n")
     (root / "Makefile").write_text("# verbs\n")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "start")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "start")
     return root
 
 
@@ -162,32 +159,32 @@ def _prepare(root: Path, edits: dict[str, str], **options) -> Proposal | None:
 def test_prepare_commits_the_update_on_its_branch_and_writes_the_proposal(tmp_path, env):
     root = _project(tmp_path / "project")
     (root / ".gitignore").write_text("/build/\n")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "ignore build")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "ignore build")
     proposal = _prepare(root, {"Makefile": "# verbs\n# from the template\n"})
     assert proposal is not None
     assert (proposal.old_version, proposal.new_version) == ("v0.1.0", "v0.2.0")
     assert proposal.changed == [".copier-answers.yml", "Makefile"] and proposal.conflicts == []
-    assert _git(root, "rev-parse", "--abbrev-ref", "HEAD").strip() == "template-update"
-    assert f"{TRAILER}: v0.2.0" in _git(root, "log", "-1", "--format=%B")
-    assert _git(root, "status", "--porcelain") == ""
+    assert git(root, "rev-parse", "--abbrev-ref", "HEAD").strip() == "template-update"
+    assert f"{TRAILER}: v0.2.0" in git(root, "log", "-1", "--format=%B")
+    assert git(root, "status", "--porcelain") == ""
     out = root / "build" / "out"
     assert Proposal.from_json((out / PROPOSAL).read_text()) == proposal
     body = (out / BODY).read_text()
     assert "## v0.2.0" in body and "## v0.1.0" not in body and "v0.3.0" not in body
-    _git(root, "bundle", "verify", "--quiet", str(out / BUNDLE))
+    git(root, "bundle", "verify", "--quiet", str(out / BUNDLE))
 
 
 def test_prepare_proposes_nothing_when_the_project_is_up_to_date(tmp_path, env):
     root = _project(tmp_path / "project")
     assert _prepare(root, {}) is None
-    assert _git(root, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
-    assert "template-update" not in _git(root, "branch", "--list")
+    assert git(root, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+    assert "template-update" not in git(root, "branch", "--list")
 
 
 def test_a_failed_update_leaves_the_project_as_it_was(tmp_path, env):
     root = _project(tmp_path / "project")
-    before = _git(root, "rev-parse", "HEAD")
+    before = git(root, "rev-parse", "HEAD")
 
     def failing(root: Path, vcs_ref: str | None, conflict: str) -> None:
         (root / "Makefile").write_text("half\n")
@@ -196,9 +193,9 @@ def test_a_failed_update_leaves_the_project_as_it_was(tmp_path, env):
 
     with pytest.raises(TemplateError, match="cannot be reached"):
         prepare_update(root, root / "out", updater=failing, changelog=lambda src, ref: "")
-    assert _git(root, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
-    assert _git(root, "rev-parse", "HEAD") == before and _git(root, "status", "--porcelain") == ""
-    assert "template-update" not in _git(root, "branch", "--list")
+    assert git(root, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+    assert git(root, "rev-parse", "HEAD") == before and git(root, "status", "--porcelain") == ""
+    assert "template-update" not in git(root, "branch", "--list")
 
 
 def test_conflicts_are_committed_as_they_are_and_listed_never_resolved(tmp_path, env):
@@ -208,7 +205,7 @@ def test_conflicts_are_committed_as_they_are_and_listed_never_resolved(tmp_path,
     )
     proposal = _prepare(root, {"params.yaml": marked, "Makefile.rej": "@@ -1 +1 @@\n"})
     assert proposal is not None and proposal.conflicts == ["Makefile", "params.yaml"]
-    assert _git(root, "show", "HEAD:params.yaml") == marked
+    assert git(root, "show", "HEAD:params.yaml") == marked
     body = (root / "build" / "out" / BODY).read_text()
     assert "Conflicts to resolve (2)" in body and "- `params.yaml`" in body and "- `Makefile`" in body
 
@@ -243,7 +240,9 @@ class FakeGitHub:
     """`gh` for :func:`propose`: pull requests in memory, every call recorded; git commands run for real."""
 
     def __init__(self, root: Path) -> None:
-        self.root, self.calls, self.prs = root, [], []
+        self.root = root
+        self.calls: list[list[str]] = []
+        self.prs: list[dict[str, Any]] = []
 
     def __call__(self, command: Sequence[str]) -> str:
         command = list(command)
@@ -266,93 +265,88 @@ class FakeGitHub:
 def _with_origin(tmp_path: Path) -> tuple[Path, Path]:
     source = _project(tmp_path / "source")
     (source / ".gitignore").write_text("/build/\n")
-    _git(source, "add", "-A")
-    _git(source, "commit", "-qm", "ignore build")
+    git(source, "add", "-A")
+    git(source, "commit", "-qm", "ignore build")
     origin = tmp_path / "origin.git"
-    run(["git", "clone", "-q", "--bare", str(source), str(origin)], tmp_path, env=project_env(tmp_path))
+    git_clone(source, origin, "--bare")
     return origin, tmp_path
 
 
-def _clone(origin: Path, dest: Path) -> Path:
-    run(["git", "clone", "-q", str(origin), str(dest)], dest.parent, env=project_env(dest.parent))
-    return dest
-
-
 def _remote_branches(origin: Path) -> list[str]:
-    return _git(origin, "branch", "--format=%(refname:short)").split()
+    return git(origin, "branch", "--format=%(refname:short)").split()
 
 
 def test_one_branch_one_pull_request_then_nothing_until_something_changes(tmp_path, env):
     origin, _ = _with_origin(tmp_path)
     edits = {"Makefile": "# verbs\n# from the template\n"}
-    first = _clone(origin, tmp_path / "run1")
+    first = git_clone(origin, tmp_path / "run1")
     _prepare(first, edits)
     gh = FakeGitHub(first)
     assert propose(first, first / "build" / "out", runner=gh)[0] is Action.CREATE
     assert _remote_branches(origin) == ["main", "template-update"]
     created = gh.called("pr", "create")
     assert len(created) == 1 and "## v0.2.0" in created[0][created[0].index("--body") + 1]
-    pushed = _git(origin, "rev-parse", "template-update")
+    pushed = git(origin, "rev-parse", "template-update")
 
-    second = _clone(origin, tmp_path / "run2")  # the next scheduled run, nothing new
+    second = git_clone(origin, tmp_path / "run2")  # the next scheduled run, nothing new
     _prepare(second, edits)
     gh.root = second
     action, message = propose(second, second / "build" / "out", runner=gh)
     assert action is Action.NOTHING and "#1" in message
-    assert _git(origin, "rev-parse", "template-update") == pushed
+    assert git(origin, "rev-parse", "template-update") == pushed
     assert len(gh.called("pr", "create")) == 1 and gh.called("pr", "edit") == []
 
-    third = _clone(origin, tmp_path / "run3")  # main moved on: the open pull request is updated, not duplicated
+    third = git_clone(origin, tmp_path / "run3")  # main moved on: the open pull request is updated, not duplicated
     (third / "README.md").write_text("ours\n")
-    _git(third, "add", "-A")
-    _git(third, "commit", "-qm", "team work")
-    _git(third, "push", "-q", "origin", "main")
+    git(third, "add", "-A")
+    git(third, "commit", "-qm", "team work")
+    git(third, "push", "-q", "origin", "main")
     _prepare(third, edits)
     gh.root = third
     assert propose(third, third / "build" / "out", runner=gh)[0] is Action.UPDATE
     assert [c[:4] for c in gh.called("pr", "edit")] == [["gh", "pr", "edit", "1"]]
     assert len(gh.called("pr", "create")) == 1
-    assert _git(origin, "rev-parse", "template-update") != pushed
+    assert git(origin, "rev-parse", "template-update") != pushed
 
 
 def test_a_closed_pull_request_is_not_reopened_and_foreign_commits_are_never_pushed_over(tmp_path, env):
     origin, _ = _with_origin(tmp_path)
     edits = {"Makefile": "# verbs\n# from the template\n"}
-    first = _clone(origin, tmp_path / "run1")
+    first = git_clone(origin, tmp_path / "run1")
     _prepare(first, edits)
     gh = FakeGitHub(first)
     propose(first, first / "build" / "out", runner=gh)
     gh.prs[0]["open"] = False  # the team closed it: they skip this version
 
-    again = _clone(origin, tmp_path / "run2")
+    again = git_clone(origin, tmp_path / "run2")
     _prepare(again, edits)
     gh.root = again
     assert propose(again, again / "build" / "out", runner=gh)[0] is Action.DECLINED
     assert len(gh.called("pr", "create")) == 1
 
     gh.prs[0]["open"] = True  # reopened, and someone resolves things on the branch
-    person = _clone(origin, tmp_path / "person")
-    _git(person, "switch", "-q", "template-update")
+    person = git_clone(origin, tmp_path / "person")
+    git(person, "switch", "-q", "template-update")
     (person / "Makefile").write_text("# resolved by hand\n")
-    _git(person, "commit", "-qam", "Resolve")
-    _git(person, "push", "-q", "origin", "template-update")
-    theirs = _git(origin, "rev-parse", "template-update")
+    git(person, "commit", "-qam", "Resolve")
+    git(person, "push", "-q", "origin", "template-update")
+    theirs = git(origin, "rev-parse", "template-update")
     assert propose(again, again / "build" / "out", runner=gh)[0] is Action.FOREIGN
-    assert _git(origin, "rev-parse", "template-update") == theirs
+    assert git(origin, "rev-parse", "template-update") == theirs
 
 
 def test_a_tampered_proposal_cannot_push_to_main(tmp_path, env):
     origin, _ = _with_origin(tmp_path)
-    work = _clone(origin, tmp_path / "run")
+    work = git_clone(origin, tmp_path / "run")
     _prepare(work, {"Makefile": "# from the template\n"})
     out = work / "build" / "out"
     data = json.loads((out / PROPOSAL).read_text()) | {"branch": "main"}
     (out / PROPOSAL).write_text(json.dumps(data))
-    main_before = _git(origin, "rev-parse", "main")
+    main_before = git(origin, "rev-parse", "main")
     gh = FakeGitHub(work)
     with pytest.raises(TemplateError, match="not an update branch"):
         propose(work, out, runner=gh)
-    assert _git(origin, "rev-parse", "main") == main_before and gh.calls == []
+    assert git(origin, "rev-parse", "main") == main_before and gh.calls == []
 
 
 def test_link_writes_the_answers_of_the_version_and_the_projects_values(tmp_path):

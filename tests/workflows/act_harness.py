@@ -50,6 +50,8 @@ STANDIN_FOR = {
     "iterative/setup-cml": "setup-cml",
 }
 HANDLED_BY_ACT = {"actions/checkout"}
+GH = STANDINS / "gh"
+DOCKER = STANDINS / "bin"
 
 # The host environment leaks into host-mode steps, so act gets only these (plus PATH without any virtualenv).
 PASSED_ENV = ("HOME", "LANG", "LC_ALL", "TERM", "USER", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR", "PIP_FIND_LINKS")
@@ -106,12 +108,13 @@ def local_repository_args(repo: Path, extra: dict[str, Path] | None = None) -> l
     return args
 
 
-def act_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """A small, explicit environment for act: no virtualenv on PATH, no GITHUB_/DVC_ variables."""
+def act_env(extra: dict[str, str] | None = None, tools: tuple[Path, ...] = ()) -> dict[str, str]:
+    """A small, explicit environment for act: no virtualenv on PATH, no GITHUB_/DVC_ variables; ``tools`` (folders
+    of stand-in commands) first on PATH, which steps in host mode inherit."""
     venvs = {str(VENV_BIN), os.environ.get("VIRTUAL_ENV", "") + "/bin"}
     path = [p for p in os.environ.get("PATH", "/usr/bin:/bin").split(os.pathsep) if p and p not in venvs]
     env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
-    env["PATH"] = os.pathsep.join(path)
+    env["PATH"] = os.pathsep.join([*map(str, tools), *path])
     env.update(extra or {})
     return env
 
@@ -204,7 +207,9 @@ def _joined(messages: list[str]) -> str:
 
 def parse_log(stdout: str) -> tuple[list[dict[str, Any]], dict[str, str], dict[str, str]]:
     """Events, job results and step summaries from act's JSON-lines output."""
-    events, jobs, summaries = [], {}, {}
+    events: list[dict[str, Any]] = []
+    jobs: dict[str, str] = {}
+    summaries: dict[str, str] = {}
     for line in stdout.splitlines():
         line = line.strip()
         if not line.startswith("{"):
@@ -235,6 +240,7 @@ def run_workflow(
     variables: dict[str, str] | None = None,
     secrets: dict[str, str] | None = None,
     standins: dict[str, Path] | None = None,
+    tools: tuple[Path, ...] = (),
     repository: str = "example/slipway",
     timeout: int = 900,
 ) -> ActRun:
@@ -242,7 +248,9 @@ def run_workflow(
 
     ``repo`` must be a throwaway copy (``support.fresh_clone``): act works on it. ``env`` is set for every step
     (``--env``), ``variables`` are ``vars.*``, ``secrets`` are added to the dummy ``GITHUB_TOKEN``; act has no
-    environment protection rules, so jobs that declare ``environment:`` receive them like any other job.
+    environment protection rules, so jobs that declare ``environment:`` receive them like any other job. ``tools``
+    are folders of stand-in commands put first on the steps' PATH (``GH``: a recording ``gh``; ``DOCKER``: a
+    recording ``docker``).
     act takes ``github.repository`` from the ``origin`` remote: one pointing at ``repository`` is added if missing
     (nothing is fetched from it).
     """
@@ -296,7 +304,9 @@ def run_workflow(
     for key, value in (secrets or {}).items():
         command += ["-s", f"{key}={value}"]
     started = time.monotonic()
-    result = subprocess.run(command, cwd=repo, env=act_env(), capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(
+        command, cwd=repo, env=act_env(tools=tools), capture_output=True, text=True, timeout=timeout
+    )
     seconds = time.monotonic() - started
     (work / "log.jsonl").write_text(result.stdout)
     events, jobs, summaries = parse_log(result.stdout)

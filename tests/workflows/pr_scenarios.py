@@ -7,7 +7,6 @@ pushed (`make push-outputs`), so the pull request can restore every stage whose 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -90,11 +89,6 @@ def act(repo: Path, record: Path, head_repository: str | None = None) -> ActRun:
     return run_workflow(
         repo, WORKFLOW, "pull_request", event, record_dir=record, variables={"PR_PYTEST_ARGS": TESTS_IN_ACT}
     )
-
-
-def records(record: Path, name: str) -> list[dict]:
-    path = record / f"{name}.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def uploaded_report(record: Path) -> str:

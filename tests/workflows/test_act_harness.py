@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support import project_env, run
+from support import project_env, records, run
 from workflows.act_harness import (
     STANDINS,
     ActRun,
@@ -179,11 +179,12 @@ def test_stand_ins_record_artifacts_cache_and_cml(tmp_path: Path) -> None:
     assert result.returncode == 0, result.describe()
     assert result.job_results == {"make": "success", "post": "success"}
     assert result.summaries["make"] == "## made by make\n"
-    uploads = [json.loads(line) for line in (record / "upload-artifact.jsonl").read_text().splitlines()]
-    assert uploads == [{"job": "make", "name": "report", "files": ["plots/roc.png", "report.md"]}]
-    cache = json.loads((record / "cache.jsonl").read_text())
+    assert records(record, "upload-artifact") == [
+        {"job": "make", "name": "report", "files": ["plots/roc.png", "report.md"]}
+    ]
+    (cache,) = records(record, "cache")
     assert cache["path"] == ".dvc/cache" and cache["key"].startswith("dvc-") and len(cache["key"]) > 10
-    (call,) = [json.loads(line) for line in (record / "cml.jsonl").read_text().splitlines()]
+    (call,) = records(record, "cml")
     assert call["args"] == ["comment", "update", "--watermark-title=harness", "report.md"]
     assert call["images"] == ["plots/roc.png"]
     assert (Path(call["saved"]) / "plots" / "roc.png").read_text() == "png"

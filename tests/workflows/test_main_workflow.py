@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import free_port, fresh_clone, run
-from workflows.act_harness import STANDINS, act_env, act_missing, run_workflow, skip_under_act
+from support import free_port, fresh_clone, git_clone, git_tags, run
+from workflows.act_harness import DOCKER, act_missing, run_workflow, skip_under_act
 
 from slipway.artifact.digest import file_md5
 
@@ -28,11 +28,6 @@ def _push_event(repo: Path) -> dict[str, object]:
     }
 
 
-def _remote_tags(origin: Path) -> set[str]:
-    listed = run(["git", "ls-remote", "--tags", "--refs", str(origin)], origin).stdout.splitlines()
-    return {line.split("refs/tags/")[1] for line in listed}
-
-
 def test_main_workflow_promotes_then_rolls_back_a_broken_candidate(tmp_path: Path) -> None:
     repo = fresh_clone(tmp_path / "repo")
     params = yaml.safe_load((repo / "params.yaml").read_text())
@@ -42,21 +37,19 @@ def test_main_workflow_promotes_then_rolls_back_a_broken_candidate(tmp_path: Pat
     params["deploy"]["smoke"]["timeout_seconds"] = 240  # a loaded 2-core machine can take long to import
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "commit", "-q", "-am", "ports for this test"], repo)  # not a stage parameter: dvc.lock still holds
-    origin = tmp_path / "origin.git"
-    run(["git", "clone", "-q", "--bare", str(repo), str(origin)], tmp_path)
+    origin = git_clone(repo, tmp_path / "origin.git", "--bare")
     run(["git", "remote", "add", "origin", str(origin)], repo)
 
     record = tmp_path / "record"
-    env = {"PATH": f"{STANDINS / 'bin'}:{act_env()['PATH']}"}
     first = run_workflow(
         repo, ".github/workflows/main.yml", "push", _push_event(repo),
-        record_dir=record, env=env, variables={"PUBLISH_IMAGE": "true"},
+        record_dir=record, tools=(DOCKER,), variables={"PUBLISH_IMAGE": "true"},
     )  # fmt: skip
     assert first.returncode == 0, first.describe()
     assert first.job_results == {
         "register": "success", "image": "success", "staging": "success", "production": "success"
     }, first.describe()  # fmt: skip
-    assert {"model@v0.1.0", "model#staging#1", "model#prod#2"} <= _remote_tags(origin)
+    assert {"model@v0.1.0", "model#staging#1", "model#prod#2"} <= git_tags(origin)
     docker = (record / "docker-calls.txt").read_text().splitlines()
     assert docker[0].startswith("login ghcr.io --username ")
     assert any(call.startswith("build ") and "--tag ghcr.io/example/slipway-model:v0.1.0" in call for call in docker)
@@ -89,7 +82,7 @@ def test_main_workflow_promotes_then_rolls_back_a_broken_candidate(tmp_path: Pat
 
     second = run_workflow(
         repo, ".github/workflows/main.yml", "push", _push_event(repo),
-        record_dir=tmp_path / "record2", env=env, variables={"PUBLISH_IMAGE": "true"},
+        record_dir=tmp_path / "record2", tools=(DOCKER,), variables={"PUBLISH_IMAGE": "true"},
     )  # fmt: skip
     assert second.returncode != 0, second.describe()
     assert second.job_results["register"] == "success", second.describe()
@@ -100,7 +93,7 @@ def test_main_workflow_promotes_then_rolls_back_a_broken_candidate(tmp_path: Pat
     assert "v0.1.0: model folder from rebuild" in log  # the previous version, rebuilt and md5-checked
     assert "[staging] rolled back to v0.1.0, which passed its smoke test" in log
     assert "staging: deploying v0.2.0 failed; rolled back to v0.1.0" in log
-    tags = _remote_tags(origin)
+    tags = git_tags(origin)
     assert "model@v0.2.0" in tags
     assert {tag for tag in tags if "#" in tag} == {"model#staging#1", "model#prod#2"}  # no stage moved
     run(["git", "fetch", "-q", "--tags", "origin"], repo)

@@ -13,51 +13,21 @@ from pathlib import Path
 
 import pytest
 import yaml
-from monitor_data import fit_model, reference_frame, shifted_period, write_log
-from support import fresh_clone, project_env, run
-from workflows import act_harness
-from workflows.act_harness import act_missing, run_workflow, skip_under_act
+from support import fresh_clone, gh_calls, git_clone, project_env, run
+from support.monitor_data import shifted_period, write_log
+from workflows.act_harness import GH, act_missing, run_workflow, skip_under_act
 
 from slipway.data.generator import ChurnSettings, generate_churn
 
 pytestmark = [pytest.mark.slow, skip_under_act(), act_missing()]
 
-GH_STANDIN = Path(__file__).resolve().parent / "standins" / "gh"
 ROWS = 1500
-
-
-@pytest.fixture(autouse=True)
-def gh_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Steps in host mode inherit act's environment: put the recording gh first on its PATH."""
-    original = act_harness.act_env
-
-    def with_gh(extra: dict[str, str] | None = None) -> dict[str, str]:
-        env = original(extra)
-        env["PATH"] = f"{GH_STANDIN}:{env['PATH']}"
-        return env
-
-    monkeypatch.setattr(act_harness, "act_env", with_gh)
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One fresh clone, reused read-only as the source of each run's copy."""
     return fresh_clone(tmp_path_factory.mktemp("source") / "repo")
-
-
-def _copy(source: Path, dest: Path) -> Path:
-    run(["git", "clone", "-q", str(source), str(dest)], dest.parent, env=project_env(dest.parent))
-    return dest
-
-
-def _calls(record: Path) -> list[list[str]]:
-    path = record / "gh.jsonl"
-    return [json.loads(line)["args"] for line in path.read_text().splitlines()] if path.exists() else []
-
-
-@pytest.fixture(scope="module")
-def model(config):
-    return fit_model(config, reference_frame())
 
 
 def _log(tmp_path: Path, frame, model, config) -> Path:
@@ -67,7 +37,7 @@ def _log(tmp_path: Path, frame, model, config) -> Path:
 
 
 def _monitor(repo: Path, workdir: Path, log_dir: Path, state: Path, record: Path):
-    clone = _copy(repo, workdir)
+    clone = git_clone(repo, workdir)
     return run_workflow(
         clone,
         ".github/workflows/monitor.yml",
@@ -76,18 +46,19 @@ def _monitor(repo: Path, workdir: Path, log_dir: Path, state: Path, record: Path
         record_dir=record,
         variables={"PREDICTION_LOG_SOURCE": str(log_dir)},
         env={"GH_STANDIN_STATE": str(state)},
+        tools=(GH,),
     )
 
 
 def test_drifted_window_opens_one_issue_and_dispatches_retraining_then_updates_it(
-    repo, tmp_path, model, config
+    repo, tmp_path, monitor_model, config
 ) -> None:
-    log_dir = _log(tmp_path, shifted_period(ROWS, 21), model, config)
+    log_dir = _log(tmp_path, shifted_period(ROWS, 21), monitor_model, config)
     state = tmp_path / "gh-state.json"
 
     first = _monitor(repo, tmp_path / "run1", log_dir, state, tmp_path / "record1")
     assert first.job_results == {"monitor": "success"}, first.describe()
-    calls = _calls(tmp_path / "record1")
+    calls = gh_calls(tmp_path / "record1")
     creates = [c for c in calls if c[:2] == ["issue", "create"]]
     dispatches = [c for c in calls if c[:2] == ["workflow", "run"]]
     assert len(creates) == 1 and len(dispatches) == 1, calls
@@ -100,7 +71,7 @@ def test_drifted_window_opens_one_issue_and_dispatches_retraining_then_updates_i
 
     second = _monitor(repo, tmp_path / "run2", log_dir, state, tmp_path / "record2")
     assert second.job_results == {"monitor": "success"}, second.describe()
-    calls = _calls(tmp_path / "record2")
+    calls = gh_calls(tmp_path / "record2")
     assert not [c for c in calls if c[:2] == ["issue", "create"]], calls
     assert [c[:3] for c in calls if c[:2] == ["issue", "edit"]] == [["issue", "edit", "1"]]
     assert len([c for c in calls if c[:2] == ["issue", "comment"]]) == 1
@@ -109,21 +80,21 @@ def test_drifted_window_opens_one_issue_and_dispatches_retraining_then_updates_i
     assert len(issues) == 1 and issues[0]["state"] == "open"
 
 
-def test_healthy_window_neither_alerts_nor_retrains(repo, tmp_path, model, config) -> None:
+def test_healthy_window_neither_alerts_nor_retrains(repo, tmp_path, monitor_model, config) -> None:
     frame = generate_churn(ChurnSettings(rows=ROWS, seed=22, id_offset=5_000_000))
-    log_dir = _log(tmp_path, frame, model, config)
+    log_dir = _log(tmp_path, frame, monitor_model, config)
     result = _monitor(repo, tmp_path / "run", log_dir, tmp_path / "state.json", tmp_path / "record")
     assert result.job_results == {"monitor": "success"}, result.describe()
     assert result.step_results("monitor").get("Alert and dispatch retraining") in (None, "skipped")
-    assert _calls(tmp_path / "record") == []
+    assert gh_calls(tmp_path / "record") == []
     assert "Healthy" in result.summaries.get("monitor", "")
 
 
 def test_retrain_opens_one_branch_with_new_data_and_one_pr(repo, tmp_path) -> None:
     origin = tmp_path / "origin.git"
     env = project_env(tmp_path)
-    run(["git", "clone", "-q", "--bare", str(repo), str(origin)], tmp_path, env=env)
-    clone = _copy(origin, tmp_path / "work")
+    git_clone(repo, origin, "--bare")
+    clone = git_clone(origin, tmp_path / "work")
     before = (clone / "data.dvc").read_text()
     event = {
         "inputs": {
@@ -137,7 +108,7 @@ def test_retrain_opens_one_branch_with_new_data_and_one_pr(repo, tmp_path) -> No
         "repository": {"full_name": "example/slipway"},
     }
     result = run_workflow(
-        clone, ".github/workflows/retrain.yml", "workflow_dispatch", event, record_dir=tmp_path / "record"
+        clone, ".github/workflows/retrain.yml", "workflow_dispatch", event, record_dir=tmp_path / "record", tools=(GH,)
     )
     assert result.job_results == {"retrain": "success"}, result.describe()
 
@@ -150,7 +121,7 @@ def test_retrain_opens_one_branch_with_new_data_and_one_pr(repo, tmp_path) -> No
     assert yaml.safe_load(after)["outs"][0]["md5"] != yaml.safe_load(before)["outs"][0]["md5"]
     assert any(path.startswith("dvc-storage/") for path in changed)  # the embedded remote got the new data
 
-    calls = _calls(tmp_path / "record")
+    calls = gh_calls(tmp_path / "record")
     prs = [c for c in calls if c[:2] == ["pr", "create"]]
     assert len(prs) == 1, calls
     body = prs[0][prs[0].index("--body") + 1]

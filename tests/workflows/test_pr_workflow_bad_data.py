@@ -6,8 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
+from support import records
 from workflows.act_harness import act_missing, skip_under_act
-from workflows.pr_scenarios import act, corrupt_data, open_pull_request, records
+from workflows.pr_scenarios import act, corrupt_data, open_pull_request
 
 pytestmark = [pytest.mark.slow, skip_under_act(), act_missing()]
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support import fresh_clone
+from support import fresh_clone, records
 
 act_harness = pytest.importorskip("workflows.act_harness", reason="tests/workflows/act_harness.py is not here yet")
 pytestmark = [pytest.mark.slow, act_harness.skip_under_act(), act_harness.act_missing()]
@@ -48,7 +48,7 @@ def test_with_a_cloud_configured_it_launches_a_runner(tmp_path):
         standins={"iterative/setup-cml": CML_RUNNER_STANDIN},
     )
     assert run.job_results == {"launch": "success"}, run.describe()
-    (call,) = [json.loads(line) for line in (record / "cml-runner.jsonl").read_text().splitlines()]
+    (call,) = records(record, "cml-runner")
     assert call["args"] == [
         "runner",
         "launch",

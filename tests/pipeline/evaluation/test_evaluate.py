@@ -11,7 +11,7 @@ import pytest
 from sklearn import metrics as sk
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
-from slipway.config import EvaluateConfig, FeaturesConfig, TrainConfig
+from slipway.config import EvaluateConfig, FeaturesConfig, Task, TrainConfig
 from slipway.metrics.bootstrap import Bootstrap
 from slipway.pipeline.evaluation.evaluate import evaluate, metric_intervals, metric_values
 from slipway.pipeline.evaluation.predictions import metric_inputs
@@ -40,7 +40,7 @@ TABLES = {
 }
 
 
-def _fit(frame: pd.DataFrame, target: str, task: str, model: str = "logreg"):
+def _fit(frame: pd.DataFrame, target: str, task: Task, model: str = "logreg"):
     """Fitted on the first two thirds of the (shuffled) table; x and y of the last third."""
     frame = frame.sample(frac=1, random_state=0).reset_index(drop=True)
     features = FeaturesConfig(numeric=[c for c in frame.columns if c != target][:8])

@@ -19,7 +19,8 @@ def _hidden(path: Path) -> bool:
 
 
 def _files(patterns: list[str], include_hidden: bool) -> list[Path]:
-    included, excluded = set(), set()
+    included: set[Path] = set()
+    excluded: set[Path] = set()
     for pattern in patterns:
         target = excluded if pattern.startswith("!") else included
         for match in glob.glob(pattern.lstrip("!"), recursive=True, include_hidden=True):

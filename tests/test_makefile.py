@@ -1,0 +1,62 @@
+"""The linters are make verbs, not tests: `make lint` runs every one of them, `make test` runs `make lint` before the
+suite, and no test runs a linter itself."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from support import REPO_ROOT, run
+
+LINTERS = {
+    "ruff check": "ruff check .",
+    "ruff format": "ruff format --check .",
+    "mypy": "mypy",
+    "import contracts": "lint-imports",
+    "workflow schema": "check-jsonschema --builtin-schema vendor.github-workflows",
+    "actionlint": "actionlint",
+    "zizmor": "zizmor --offline --no-progress --persona=auditor",
+    "hadolint": "hadolint --failure-threshold info infra/Dockerfile",
+    "shellcheck": "shellcheck infra/",
+    "kubernetes manifests": "kubernetes-validate --strict",
+}
+LINTER_COMMANDS = {command.split()[0] for command in LINTERS.values()}
+
+
+def _dry_run(target: str) -> list[str]:
+    """The commands ``make TARGET`` would run, in order (``make -n``: nothing runs)."""
+    return run(["make", "-n", "--no-print-directory", target], REPO_ROOT).stdout.splitlines()
+
+
+def _first(commands: list[str], fragment: str) -> int:
+    return next(i for i, line in enumerate(commands) if fragment in line)
+
+
+@pytest.mark.parametrize("linter", list(LINTERS))
+def test_make_lint_runs_every_linter(linter: str) -> None:
+    assert any(LINTERS[linter] in line for line in _dry_run("lint")), f"`make lint` does not run {linter}"
+
+
+def test_make_test_runs_the_linters_before_the_suite() -> None:
+    commands = _dry_run("test")
+    suite = _first(commands, "pytest ")
+    for linter, command in LINTERS.items():
+        assert _first(commands, command) < suite, f"`make test` runs {linter} after the suite, or not at all"
+
+
+def _strings(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    return {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+
+
+def test_no_test_runs_a_linter() -> None:
+    """A linter named as a command (`"actionlint"`, `VENV_BIN / "hadolint"`) anywhere under tests/, this file aside."""
+    found = {
+        str(path.relative_to(REPO_ROOT)): names
+        for path in sorted((REPO_ROOT / "tests").rglob("*.py"))
+        if path != Path(__file__).resolve()
+        for names in [sorted(LINTER_COMMANDS & _strings(path))]
+        if names
+    }
+    assert not found, f"tests that run linters (move them to `make lint`): {found}"
