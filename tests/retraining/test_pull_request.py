@@ -12,7 +12,7 @@ from support import project_env, run
 
 from slipway.config import RetrainConfig
 from slipway.data.generator import ChurnSettings, generate_churn
-from slipway.retraining.ingest import IngestSummary, combine, next_demo_period
+from slipway.retraining.ingest import IngestError, IngestSummary, combine, next_demo_period
 from slipway.retraining.pull_request import branch_name, open_retrain_pr, pr_body
 
 
@@ -71,6 +71,6 @@ def test_open_retrain_pr_commits_data_dvc_and_the_embedded_remote(pulled_clone: 
     files = run(["git", "show", "--name-only", "--format=", "HEAD"], repo, env=env).stdout.split()
     assert "data.dvc" in files and any(f.startswith("dvc-storage/files/md5/") for f in files)
     assert yaml.safe_load((repo / "data.dvc").read_text())["outs"][0]["md5"] != before
-    with pytest.raises(RuntimeError, match="did not change"):  # nothing new the second time: refused, no branch
+    with pytest.raises(IngestError, match="did not change"):  # nothing new the second time: refused, no branch
         open_retrain_pr(repo, "retrain/again", "Retrain", "body", push=False, runner=runner)
     assert "retrain/again" not in run(["git", "branch"], repo, env=env).stdout
