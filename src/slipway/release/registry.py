@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,6 +238,7 @@ class Registry:
         """Assign ``stage`` to ``version`` (a new ``artifact#stage#N`` tag); returns the tag name."""
         if self.stage_version(stage) == version:
             return ""
+        self._after_last_assignment(stage)
         self._gto(
             "assign", self.artifact, "--version", version, "--stage", stage, "--simple", "false", "--force",
             "--message", f"Assign {stage} to {self.artifact} {version}",
@@ -245,6 +247,16 @@ class Registry:
             raise RegistryError(f"assigned {stage} to {version} but GTO still reports {self.stage_version(stage)}")
         tags = self._run("git", "tag", "--list", f"{self.artifact}#{stage}#*").split()
         return max(tags, key=lambda name: (parse_tag(name) or Tag("")).counter or 0)
+
+    def _after_last_assignment(self, stage: str) -> None:
+        """Wait, if need be, until a second after the stage's newest assignment tag: GTO orders assignments by their
+        tag's time, in whole seconds, so two in the same second would leave the stage's version undecided."""
+        pattern = f"refs/tags/{self.artifact}#{stage}#*"
+        times = self._run("git", "for-each-ref", "--format=%(creatordate:unix)", pattern).split()
+        if times:
+            wait = max(map(int, times)) + 1 - time.time()
+            if wait > 0:
+                time.sleep(wait)
 
     def commit_of(self, version: str) -> str:
         return self._run("git", "rev-list", "-n", "1", version_tag(self.artifact, version)).strip()
