@@ -3,6 +3,8 @@ rewritten with the same meaning, Python otherwise."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -34,11 +36,11 @@ def patterns(draw: st.DrawFn) -> str:
     return draw(st.sampled_from(ANCHORS_START)) + body + draw(st.sampled_from(ANCHORS_END))
 
 
-def _column(values: list[str | None]) -> pd.Series:
+def _column(values: Sequence[str | None]) -> pd.Series:
     return pd.Series(values, dtype="string[pyarrow]")
 
 
-def _expected(values: list[str | None], pattern: str) -> list[bool]:
+def _expected(values: Sequence[str | None], pattern: str) -> list[bool]:
     matches = pattern_matcher(pattern)
     return [matches(value) for value in values]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from monitor_data import fit_model, reference_frame, write_log
+from support.monitor_data import fit_model, reference_frame, write_log
 
 from slipway.data.generator import ChurnSettings, generate_churn
 from slipway.serving import prediction_log

@@ -203,10 +203,14 @@ def test_kpi_intervals_contain_the_value_and_narrow_with_more_labels(config) -> 
         for rows in (400, 6400)
     )
     for name in names:
+        widths = []
         for kpi in (few[name], many[name]):
-            assert kpi.interval is not None and kpi.interval.low <= kpi.value <= kpi.interval.high, kpi
+            interval = kpi.interval
+            assert interval is not None and kpi.value is not None and interval.low <= kpi.value <= interval.high, kpi
+            widths.append(interval.half_width)
         # 16x the rows: about a quarter of the width (1 / sqrt(n))
-        assert many[name].interval.half_width < 0.4 * few[name].interval.half_width, name
+        few_width, many_width = widths
+        assert many_width < 0.4 * few_width, name
 
 
 def test_kpi_values_are_the_task_metrics(config) -> None:

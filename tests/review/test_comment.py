@@ -49,7 +49,8 @@ class FakeApi:
     """Answers ``gh api`` calls from a list of pull requests and records them."""
 
     def __init__(self, pulls: list[dict[str, Any]], commit_pulls: bool = True) -> None:
-        self.pulls, self.commit_pulls, self.calls = pulls, commit_pulls, []
+        self.pulls, self.commit_pulls = pulls, commit_pulls
+        self.calls: list[list[str]] = []
 
     def __call__(self, args: list[str]) -> Any:
         self.calls.append(args)
@@ -146,7 +147,7 @@ def test_report_config_images_setting() -> None:
     assert ReportConfig().images == "github" and ReportConfig().image_branch == "slipway-report-images"
     assert ReportConfig(images="none").images == "none"
     with pytest.raises(ValueError, match="images"):
-        ReportConfig(images="imgur")  # type: ignore[arg-type]
+        ReportConfig(images="imgur")
     with pytest.raises(ValueError, match="not a plain branch name"):
         ReportConfig(image_branch="../main")
 

@@ -39,7 +39,7 @@ def _frames(rows: int = 600, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]
     return good, good.assign(score=noisy)
 
 
-def _revision(frame: pd.DataFrame | None, md5: str = "d.dir", **settings: object) -> Revision:
+def _revision(frame: pd.DataFrame | None, md5: str = "d.dir", /, **settings: object) -> Revision:
     assert frame is not None
     ones = np.ones(len(frame))
     metrics = {"roc_auc": float(ROC(frame["y"].to_numpy(), frame["score"].to_numpy(), ones)[0])}
@@ -136,7 +136,14 @@ def test_intervals_json_is_read_defensively() -> None:
     }
     parsed = parse_intervals(doc)
     assert parsed == Intervals({"roc_auc": Interval(0.79, 0.83)}, Bootstrap(500, 0.9, 7), 2000)
-    for broken in (None, [], {"metrics": {}}, {"level": 95, "metrics": {}}, {"level": 0.95, "metrics": []}):
+    broken_docs: tuple[object, ...] = (
+        None,
+        [],
+        {"metrics": {}},
+        {"level": 95, "metrics": {}},
+        {"level": 0.95, "metrics": []},
+    )
+    for broken in broken_docs:
         assert parse_intervals(broken) is None
     defaults = parse_intervals({"level": 0.95, "metrics": {}})
     assert defaults is not None and defaults.bootstrap == Bootstrap() and defaults.rows == 0

@@ -65,6 +65,7 @@ def test_a_plot_added_to_the_table_is_drawn_by_its_kind(tmp_path: Path) -> None:
 def test_confusion_matrix_takes_any_class_labels(tmp_path: Path) -> None:
     multiclass = TASKS["multiclass"].plots[0]
     y = np.repeat([0, 1, 2], 20)
+    assert multiclass.data is not None
     rows = multiclass.data(y, np.eye(3)[np.roll(y, 1)], PlotSettings(classes=("setosa", "versicolor", "virginica")))
     labels, matrix = plots._matrix(rows)
     assert labels == ["setosa", "versicolor", "virginica"]

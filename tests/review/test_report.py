@@ -325,6 +325,7 @@ def test_a_report_with_300_features_is_cut_to_fit_in_a_comment() -> None:
     assert len(cut_lines) == 2 and all(where in line for line in cut_lines)  # params and drift tables
     shown = [name for name in names if f"| `{name}` | numeric |" in comment]
     assert shown and len(shown) < len(names)
+    assert inputs.drift is not None
     drifted = [f.feature for f in inputs.drift.features if f.drifted]
     assert len(drifted) == 30 and set(drifted) <= set(shown)  # the drifted features come first, so none is cut
     assert comment.index("### Metrics") < comment.index("### Data") and "### Model card" in comment

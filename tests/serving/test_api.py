@@ -89,6 +89,7 @@ def test_the_route_fastapi_documents_answers_like_the_app(client: TestClient, mo
     """``ServingAPI`` answers POST /predict ahead of routing; FastAPI's own route (reached through FastAPI's middleware
     and router) answers alike."""
     app = client.app
+    assert isinstance(app, FastAPI)
 
     async def through_fastapi(scope, receive, send) -> None:
         await FastAPI.__call__(app, scope, receive, send)

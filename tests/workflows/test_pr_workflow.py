@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import records
 from workflows.act_harness import act_missing, skip_under_act
 from workflows.comment_scenarios import (
     IMAGE_BRANCH,
@@ -30,7 +31,7 @@ from workflows.comment_scenarios import (
     run_comment,
     workflow_run_event,
 )
-from workflows.pr_scenarios import WATERMARK, act, open_pull_request, records, set_params, stages, uploaded_report
+from workflows.pr_scenarios import WATERMARK, act, open_pull_request, set_params, stages, uploaded_report
 
 pytestmark = [pytest.mark.slow, skip_under_act(), act_missing()]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -201,7 +201,8 @@ def plan_adoption(df: pd.DataFrame, options: AdoptOptions, source: str = "table"
     """Decide task, features and schema for ``df``; raise AdoptError if it cannot be adopted."""
     _check_columns(df, options)
     task, reason = infer_task(df[options.target], options.task)
-    inferred = pa.infer_schema(df)
+    # a DataFrame's schema: pandera's overloads, with pandas untyped here, would pick the Series one
+    inferred = cast(pa.DataFrameSchema, pa.infer_schema(df))
     columns: dict[str, pa.Column] = {}
     numeric: list[str] = []
     categorical: list[str] = []
@@ -253,8 +254,11 @@ def plan_adoption(df: pd.DataFrame, options: AdoptOptions, source: str = "table"
     shares = df[options.target].value_counts(normalize=True)
     if task == "regression":
         baseline = float(pd.to_numeric(df[options.target]).std(ddof=0))
+    elif task == "binary":
+        assert classes is not None  # a classification target's column comes with its classes
+        baseline = float(shares[classes[-1]])
     else:
-        baseline = float(shares[classes[-1]] if task == "binary" else shares.max())
+        baseline = float(shares.max())
     review.extend(_review_notes(task, classes, categorical, excluded, missing, options))
     return Plan(
         source=source,

@@ -146,8 +146,9 @@ class Journal:
             shutil.copymode(target, staged)
         os.replace(staged, target)
 
-    def replace_folder(self, relative: str, fill: Callable[[Path], None]) -> None:
-        """Give a journaled folder new content: ``fill`` writes it beside the project, then two renames swap it in."""
+    def replace_folder(self, relative: str, fill: Callable[[Path], object]) -> None:
+        """Give a journaled folder new content: ``fill`` writes it beside the project (what it returns is ignored),
+        then two renames swap it in."""
         number = self.folders.index(relative)
         target, new = _inside(self.root, relative), self.path / "new" / f"folder-{number}"
         new.mkdir()
@@ -164,8 +165,8 @@ def begin(root: Path, name: str, what: str, files: list[str], folders: list[str]
     if final.exists():
         raise JournalError(f"an interrupted `slipway {name}` is still recorded in {final}: undo it first")
     work = final.with_name(f"{final.name}.new-{uuid.uuid4().hex[:8]}")
-    for folder in ("saved", "new", "aside", "discard"):
-        (work / folder).mkdir(parents=True)
+    for part in ("saved", "new", "aside", "discard"):
+        (work / part).mkdir(parents=True)
     saved: dict[str, str | None] = {}
     for number, relative in enumerate(files):
         source = _inside(root, relative)

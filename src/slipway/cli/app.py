@@ -9,11 +9,14 @@ another). Anything else is a bug and keeps its traceback."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import click
 import typer
 from typer.core import TyperGroup
+
+if TYPE_CHECKING:
+    from typer._click import Context  # the click that typer vendors: the context TyperGroup.invoke is given
 
 
 class Failure(Exception):
@@ -61,7 +64,7 @@ def show_failure(verb: str, message: str) -> None:
 
 
 class _Verbs(TyperGroup):
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Literal, TypedDict, cast
 
 import typer
 
 from slipway.cli.app import ParamsOption, app
+
+if TYPE_CHECKING:
+    from slipway.serving.model import Backend
+
+
+class ServerOptions(TypedDict):
+    """The options of ``uvicorn.run`` that :func:`server_options` chooses."""
+
+    loop: Literal["uvloop", "asyncio"]
+    http: Literal["httptools"]
 
 
 @app.command("serve-stage")
@@ -71,15 +81,15 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     api = create_app(
         model_dir,
-        backend=backend,
+        backend=cast("Backend", backend),  # one of Backend's values: checked above
         prediction_log=prediction_log,
         params_path=params,
-        max_body_bytes=max_body_bytes,  # type: ignore[arg-type]
+        max_body_bytes=max_body_bytes,
     )
     uvicorn.run(api, host=host, port=port, workers=1, access_log=access_log, log_level="info", **server_options())
 
 
-def server_options() -> dict[str, str]:
+def server_options() -> ServerOptions:
     """uvicorn's fastest event loop and HTTP parser: uvloop and httptools (core dependencies; uvloop is not made
     for Windows, where asyncio's loop serves)."""
     import importlib.util

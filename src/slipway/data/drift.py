@@ -347,7 +347,8 @@ def detect_drift(
 
     A feature absent from either table, or without a numeric value in the reference, is reported drifted.
     """
-    kinds: dict[str, Kind] = {name: "numeric" for name in numeric} | {name: "categorical" for name in categorical}
+    kinds: dict[str, Kind] = {name: "numeric" for name in numeric}
+    kinds.update({name: "categorical" for name in categorical})
     unusable: dict[str, FeatureDrift] = {}
     for name, kind in kinds.items():
         if name not in reference.columns:

@@ -45,6 +45,7 @@ def _whole_match(check: pa.Check) -> pa.Check:
     """A ``str_matches`` check with :func:`pattern_matcher` semantics (same name, statistics and message)."""
     if check.name != "str_matches":
         return check
+    assert check.statistics is not None  # a str_matches check keeps its pattern in its statistics
     pattern = str(check.statistics["pattern"])
     return pa.Check(
         partial(whole_matches, pattern=pattern), name="str_matches", error=f"str_matches('{pattern}')",

@@ -100,11 +100,16 @@ def paired_changes(
     scored, how the base is), so a metric at a threshold can take each revision's own threshold."""
     ones = np.ones(len(y))
     changes = [_difference(y, new, y, base, pair) for pair in metrics.values()]
-    values = _replicates([lambda w, c=change: c(w, w) for change in changes], len(y), settings)
+    values = _replicates([_same_weights(change) for change in changes], len(y), settings)
     return {
         name: (float(change(ones, ones)[0]), _percentiles(values[i], settings.level))
         for i, (name, change) in enumerate(zip(metrics, changes, strict=True))
     }
+
+
+def _same_weights(change: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    """A paired change as a function of one set of weights (both sides resampled alike)."""
+    return lambda w: change(w, w)
 
 
 def _difference(
@@ -134,9 +139,9 @@ def unpaired_changes(
     """``unpaired_change`` of several metrics, each side's resamples shared by all metrics."""
     (y_new, out_new), (y_base, out_base) = new, base
     pairs = list(metrics.values())
-    a = _replicates([lambda w, m=m: m(y_new, out_new, w) for m, _ in pairs], len(y_new), settings)
+    a = _replicates([partial(m, y_new, out_new) for m, _ in pairs], len(y_new), settings)
     other_seed = Bootstrap(settings.resamples, settings.level, settings.seed + 1)  # independent resamples
-    b = _replicates([lambda w, m=m: m(y_base, out_base, w) for _, m in pairs], len(y_base), other_seed)
+    b = _replicates([partial(m, y_base, out_base) for _, m in pairs], len(y_base), other_seed)
     result = {}
     for i, (name, pair) in enumerate(metrics.items()):
         point = _difference(y_new, out_new, y_base, out_base, pair)(np.ones(len(y_new)), np.ones(len(y_base)))

@@ -9,6 +9,7 @@ them (``slipway.tasks``) costs nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,7 +82,7 @@ def calibration_points(y: np.ndarray, score: np.ndarray, settings: PlotSettings)
     ]
 
 
-def _cells(matrix: np.ndarray, labels: list[object]) -> Rows:
+def _cells(matrix: np.ndarray, labels: Sequence[object]) -> Rows:
     return [
         {"actual": a, "predicted": p, "cell": f"actual {a} / predicted {p}", "count": int(matrix[i, j])}
         for i, a in enumerate(labels)

@@ -72,7 +72,7 @@ class Materialiser:
         if not self._problems(dest, file_name, found):
             return dest
         dest.parent.mkdir(parents=True, exist_ok=True)
-        sources: list[tuple[str, Callable[[Path], None]]] = [
+        sources: list[tuple[str, Callable[[Path], object]]] = [  # (what each returns is ignored)
             ("workspace", lambda tmp: shutil.copytree(self.repo / model_dir_rel, tmp)),
             ("DVC", lambda tmp: self._from_dvc(found.commit, model_dir_rel, tmp)),
             ("rebuild", lambda tmp: self._rebuild(found.commit, model_dir_rel, tmp)),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import matplotlib
 
@@ -20,9 +20,19 @@ from slipway.tasks import Plot, PlotKind
 
 Rows = Sequence[dict[str, Any]]
 Renderer = Callable[[Plot, Path, Rows, Rows | None, str], Path]
-BASE_STYLE = {"color": "#9e9e9e", "linestyle": "--", "linewidth": 1.5}
-PR_STYLE = {"color": "#1565c0", "linewidth": 2.0}
-GUIDE_STYLE = {"color": "#e0e0e0", "linewidth": 1}
+
+
+class LineStyle(TypedDict):
+    """Keyword arguments of a matplotlib line."""
+
+    color: str
+    linewidth: float
+    linestyle: NotRequired[str]
+
+
+BASE_STYLE: LineStyle = {"color": "#9e9e9e", "linestyle": "--", "linewidth": 1.5}
+PR_STYLE: LineStyle = {"color": "#1565c0", "linewidth": 2.0}
+GUIDE_STYLE: LineStyle = {"color": "#e0e0e0", "linewidth": 1}
 DPI = 80
 
 

@@ -31,10 +31,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Message, Receive, Scope, Send
 
 from slipway.serving.body import max_body_from_env
 from slipway.serving.echo import echo
-from slipway.serving.endpoint import MAX_RECORDS, PredictEndpoint, Receive, Send, error_body
+from slipway.serving.endpoint import MAX_RECORDS, PredictEndpoint, error_body
 from slipway.serving.metrics import METHODS, ServingMetrics
 from slipway.serving.model import Backend, LoadedModel, load_served_model
 from slipway.serving.prediction_log import PredictionLog, log_from_env
@@ -111,7 +112,7 @@ class ServingAPI(FastAPI):
     predict_endpoint: PredictEndpoint
     serving_metrics: ServingMetrics
 
-    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -124,7 +125,7 @@ class ServingAPI(FastAPI):
                 self.serving_metrics.request(path, method, status, time.perf_counter() - started)
             return
 
-        async def recording_send(message: dict[str, Any]) -> None:
+        async def recording_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]

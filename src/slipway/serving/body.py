@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -62,7 +62,7 @@ def max_body_from_env() -> int:
 
 
 async def read_body(
-    headers: Iterable[tuple[bytes, bytes]], receive: Callable[[], Awaitable[dict[str, Any]]], limit: int
+    headers: Iterable[tuple[bytes, bytes]], receive: Callable[[], Awaitable[Mapping[str, Any]]], limit: int
 ) -> bytes:
     """The body of an ASGI request (its ``headers`` and ``receive``), or BodyTooLarge as soon as it is known to exceed
     ``limit`` bytes (at most ``limit`` bytes are ever held); ClientGone if the client disconnects first."""

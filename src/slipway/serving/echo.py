@@ -30,7 +30,8 @@ def echo(text: str, limit: int = ECHO_LIMIT) -> str:
     when it was cut."""
     head = text[:limit]
     if not head.isprintable():
-        pieces, size = [], 0
+        pieces: list[str] = []
+        size = 0
         for char in head:
             piece = char if char.isprintable() else _escaped(char)
             if size + len(piece) > limit:

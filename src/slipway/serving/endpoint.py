@@ -17,13 +17,13 @@ import json
 import logging
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import anyio
 import anyio.to_thread
 import orjson
+from starlette.types import Receive, Scope, Send
 
 from slipway.serving.body import BodyTooLarge, ClientGone, parse_json, read_body, release
 from slipway.serving.echo import echo
@@ -37,8 +37,6 @@ log = logging.getLogger(__name__)
 MAX_RECORDS = 100_000
 INLINE_BODY_BYTES = 8 * 1024  # bodies up to this size (the fast path's) are answered on the event loop
 BATCH_WORKERS = 1  # bigger bodies are answered in a worker thread, this many at a time (each holds tens of MB)
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
 
 
 class ModelSource(Protocol):
@@ -81,7 +79,7 @@ class PredictEndpoint:
         self.models, self.metrics, self.prediction_log, self.body_limit = models, metrics, prediction_log, body_limit
         self._batch_slots: anyio.CapacityLimiter | None = None
 
-    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> int:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> int:
         request_id = uuid.uuid4().hex
         try:
             status, body = await self._respond(scope, receive, request_id)
@@ -98,7 +96,7 @@ class PredictEndpoint:
         await send({"type": "http.response.body", "body": body})
         return status
 
-    async def _respond(self, scope: dict[str, Any], receive: Receive, request_id: str) -> tuple[int, bytes]:
+    async def _respond(self, scope: Scope, receive: Receive, request_id: str) -> tuple[int, bytes]:
         model = self.models.ensure_loaded()
         if model is None:
             return 503, error_body(f"model not loaded: {self.models.error}", request_id=request_id)

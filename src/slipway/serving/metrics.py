@@ -70,7 +70,7 @@ class ServingMetrics:
         self.latency: dict[str, Buckets] = {}
         self.probability = Buckets(PROBABILITY_BUCKETS)
         self.labels: Counter[str] = Counter()
-        self.values = [0, 0.0]  # count and sum of regression predictions
+        self.value_count, self.value_sum = 0, 0.0  # count and sum of regression predictions
         self.invalid: Counter[str] = Counter()
         self.registry.register(_Exporter(self))
         self.model_info = Gauge(
@@ -95,8 +95,8 @@ class ServingMetrics:
         """Scores are probabilities for classifiers and values for regressors; ``label_counts`` counts each class."""
         with self._lock:
             if task == "regression":
-                self.values[0] += len(scores)
-                self.values[1] += float(scores.sum())
+                self.value_count += len(scores)
+                self.value_sum += float(scores.sum())
             elif len(scores) == 1:
                 self.probability.observe(float(scores[0]))
             else:
@@ -135,8 +135,8 @@ class _Exporter:
             value = SummaryMetricFamily(
                 "slipway_prediction_value",
                 "Predicted values (regression)",
-                count_value=m.values[0],
-                sum_value=m.values[1],
+                count_value=m.value_count,
+                sum_value=m.value_sum,
             )
             invalid = _counter(
                 "slipway_invalid_requests", "Prediction requests refused by validation, by field", "field", m.invalid

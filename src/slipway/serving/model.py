@@ -48,7 +48,9 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def _input_schema(model_dir: Path, metadata: dict[str, Any], params_path: Path, schema_path: Path | None):
+def _input_schema(
+    model_dir: Path, metadata: dict[str, Any], params_path: Path, schema_path: Path | None
+) -> pa.DataFrameSchema:
     """The folder's ``input_schema.yaml``; for older folders, derived from schema.yaml + params.yaml."""
     if (model_dir / SCHEMA_FILE).exists():
         return load_schema(model_dir / SCHEMA_FILE)

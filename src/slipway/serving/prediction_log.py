@@ -133,7 +133,7 @@ class LoggedRequest:
     model_version: str
     backend: str
     inputs: Sequence[Mapping[str, Any]]
-    predictions: Sequence[float]
+    predictions: Sequence[float] | np.ndarray
     labels: Sequence[int | float | str | bool | None]
 
     def text(self) -> bytes:
@@ -330,7 +330,8 @@ def _parse_lines(data: bytes) -> tuple[pd.DataFrame, list[int]]:
     """JSON lines to rows with parsed timestamps, and the numbers (1: the first line of ``data``) of the lines that
     were skipped: column-wise when pyarrow reads them all; else column-wise without the lines that do not even look
     like an object; line by line only when a line breaks pyarrow's types."""
-    frame, lines, bad = _read_columnar(data), None, []
+    frame, lines = _read_columnar(data), None
+    bad: list[int] = []
     if frame is None:
         plausible, bad = _plausible_lines(data)
         frame = _read_columnar(b"\n".join(text for _, text in plausible))

@@ -14,6 +14,7 @@ one JSON object per record.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -29,7 +30,7 @@ class Answers:
 
     bodies: list[dict[str, Any]]
     scores: np.ndarray
-    labels: list[ClassLabel | None]
+    labels: Sequence[ClassLabel | None]
 
     def label_counts(self) -> dict[str, int]:
         """How many records got each class (as the text of the class); empty for regression."""

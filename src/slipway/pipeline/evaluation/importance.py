@@ -17,8 +17,8 @@ def feature_importance(
     from sklearn.inspection import permutation_importance
 
     if len(x) > max_rows:
-        rows = np.sort(np.random.default_rng(seed).choice(len(x), size=max_rows, replace=False))
-        x, y = x.iloc[rows], np.asarray(y)[rows]
+        sample = np.sort(np.random.default_rng(seed).choice(len(x), size=max_rows, replace=False))
+        x, y = x.iloc[sample], np.asarray(y)[sample]
     result = permutation_importance(model, x, y, scoring=scoring, n_repeats=repeats, random_state=seed)
     rows = [
         {"feature": name, "importance": round(float(mean), 6), "std": round(float(std), 6)}

@@ -6,6 +6,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import cast
 
 import yaml
 
@@ -16,7 +17,8 @@ from slipway.release.targets.base import DeployError, Deployment, run_tool
 def set_overlay_image(kustomization: dict[str, object], name: str, image: str) -> dict[str, object]:
     """What ``kustomize edit set image name=repo:tag`` does to a kustomization."""
     repository, _, tag = image.rpartition(":")
-    images = [entry for entry in kustomization.get("images") or [] if entry.get("name") != name]  # type: ignore[union-attr]
+    listed = cast("list[dict[str, object]]", kustomization.get("images") or [])  # kustomize's list of image entries
+    images = [entry for entry in listed if entry.get("name") != name]
     images.append({"name": name, "newName": repository, "newTag": tag})
     return {**kustomization, "images": images}
 
