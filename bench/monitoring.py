@@ -44,10 +44,10 @@ from scipy import stats
 from slipway.config import AlertRule, load_config
 from slipway.data.drift import compare
 from slipway.data.generator import ChurnSettings, generate_churn
+from slipway.monitoring.log_reader import read_prediction_log
 from slipway.monitoring.profile import build_profile
 from slipway.monitoring.verdict import evaluate_window, verdict
 from slipway.pipeline.model import build_pipeline
-from slipway.serving.prediction_log import read_prediction_log
 
 BIN = Path(sys.executable).parent
 MAX_WINDOWS = 5

@@ -11,8 +11,9 @@ import pytest
 from support.monitor_data import fit_model, reference_frame, write_log
 
 from slipway.data.generator import ChurnSettings, generate_churn
-from slipway.serving import prediction_log
-from slipway.serving.prediction_log import FILE_PREFIX, FILE_SUFFIX, read_prediction_log
+from slipway.monitoring import log_reader
+from slipway.monitoring.log_reader import read_prediction_log
+from slipway.serving.prediction_log import FILE_PREFIX, FILE_SUFFIX
 
 END = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 MALFORMED = '{"truncated": \n[1, 2, 3]\n{"v": 1, "inputs": "not a mapping"}\n\n'
@@ -35,7 +36,7 @@ def _line_by_line(folder: Path, skipped: list[str]) -> pd.DataFrame:
     """What the reader returned before it was column-wise: every file parsed line by line, then one sorted table."""
     parts = []
     for path in sorted(folder.glob(f"{FILE_PREFIX}*{FILE_SUFFIX}")):
-        frame, _, bad = prediction_log._read_lines(path.read_bytes())
+        frame, _, bad = log_reader._read_lines(path.read_bytes())
         skipped += [f"{path.name}:{number}" for number in bad]
         parts.append(frame)
     frame = pd.concat([p for p in parts if len(p)], ignore_index=True)
@@ -66,7 +67,7 @@ def test_malformed_lines_do_not_send_a_file_line_by_line(tmp_path, config, model
     def slow(data: bytes):
         raise AssertionError("the file was read line by line")
 
-    monkeypatch.setattr(prediction_log, "_read_lines", slow)
+    monkeypatch.setattr(log_reader, "_read_lines", slow)
     skipped: list[str] = []
     pd.testing.assert_frame_equal(read_prediction_log(folder, skipped=skipped), expected)
     assert [s.rsplit(":", 1)[1] for s in skipped] == ["301", "302", "304"]
@@ -92,8 +93,8 @@ def test_the_newest_records_are_read_from_the_end_of_a_file(tmp_path, config, mo
     lines = path.read_text().splitlines()
     lines[9] = lines[294] = "garbage"
     path.write_text("\n".join(lines) + "\n")
-    monkeypatch.setattr(prediction_log, "MIN_CHUNK", 1)
-    monkeypatch.setattr(prediction_log, "MARGIN", 40)
+    monkeypatch.setattr(log_reader, "MIN_CHUNK", 1)
+    monkeypatch.setattr(log_reader, "MARGIN", 40)
     skipped: list[str] = []
     newest = read_prediction_log(folder, skipped=skipped, newest=40)  # about the last 40 + 40 lines are read
     pd.testing.assert_frame_equal(newest, everything.drop(index=294).tail(40).reset_index(drop=True))

@@ -15,8 +15,8 @@ from support.demo import RELEASE_COMMIT, VALID
 
 from slipway.artifact.folder import RELEASE_FILE
 from slipway.artifact.persistence import load_model
+from slipway.monitoring.log_reader import read_prediction_log
 from slipway.serving import create_app
-from slipway.serving.prediction_log import read_prediction_log
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from slipway.monitoring.log_reader import read_prediction_log
 from slipway.serving.prediction_log import (
     ENV_VAR,
     LoggedRequest,
     PredictionLog,
     log_file_name,
     log_from_env,
-    read_prediction_log,
     records_for_request,
 )
 
@@ -135,7 +135,7 @@ def test_logging_is_off_unless_a_folder_is_given(tmp_path: Path, monkeypatch) ->
 
 
 def test_columnar_and_line_by_line_reading_agree_and_malformed_lines_are_named(tmp_path: Path) -> None:
-    from slipway.serving.prediction_log import _read_columnar, _read_lines
+    from slipway.monitoring.log_reader import _read_columnar, _read_lines
 
     log = PredictionLog(tmp_path)
     log.write(_records(datetime(2026, 11, 23, 10, 0, tzinfo=UTC), n=5))

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from support.demo import VALID
 
 from slipway.artifact.persistence import load_model
+from slipway.monitoring.log_reader import read_prediction_log
 from slipway.serving import create_app
-from slipway.serving.prediction_log import read_prediction_log
 from slipway.serving.smoke import check_prediction
 
 

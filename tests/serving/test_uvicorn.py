@@ -14,7 +14,8 @@ import pytest
 from support import REPO_ROOT, VENV_BIN, free_port, run, start_server, stop_server
 from support.demo import VALID
 
-from slipway.serving.prediction_log import log_file_name, read_prediction_log
+from slipway.monitoring.log_reader import read_prediction_log
+from slipway.serving.prediction_log import log_file_name
 
 pytestmark = pytest.mark.slow
 

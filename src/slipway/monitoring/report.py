@@ -11,9 +11,9 @@ from slipway.config import DriftConfig, MonitorConfig
 from slipway.data.drift import FeatureDrift
 from slipway.monitoring.kpis import Kpi
 from slipway.monitoring.labels import join_labels, read_labels
+from slipway.monitoring.log_reader import read_prediction_log
 from slipway.monitoring.profile import ReferenceProfile
 from slipway.monitoring.verdict import MonitorResult, Status, judge, select_windows
-from slipway.serving.prediction_log import read_prediction_log
 
 
 class MonitorInputError(RuntimeError):
