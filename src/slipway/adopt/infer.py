@@ -197,6 +197,40 @@ def _target_column(y: pd.Series, task: Task, dtype: Any, margin: float) -> tuple
     return pa.Column(dtype, pa.Check.isin(classes), nullable=False, description="target"), classes
 
 
+def _feature_column(
+    series: pd.Series, dtype: Any, nullable: bool, options: AdoptOptions
+) -> tuple[pa.Column, str, str | None]:
+    """A feature's schema column, its kind (numeric or categorical) and why it is left out of the model (or None)."""
+    if series.isna().all():
+        return pa.Column(dtype, nullable=True), "numeric", "always empty"
+    if _is_numeric(series):
+        column = pa.Column(dtype, _range_check(series, options.margin), nullable=nullable)
+        return column, "numeric", "constant" if series.nunique() == 1 else None
+    if pd.api.types.is_bool_dtype(series):
+        return pa.Column(dtype, nullable=nullable), "categorical", None
+    distinct = series.nunique()
+    if distinct <= options.max_categories:
+        allowed = _categories(series)
+        column = pa.Column(dtype, pa.Check.isin(allowed), nullable=nullable)
+        return column, "categorical", "constant" if len(allowed) == 1 else None
+    return (
+        pa.Column(dtype, nullable=nullable),
+        "categorical",
+        f"text with {distinct} distinct values (more than {options.max_categories})",
+    )
+
+
+def _baseline(target: pd.Series, task: Task, classes: list[Any] | None) -> float:
+    """A trivial model's figure: the target's spread (regression), the positive share (binary), the majority share."""
+    if task == "regression":
+        return float(pd.to_numeric(target).std(ddof=0))
+    shares = target.value_counts(normalize=True)
+    if task == "binary":
+        assert classes is not None  # a classification target's column comes with its classes
+        return float(shares[classes[-1]])
+    return float(shares.max())
+
+
 def plan_adoption(df: pd.DataFrame, options: AdoptOptions, source: str = "table") -> Plan:
     """Decide task, features and schema for ``df``; raise AdoptError if it cannot be adopted."""
     _check_columns(df, options)
@@ -219,28 +253,12 @@ def plan_adoption(df: pd.DataFrame, options: AdoptOptions, source: str = "table"
             columns[name] = pa.Column(dtype, unique=True, nullable=False, description="row identifier, unique")
         elif name == options.time_column:
             columns[name] = pa.Column("datetime64[ns]", nullable=nullable, description="event time, not a feature")
-        elif series.isna().all():
-            columns[name] = pa.Column(dtype, nullable=True)
-            excluded[name] = "always empty"
-        elif _is_numeric(series):
-            columns[name] = pa.Column(dtype, _range_check(series, options.margin), nullable=nullable)
-            if series.nunique() == 1:
-                excluded[name] = "constant"
-            else:
-                numeric.append(name)
-        elif pd.api.types.is_bool_dtype(series):
-            columns[name] = pa.Column(dtype, nullable=nullable)
-            categorical.append(name)
-        elif series.nunique() <= options.max_categories:
-            allowed = _categories(series)
-            columns[name] = pa.Column(dtype, pa.Check.isin(allowed), nullable=nullable)
-            if len(allowed) == 1:
-                excluded[name] = "constant"
-            else:
-                categorical.append(name)
         else:
-            columns[name] = pa.Column(dtype, nullable=nullable)
-            excluded[name] = f"text with {series.nunique()} distinct values (more than {options.max_categories})"
+            columns[name], kind, why = _feature_column(series, dtype, nullable, options)
+            if why:
+                excluded[name] = why
+            else:
+                (numeric if kind == "numeric" else categorical).append(name)
     if not numeric and not categorical:
         raise AdoptError("no usable feature columns are left after the target, id and time columns")
     checks = [] if task == "regression" else [pa.Check.column_has_classes(column=options.target, min_classes=2)]
@@ -251,14 +269,7 @@ def plan_adoption(df: pd.DataFrame, options: AdoptOptions, source: str = "table"
     except pa.errors.SchemaErrors as error:  # the inferred schema must accept the very table it came from
         raise AdoptError(f"the inferred schema rejects the table itself:\n{error.failure_cases.head()}") from None
     missing = {name: int(n) for name, n in df.isna().sum().items() if n and name in (*numeric, *categorical)}
-    shares = df[options.target].value_counts(normalize=True)
-    if task == "regression":
-        baseline = float(pd.to_numeric(df[options.target]).std(ddof=0))
-    elif task == "binary":
-        assert classes is not None  # a classification target's column comes with its classes
-        baseline = float(shares[classes[-1]])
-    else:
-        baseline = float(shares.max())
+    baseline = _baseline(df[options.target], task, classes)
     review.extend(_review_notes(task, classes, categorical, excluded, missing, options))
     return Plan(
         source=source,

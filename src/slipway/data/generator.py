@@ -74,19 +74,11 @@ def _effect(values: np.ndarray, effects: dict[str, float]) -> np.ndarray:
     return pd.Series(values).map(effects).to_numpy(dtype=float)
 
 
-def generate_churn(settings: ChurnSettings | None = None) -> pd.DataFrame:
-    """Return a churn table: one row per customer, ``churned`` (0/1) as the target."""
-    s = settings or ChurnSettings()
-    if s.rows < 0:
-        raise ValueError(f"rows must be >= 0, got {s.rows}")
-    rng = np.random.default_rng(s.seed)
+def _numbers(
+    rng: np.random.Generator, s: ChurnSettings, contract: np.ndarray, internet: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Tenure, monthly charges, support calls, the senior flag, age and total charges (numeric shifts applied)."""
     n = s.rows
-    weights = {**DEFAULT_CATEGORY_WEIGHTS, **s.category_weights}
-
-    contract = _choice(rng, weights["contract"], n)
-    payment = _choice(rng, weights["payment_method"], n)
-    internet = _choice(rng, weights["internet_service"], n)
-
     tenure_scale = np.where(contract == "month-to-month", 14.0, np.where(contract == "one-year", 30.0, 45.0))
     tenure = np.clip(rng.exponential(tenure_scale) + s.numeric_shift.get("tenure_months", 0.0) * 20.0, 0, 72)
     tenure = np.round(tenure).astype("int64")
@@ -114,6 +106,23 @@ def generate_churn(settings: ChurnSettings | None = None) -> pd.DataFrame:
     # New customers have not been billed yet: their total is genuinely unknown.
     total = np.where(tenure == 0, np.nan, total)
 
+    return tenure, monthly, support_calls, senior, age, total
+
+
+def generate_churn(settings: ChurnSettings | None = None) -> pd.DataFrame:
+    """Return a churn table: one row per customer, ``churned`` (0/1) as the target."""
+    s = settings or ChurnSettings()
+    if s.rows < 0:
+        raise ValueError(f"rows must be >= 0, got {s.rows}")
+    rng = np.random.default_rng(s.seed)
+    n = s.rows
+    weights = {**DEFAULT_CATEGORY_WEIGHTS, **s.category_weights}
+
+    contract = _choice(rng, weights["contract"], n)
+    payment = _choice(rng, weights["payment_method"], n)
+    internet = _choice(rng, weights["internet_service"], n)
+
+    tenure, monthly, support_calls, senior, age, total = _numbers(rng, s, contract, internet)
     logit = (
         -1.35
         + _effect(contract, CONTRACT_EFFECT)

@@ -22,7 +22,7 @@ from slipway.tasks import TASKS
 
 
 class Status(StrEnum):
-    """The monitor's verdict; the value is the exit code of ``slipway monitor`` (documented in docs/monitoring.md)."""
+    """The monitor's verdict; its ``exit_code`` is what ``slipway monitor`` exits with (docs/monitoring.md)."""
 
     HEALTHY = "healthy"
     DRIFT = "drift"

@@ -14,6 +14,7 @@ import math
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,87 +105,102 @@ def wait_until_up(base: str, timeout: float) -> None:
         time.sleep(0.25)
 
 
+def _check_health(base: str, wait: float) -> str:
+    wait_until_up(base, wait)
+    return "up"
+
+
+def _check_ready(base: str) -> str:
+    status, payload = _call(f"{base}/ready")
+    if status != 200:
+        raise _Failure(f"status {status}: {payload[:300].decode(errors='replace')}")
+    return f"backend {_json(status, payload, 'ready').get('backend')}"
+
+
+def _check_version(base: str, expect_version: str | None, expect_backend: str | None) -> str:
+    status, payload = _call(f"{base}/version")
+    info = _json(status, payload, "version")
+    if status != 200 or not info.get("model_version") or info.get("backend") not in {"onnx", "sklearn"}:
+        raise _Failure(f"status {status}: {info}")
+    if expect_version and info["model_version"] != expect_version:
+        raise _Failure(f"serves {info['model_version']!r}, expected {expect_version!r}")
+    if expect_backend and info["backend"] != expect_backend:
+        raise _Failure(f"backend {info['backend']!r}, expected {expect_backend!r}")
+    return f"{info['model_version']} ({info['backend']}, commit {str(info.get('git_commit'))[:12]})"
+
+
+def _example(base: str) -> dict[str, Any]:
+    status, payload = _call(f"{base}/openapi.json")
+    return example_record(_json(status, payload, "openapi.json"))
+
+
+def _check_predict(base: str) -> str:
+    status, payload = _call(f"{base}/version")
+    info = _json(status, payload, "version")
+    status, payload = _call(f"{base}/predict", "POST", json.dumps(_example(base)).encode())
+    answer = _json(status, payload, "predict")
+    if status != 200:
+        raise _Failure(f"valid example refused with status {status}: {answer}")
+    predictions = answer.get("predictions") or []
+    if len(predictions) != 1 or not answer.get("request_id"):
+        raise _Failure(f"expected one prediction and a request id, got {answer}")
+    try:
+        said = check_prediction(predictions[0], str(info.get("task", "binary")), list(info.get("classes") or []))
+    except ValueError as error:
+        raise _Failure(f"{info.get('task')} model: {error}") from None
+    return f"{info.get('task')}: {said}"
+
+
+def _check_invalid(base: str) -> str:
+    record = {**_example(base), UNKNOWN_FIELD: 1}
+    status, payload = _call(f"{base}/predict", "POST", json.dumps(record).encode())
+    answer = _json(status, payload, "predict")
+    named = [e.get("field") for e in answer.get("errors") or []]
+    if status != 422 or UNKNOWN_FIELD not in named:
+        raise _Failure(f"expected 422 naming {UNKNOWN_FIELD}, got {status}: {answer}")
+    status, payload = _call(f"{base}/predict", "POST", b"{not json")
+    if status != 422:
+        raise _Failure(f"malformed JSON answered {status}, expected 422")
+    return "422 naming the field; malformed JSON 422"
+
+
+def _check_metrics(base: str) -> str:
+    status, payload = _call(f"{base}/metrics")
+    text = payload.decode(errors="replace")
+    if status != 200 or 'slipway_http_requests_total{endpoint="/predict",method="POST",status="200"}' not in text:
+        raise _Failure(f"status {status}; prediction requests not counted")
+    return "requests counted"
+
+
+def _step(result: SmokeResult, name: str, check: Callable[[], str]) -> bool:
+    """Run one check, noting it as passed (with what it said) or failed (with why); whether it passed."""
+    try:
+        said = check()
+    except _Failure as failure:
+        result.failed.append(f"{name}: {failure}")
+        return False
+    except Exception as error:
+        result.failed.append(f"{name}: {type(error).__name__}: {error}")
+        return False
+    result.passed.append(f"{name}: {said}")
+    return True
+
+
 def smoke_test(
     url: str, *, expect_version: str | None = None, expect_backend: str | None = None, wait: float = 30.0
 ) -> SmokeResult:
     """Run every check against ``url`` (e.g. http://127.0.0.1:8000); never raises."""
     base = url.rstrip("/")
     result = SmokeResult()
-
-    def step(name: str, check: Any) -> Any:
-        try:
-            value = check()
-        except _Failure as failure:
-            result.failed.append(f"{name}: {failure}")
-            return None
-        except Exception as error:
-            result.failed.append(f"{name}: {type(error).__name__}: {error}")
-            return None
-        result.passed.append(name if not isinstance(value, str) else f"{name}: {value}")
-        return value if value is not None else True
-
-    def health() -> str:
-        wait_until_up(base, wait)
-        return "up"
-
-    def ready() -> str:
-        status, payload = _call(f"{base}/ready")
-        if status != 200:
-            raise _Failure(f"status {status}: {payload[:300].decode(errors='replace')}")
-        return f"backend {_json(status, payload, 'ready').get('backend')}"
-
-    def version() -> str:
-        status, payload = _call(f"{base}/version")
-        info = _json(status, payload, "version")
-        if status != 200 or not info.get("model_version") or info.get("backend") not in {"onnx", "sklearn"}:
-            raise _Failure(f"status {status}: {info}")
-        if expect_version and info["model_version"] != expect_version:
-            raise _Failure(f"serves {info['model_version']!r}, expected {expect_version!r}")
-        if expect_backend and info["backend"] != expect_backend:
-            raise _Failure(f"backend {info['backend']!r}, expected {expect_backend!r}")
-        return f"{info['model_version']} ({info['backend']}, commit {str(info.get('git_commit'))[:12]})"
-
-    def predict() -> str:
-        status, payload = _call(f"{base}/version")
-        info = _json(status, payload, "version")
-        status, payload = _call(f"{base}/openapi.json")
-        record = example_record(_json(status, payload, "openapi.json"))
-        status, payload = _call(f"{base}/predict", "POST", json.dumps(record).encode())
-        answer = _json(status, payload, "predict")
-        if status != 200:
-            raise _Failure(f"valid example refused with status {status}: {answer}")
-        predictions = answer.get("predictions") or []
-        if len(predictions) != 1 or not answer.get("request_id"):
-            raise _Failure(f"expected one prediction and a request id, got {answer}")
-        try:
-            said = check_prediction(predictions[0], str(info.get("task", "binary")), list(info.get("classes") or []))
-        except ValueError as error:
-            raise _Failure(f"{info.get('task')} model: {error}") from None
-        return f"{info.get('task')}: {said}"
-
-    def invalid() -> str:
-        status, payload = _call(f"{base}/openapi.json")
-        record = {**example_record(_json(status, payload, "openapi.json")), UNKNOWN_FIELD: 1}
-        status, payload = _call(f"{base}/predict", "POST", json.dumps(record).encode())
-        answer = _json(status, payload, "predict")
-        named = [e.get("field") for e in answer.get("errors") or []]
-        if status != 422 or UNKNOWN_FIELD not in named:
-            raise _Failure(f"expected 422 naming {UNKNOWN_FIELD}, got {status}: {answer}")
-        status, payload = _call(f"{base}/predict", "POST", b"{not json")
-        if status != 422:
-            raise _Failure(f"malformed JSON answered {status}, expected 422")
-        return "422 naming the field; malformed JSON 422"
-
-    def metrics() -> str:
-        status, payload = _call(f"{base}/metrics")
-        text = payload.decode(errors="replace")
-        if status != 200 or 'slipway_http_requests_total{endpoint="/predict",method="POST",status="200"}' not in text:
-            raise _Failure(f"status {status}; prediction requests not counted")
-        return "requests counted"
-
-    if step("health", health) is None:
+    if not _step(result, "health", lambda: _check_health(base, wait)):
         return result  # nothing else can work
-    for name, check in (("ready", ready), ("version", version), ("predict", predict), ("invalid request", invalid)):
-        step(name, check)
-    step("metrics", metrics)
+    checks: list[tuple[str, Callable[[], str]]] = [
+        ("ready", lambda: _check_ready(base)),
+        ("version", lambda: _check_version(base, expect_version, expect_backend)),
+        ("predict", lambda: _check_predict(base)),
+        ("invalid request", lambda: _check_invalid(base)),
+        ("metrics", lambda: _check_metrics(base)),
+    ]
+    for name, check in checks:
+        _step(result, name, check)
     return result
