@@ -11,8 +11,8 @@ import pytest
 from support import project_env, run
 
 from slipway.artifact.digest import file_md5
-from slipway.artifact.folder import folder_digests, folder_problems
-from slipway.release.materialise import Materialiser, artifact_path
+from slipway.artifact.folder import folder_digests
+from slipway.release.materialise import Materialiser, artifact_path, folder_problems
 from slipway.release.registry import Version
 from slipway.release.targets.base import DeployError
 

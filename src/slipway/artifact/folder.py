@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 from slipway.artifact.digest import file_md5
-from slipway.release.registry import Version, changed_files
 
 RELEASE_FILE = "version.json"
 """Written into a materialised model folder; the serving API reports it on /version."""
@@ -29,24 +28,6 @@ def folder_digests(folder: Path) -> dict[str, str]:
         for path in sorted(folder.iterdir())
         if path.name not in UNDIGESTED
     }
-
-
-def folder_problems(found: dict[str, str], registered: Version, model_file: str) -> list[str]:
-    """How a model folder (its ``folder_digests``) differs from a registered version, one phrase per file naming
-    it; [] when it is the one. A version registered before folders were digested: only its model file's md5."""
-    if model_file not in found:
-        return [f"{model_file} is missing"]
-    if not registered.files:
-        same = registered.model_md5 is None or found[model_file] == registered.model_md5
-        return [] if same else [f"{model_file} differs"]
-    expected = {**registered.files, **({model_file: registered.model_md5} if registered.model_md5 else {})}
-
-    def problem(name: str) -> str:
-        if name not in expected:
-            return f"{name} is not part of the registered model"
-        return f"{name} is missing" if name not in found else f"{name} differs"
-
-    return [problem(name) for name in changed_files(found, expected)]
 
 
 def write_release(model_dir: Path, version: str, commit: str | None, artifact: str) -> None:

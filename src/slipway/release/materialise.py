@@ -15,8 +15,8 @@ import yaml
 
 from slipway.adapters.dvc import remote_problem
 from slipway.adapters.git import show_file
-from slipway.artifact.folder import folder_digests, folder_problems, write_release
-from slipway.release.registry import Registry, Version
+from slipway.artifact.folder import folder_digests, write_release
+from slipway.release.registry import Registry, Version, changed_files
 from slipway.release.targets.base import DeployError, run_tool
 
 
@@ -136,3 +136,21 @@ def _stage_producing(repo: Path, path: str) -> str | None:
             if out_path == path:
                 return name
     return None
+
+
+def folder_problems(found: dict[str, str], registered: Version, model_file: str) -> list[str]:
+    """How a model folder (its ``folder_digests``) differs from a registered version, one phrase per file naming
+    it; [] when it is the one. A version registered before folders were digested: only its model file's md5."""
+    if model_file not in found:
+        return [f"{model_file} is missing"]
+    if not registered.files:
+        same = registered.model_md5 is None or found[model_file] == registered.model_md5
+        return [] if same else [f"{model_file} differs"]
+    expected = {**registered.files, **({model_file: registered.model_md5} if registered.model_md5 else {})}
+
+    def problem(name: str) -> str:
+        if name not in expected:
+            return f"{name} is not part of the registered model"
+        return f"{name} is missing" if name not in found else f"{name} differs"
+
+    return [problem(name) for name in changed_files(found, expected)]
