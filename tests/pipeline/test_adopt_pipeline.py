@@ -174,11 +174,15 @@ def _serve_and_check(repo: Path, task: str, params: dict) -> None:
         repo / "labels.csv", index=False
     )
     run(["slipway", "record-labels", "labels.csv"], repo)
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["monitor"]["alert"] = {"windows": 1, "breaches": 1}  # one window of these few rows decides
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     monitored = run(["slipway", "monitor", "--no-fail-on-alert"], repo)
     summary = json.loads((repo / "outputs/monitoring/summary.json").read_text())
     logged = LOGGED_ROWS + 1  # the smoke test's example is logged too, and never labelled
-    assert summary["window_rows"] == logged and summary["labelled_rows"] == LOGGED_ROWS, monitored.stdout
-    kpis = {k["name"]: k["value"] for k in summary["kpis"]}
+    assert summary["rows"] == logged and summary["labelled_rows"] == LOGGED_ROWS, monitored.stdout
+    (window,) = summary["windows"]
+    kpis = {k["name"]: k["value"] for k in window["kpis"]}
     assert set(TASK_KPIS[task]) - {"positive_rate"} <= set(kpis), summary
     assert kpis[kpi] == pytest.approx(expected_kpi, abs=1e-5)
 
