@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from review import known_cases as k
-from support import fresh_clone, project_env, run
+from support import project_env, run
 
 from slipway.data.tables import read_table
 from slipway.review.comparison import INTERVALS_PATH, PREDICTIONS_PATH, Revision
@@ -38,18 +38,17 @@ def _gate(repo: Path) -> tuple[int, str]:
     return result.returncode, result.stdout + result.stderr
 
 
-def test_main_predictions_from_the_remote_pair_the_comparison(tmp_path: Path) -> None:
-    repo = fresh_clone(tmp_path / "repo")
+def test_main_predictions_from_the_remote_pair_the_comparison(reproduced_clone: Path) -> None:
+    repo = reproduced_clone
     env = project_env(repo)
-    run(["dvc", "pull", "-q", "data.dvc"], repo)
     case = k.Case(read_table(repo / "data" / "churn.csv"), yaml.safe_load((repo / "params.yaml").read_text()))
 
-    # main: its outputs, the predictions pushed to the remote and gone from this checkout and its cache
-    _outputs(repo, case)
-    run(["dvc", "add", "-q", PREDICTIONS_PATH], repo)
-    run(["dvc", "push", "-q", f"{PREDICTIONS_PATH}.dvc"], repo)
-    run(["git", "add", "-A"], repo, env=env)
-    run(["git", "commit", "-qm", "main keeps its per-row predictions"], repo, env=env)
+    # main: its outputs pushed to the remote as main.yml pushes them, then gone from this checkout and its cache
+    run(["dvc", "push", "-q"], repo)
+    (predictions,) = [
+        out for out in yaml.safe_load((repo / "dvc.lock").read_text())["stages"]["evaluate"]["outs"]
+        if out["path"] == PREDICTIONS_PATH
+    ]  # fmt: skip
     shutil.rmtree(repo / ".dvc" / "cache" / "files")
     (repo / PREDICTIONS_PATH).unlink()
 
@@ -73,7 +72,7 @@ def test_main_predictions_from_the_remote_pair_the_comparison(tmp_path: Path) ->
 
     # main's predictions gone from the remote: the two revisions' intervals are combined
     _outputs(repo, case, **{"split.seed": 42})
-    md5 = yaml.safe_load((repo / f"{PREDICTIONS_PATH}.dvc").read_text())["outs"][0]["md5"]
+    md5 = predictions["md5"]
     (repo / "dvc-storage" / "files" / "md5" / md5[:2] / md5[2:]).unlink()
     code, out = _gate(repo)
     assert code == 0, out
