@@ -38,7 +38,8 @@ def _estimate(item: pytest.Item, measured: dict[str, float]) -> float:
 
 def order_for_workers(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Sort ``items`` by their file's expected length, longest first (files stay whole, tests keep their order)."""
-    measured = config.cache.get(CACHE_KEY, {}) if config.cache else {}
+    cache = getattr(config, "cache", None)  # absent under `-p no:cacheprovider`
+    measured = cache.get(CACHE_KEY, {}) if cache else {}
     per_file: dict[str, float] = {}
     for item in items:
         per_file.setdefault(_file(item), _estimate(item, measured))
@@ -55,7 +56,7 @@ class DurationRecorder:
         self.seconds[report.nodeid.split("::", 1)[0]] += report.duration
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        cache = session.config.cache
+        cache = getattr(session.config, "cache", None)  # absent under `-p no:cacheprovider`
         if cache is None or not self.seconds:
             return
         known = cache.get(CACHE_KEY, {})
