@@ -26,7 +26,7 @@ import pytest
 import skops.io as sio
 from fastapi.testclient import TestClient
 from support import REPO_ROOT
-from support.demo import DEMO_PARAMS
+from support.demo import DEMO_PARAMS, DEMO_SCHEMA
 
 from slipway.artifact.persistence import UnsafeModelError, load_model, save_model
 from slipway.artifact.trusted_types import BUILTIN_TRUSTED_TYPES
@@ -317,7 +317,8 @@ def test_the_api_trusts_what_its_params_declare(config, churn_frame, tmp_path) -
     model = build_pipeline(config.features, train).fit(rows[config.features.all], rows[config.data.target])
     (tmp_path / "model").mkdir()
     save_model(model, tmp_path / "model" / "model.skops")
-    params = DEMO_PARAMS.read_text()
+    params = DEMO_PARAMS.read_text().replace("  schema: schema.yaml ", f"  schema: {DEMO_SCHEMA} ")
+    assert str(DEMO_SCHEMA) in params  # the demo's schema, wherever the tests run
     (tmp_path / "params.yaml").write_text(params)
     with TestClient(create_app(tmp_path / "model", backend="sklearn", params_path=tmp_path / "params.yaml")) as client:
         detail = client.get("/ready").json()["detail"]

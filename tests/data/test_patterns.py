@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.demo import DEMO_SCHEMA
 
 from slipway.data.patterns import pattern_matcher, re2_equivalent, whole_matches
 from slipway.data.schema import load_schema
@@ -82,5 +83,5 @@ def test_other_columns_are_matched_by_python_one_distinct_value_at_a_time() -> N
 
 
 def test_the_schema_check_runs_on_the_whole_column_not_row_by_row() -> None:
-    (check,) = load_schema("schema.yaml").columns["customer_id"].checks
+    (check,) = load_schema(DEMO_SCHEMA).columns["customer_id"].checks
     assert check.name == "str_matches" and not check.element_wise

@@ -11,6 +11,7 @@ import sys
 import pytest
 import yaml
 from support import REPO_ROOT, project_env
+from support.demo import DEMO_SCHEMA, demo_params
 
 from slipway.data.generator import ChurnSettings, generate_churn
 
@@ -36,10 +37,10 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
     """The top-level packages each stage script had loaded when it exited, run in pipeline order on 400 rows
     (`reference` reads the split `prepare` wrote)."""
     project = tmp_path_factory.mktemp("project")
-    params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+    params = demo_params()
     params["data"]["path"] = "data/table.csv"
     (project / "params.yaml").write_text(yaml.safe_dump(params))
-    shutil.copy(REPO_ROOT / "schema.yaml", project / "schema.yaml")
+    shutil.copy(DEMO_SCHEMA, project / "schema.yaml")
     (project / "data").mkdir()
     generate_churn(ChurnSettings(rows=400, seed=2)).to_csv(project / "data" / "table.csv", index=False)
     found = {}

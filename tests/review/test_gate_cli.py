@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import REPO_ROOT, project_env, run
+from support import project_env, run
+from support.demo import DEMO_PARAMS
 
 BASE_METRICS = {"roc_auc": 0.81, "pr_auc": 0.64, "f1": 0.56, "log_loss": 0.48, "brier": 0.16}
 HALF = {"pr_auc": 0.005, "f1": 0.005, "log_loss": 0.005, "brier": 0.002}
@@ -36,7 +37,7 @@ def repo(tmp_path: Path) -> Path:
     root.mkdir()
     env = project_env(root)
     run(["git", "init", "-q", "-b", "main"], root, env=env)
-    (root / "params.yaml").write_text((REPO_ROOT / "params.yaml").read_text())
+    (root / "params.yaml").write_text(DEMO_PARAMS.read_text())
     _write(root, BASE_METRICS, 0.01)
     run(["git", "add", "-A"], root, env=env)
     run(["git", "commit", "-qm", "main"], root, env=env)
