@@ -26,7 +26,7 @@ import pytest
 import skops.io as sio
 from fastapi.testclient import TestClient
 from support import REPO_ROOT
-from support.demo import DEMO_PARAMS, DEMO_SCHEMA
+from support.demo import DEMO_PARAMS, demo_params_file, demo_params_text
 
 from slipway.artifact.persistence import UnsafeModelError, load_model, save_model
 from slipway.artifact.trusted_types import BUILTIN_TRUSTED_TYPES
@@ -236,7 +236,7 @@ def test_the_api_reports_a_crafted_model_on_ready_and_runs_nothing(real_model, t
     folder = tmp_path / "served"
     folder.mkdir()
     craft(real_model, GADGETS[4].build(tmp_path), folder / "model.skops")
-    with TestClient(create_app(folder, params_path=DEMO_PARAMS)) as client:
+    with TestClient(create_app(folder, params_path=demo_params_file(tmp_path / "params"))) as client:
         assert client.get("/health").status_code == 200
         ready = client.get("/ready")
     assert ready.status_code == 503
@@ -317,8 +317,7 @@ def test_the_api_trusts_what_its_params_declare(config, churn_frame, tmp_path) -
     model = build_pipeline(config.features, train).fit(rows[config.features.all], rows[config.data.target])
     (tmp_path / "model").mkdir()
     save_model(model, tmp_path / "model" / "model.skops")
-    params = DEMO_PARAMS.read_text().replace("  schema: schema.yaml ", f"  schema: {DEMO_SCHEMA} ")
-    assert str(DEMO_SCHEMA) in params  # the demo's schema, wherever the tests run
+    params = demo_params_text()
     (tmp_path / "params.yaml").write_text(params)
     with TestClient(create_app(tmp_path / "model", backend="sklearn", params_path=tmp_path / "params.yaml")) as client:
         detail = client.get("/ready").json()["detail"]

@@ -40,3 +40,20 @@ def demo_project(folder: Path) -> Path:
     for source in (DEMO_PARAMS, DEMO_SCHEMA):
         shutil.copy(source, folder / source.name)
     return folder
+
+
+def demo_params_text() -> str:
+    """The demo's params.yaml as text (comments kept), its schema path made absolute so that it loads from any
+    folder."""
+    text = DEMO_PARAMS.read_text()
+    absolute = text.replace("  schema: schema.yaml ", f"  schema: {DEMO_SCHEMA} ", 1)
+    assert absolute != text, "the demo params.yaml no longer names schema.yaml"
+    return absolute
+
+
+def demo_params_file(folder: Path) -> Path:
+    """``folder``/params.yaml holding :func:`demo_params_text`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "params.yaml"
+    path.write_text(demo_params_text())
+    return path
