@@ -100,6 +100,9 @@ class BootstrapConfig(_Section):
     level: float = Field(0.95, gt=0.0, lt=1.0)
     """Confidence level of the percentile intervals."""
     seed: int = 42
+    max_rows: int = Field(50_000, ge=1000)
+    """A larger test split is resampled on a seeded subset of this many rows, the spread scaled by √(m/n) (the
+    m-out-of-n bootstrap): the interval at n rows at the cost of m."""
 
 
 class EvaluateConfig(_Section):

@@ -78,3 +78,52 @@ def test_shared_resamples_give_each_metrics_own_interval():
     metrics: list[Metric] = [wm.roc_auc, wm.average_precision, partial(wm.f1, threshold=0.5), wm.brier]
     settings = Bootstrap(resamples=450, level=0.9, seed=11)  # more than one chunk of resamples
     assert intervals(metrics, y, score, settings) == [interval(m, y, score, settings) for m in metrics]
+
+
+def test_a_split_above_max_rows_is_resampled_on_a_subset_and_keeps_the_whole_splits_interval() -> None:
+    """The m-out-of-n bootstrap: replicates see at most ``max_rows`` rows, and the interval agrees with resampling all
+    60,000 rows (centre and width within the bootstrap's own noise at 300 resamples)."""
+    y, new, _ = _scores(seed=5, rows=60_000)
+    seen: list[int] = []
+
+    def recorded(metric):
+        def call(y, output, w):
+            if np.ndim(w) == 2 and len(w) > 1:  # the resamples (not a point value)
+                seen.append(np.shape(w)[1])
+            return metric(y, output, w)
+
+        return call
+
+    names = ("roc_auc", "brier", "f1")
+    metrics = [recorded(TASKS["binary"].metric(name).function(0.5)) for name in names]
+    whole = intervals(metrics, y, new, Bootstrap(resamples=300, max_rows=None))
+    assert set(seen) == {60_000}
+    seen.clear()
+    subset = intervals(metrics, y, new, Bootstrap(resamples=300, max_rows=10_000))
+    assert set(seen) == {10_000}
+    for name, full, part in zip(names, whole, subset, strict=True):
+        assert part.half_width == pytest.approx(full.half_width, rel=0.2), name
+        assert abs((part.low + part.high) / 2 - (full.low + full.high) / 2) <= 0.25 * full.half_width, name
+
+
+def test_a_split_within_max_rows_is_resampled_whole_as_before() -> None:
+    y, new, base = _scores(rows=2_000)
+    metric = TASKS["binary"].metric("roc_auc").function(0.5)
+    for settings in (Bootstrap(resamples=200), Bootstrap(resamples=200, max_rows=2_000)):
+        assert interval(metric, y, new, settings) == interval(metric, y, new, Bootstrap(resamples=200, max_rows=None))
+        assert paired_change(metric, y, new, base, settings) == paired_change(
+            metric, y, new, base, Bootstrap(resamples=200, max_rows=None)
+        )
+
+
+def test_paired_and_unpaired_changes_above_max_rows_keep_the_whole_splits_interval() -> None:
+    y, new, base = _scores(seed=6, rows=60_000)
+    metric = TASKS["binary"].metric("roc_auc").function(0.5)
+    for change in (
+        lambda s: paired_change(metric, y, new, base, s),
+        lambda s: unpaired_change(metric, (y, new), (y, base), s),
+    ):
+        (point, full), (same_point, part) = (change(Bootstrap(resamples=300, max_rows=m)) for m in (None, 10_000))
+        assert same_point == point  # the change itself is always on every row
+        assert part.half_width == pytest.approx(full.half_width, rel=0.2)
+        assert abs((part.low + part.high) / 2 - (full.low + full.high) / 2) <= 0.25 * full.half_width

@@ -9,10 +9,16 @@ draws resample counts (r x n) once and evaluates the metric on all of them in on
   cancels and the interval of the change is narrow.
 - ``unpaired_change``: the two models' test rows differ (other data or split): each side is resampled on its own.
 - ``verdict``: pass / fail / inconclusive for a change against the allowed regression.
+
+A test split larger than ``Bootstrap.max_rows`` is resampled on a seeded subset of that many rows (the m-out-of-n
+bootstrap): each replicate's deviation from the subset's own value is scaled by √(m/n) and added to the value on
+all n rows. For the smooth metrics here this gives the interval at n rows at the cost of m; smaller splits (the
+demo's 2,000 rows) are resampled whole, exactly as before.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,6 +40,8 @@ class Bootstrap:
     resamples: int = 1000
     level: float = 0.95
     seed: int = 42
+    max_rows: int | None = 50_000
+    """Larger test splits are resampled on a seeded subset of this many rows, the spread scaled by √(m/n)."""
 
 
 @dataclass(frozen=True)
@@ -76,14 +84,47 @@ def _percentiles(values: np.ndarray, level: float) -> Interval:
 
 def interval(metric: Metric, y: np.ndarray, output: np.ndarray, settings: Bootstrap) -> Interval:
     """Percentile bootstrap interval of a metric on the test rows."""
-    values = _replicates([lambda w: metric(y, output, w)], len(y), settings)[0]
-    return _percentiles(values, settings.level)
+    return _percentiles(_side_replicates([metric], y, output, settings)[0], settings.level)
 
 
 def intervals(metrics: Sequence[Metric], y: np.ndarray, output: np.ndarray, settings: Bootstrap) -> list[Interval]:
     """:func:`interval` of each metric, all evaluated on the same resamples."""
-    replicates = _replicates([partial(metric, y, output) for metric in metrics], len(y), settings)
-    return [_percentiles(values, settings.level) for values in replicates]
+    return [_percentiles(values, settings.level) for values in _side_replicates(list(metrics), y, output, settings)]
+
+
+@dataclass(frozen=True)
+class _Sample:
+    """The rows a bootstrap resamples: all of them, or a seeded subset of ``max_rows`` (m-out-of-n)."""
+
+    total: int
+    index: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, rows: int, settings: Bootstrap) -> _Sample:
+        if settings.max_rows is None or rows <= settings.max_rows:
+            return cls(rows)
+        chosen = np.random.default_rng([settings.seed, rows]).choice(rows, settings.max_rows, replace=False)
+        return cls(rows, np.sort(chosen))
+
+    @property
+    def rows(self) -> int:
+        return self.total if self.index is None else len(self.index)
+
+    def take(self, values: np.ndarray) -> np.ndarray:
+        return values if self.index is None else np.asarray(values)[self.index]
+
+    def rescale(
+        self,
+        values: np.ndarray,
+        on_all: Callable[[np.ndarray], np.ndarray],
+        on_subset: Callable[[np.ndarray], np.ndarray],
+    ) -> np.ndarray:
+        """Replicates as spread at ``total`` rows: value on all rows + √(m/n) x (replicate - value on the subset)."""
+        if self.index is None:
+            return values
+        whole = on_all(np.ones(self.total))[0]
+        part = on_subset(np.ones(self.rows))[0]
+        return whole + math.sqrt(self.rows / self.total) * (values - part)
 
 
 def paired_change(
@@ -98,13 +139,17 @@ def paired_changes(
 ) -> dict[str, tuple[float, Interval]]:
     """``paired_change`` of several metrics on one set of resamples. Each metric is a pair (how the new model is
     scored, how the base is), so a metric at a threshold can take each revision's own threshold."""
-    ones = np.ones(len(y))
+    sample = _Sample.of(len(y), settings)
+    ys, news, bases = sample.take(y), sample.take(new), sample.take(base)
     changes = [_difference(y, new, y, base, pair) for pair in metrics.values()]
-    values = _replicates([_same_weights(change) for change in changes], len(y), settings)
-    return {
-        name: (float(change(ones, ones)[0]), _percentiles(values[i], settings.level))
-        for i, (name, change) in enumerate(zip(metrics, changes, strict=True))
-    }
+    subset_changes = [_difference(ys, news, ys, bases, pair) for pair in metrics.values()]
+    values = _replicates([_same_weights(change) for change in subset_changes], sample.rows, settings)
+    result = {}
+    for i, name in enumerate(metrics):
+        on_all, on_subset = _same_weights(changes[i]), _same_weights(subset_changes[i])
+        point = float(on_all(np.ones(len(y)))[0])
+        result[name] = (point, _percentiles(sample.rescale(values[i], on_all, on_subset), settings.level))
+    return result
 
 
 def _same_weights(change: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
@@ -139,14 +184,24 @@ def unpaired_changes(
     """``unpaired_change`` of several metrics, each side's resamples shared by all metrics."""
     (y_new, out_new), (y_base, out_base) = new, base
     pairs = list(metrics.values())
-    a = _replicates([partial(m, y_new, out_new) for m, _ in pairs], len(y_new), settings)
-    other_seed = Bootstrap(settings.resamples, settings.level, settings.seed + 1)  # independent resamples
-    b = _replicates([partial(m, y_base, out_base) for _, m in pairs], len(y_base), other_seed)
+    other_seed = dataclasses.replace(settings, seed=settings.seed + 1)  # independent resamples
+    a = _side_replicates([m for m, _ in pairs], y_new, out_new, settings)
+    b = _side_replicates([m for _, m in pairs], y_base, out_base, other_seed)
     result = {}
     for i, (name, pair) in enumerate(metrics.items()):
         point = _difference(y_new, out_new, y_base, out_base, pair)(np.ones(len(y_new)), np.ones(len(y_base)))
         result[name] = (float(point[0]), _percentiles(a[i] - b[i], settings.level))
     return result
+
+
+def _side_replicates(metrics: list[Metric], y: np.ndarray, output: np.ndarray, settings: Bootstrap) -> list[np.ndarray]:
+    """One side's replicates of each metric, as spread at its own number of rows."""
+    sample = _Sample.of(len(y), settings)
+    ys, outs = sample.take(y), sample.take(output)
+    values = _replicates([partial(m, ys, outs) for m in metrics], sample.rows, settings)
+    return [
+        sample.rescale(v, partial(m, y, output), partial(m, ys, outs)) for m, v in zip(metrics, values, strict=True)
+    ]
 
 
 def change_from_intervals(new: float, new_ci: Interval, base: float, base_ci: Interval) -> tuple[float, Interval]:

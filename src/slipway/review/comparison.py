@@ -86,7 +86,8 @@ class Intervals:
 
 
 def parse_intervals(doc: Any) -> Intervals | None:
-    """``intervals.json`` (``{"level", "resamples", "seed", "rows", "metrics": {name: {"value", "low", "high"}}}``);
+    """``intervals.json`` (``{"level", "resamples", "seed", "max_rows", "rows", "metrics": {name: {"value", "low",
+    "high"}}}``; ``max_rows`` absent in files written before it existed);
     None when the document is missing or malformed."""
     if not isinstance(doc, dict) or not isinstance(doc.get("metrics"), dict):
         return None
@@ -103,6 +104,7 @@ def parse_intervals(doc: Any) -> Intervals | None:
         resamples if isinstance(resamples, int) and resamples > 0 else default.resamples,
         float(level),
         seed if isinstance(seed, int) else default.seed,
+        doc["max_rows"] if isinstance(doc.get("max_rows"), int) and doc["max_rows"] > 0 else default.max_rows,
     )
     return Intervals(values, bootstrap, rows if isinstance(rows, int) else 0)
 

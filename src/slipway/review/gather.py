@@ -229,7 +229,7 @@ def bootstrap_settings(config: Config, intervals: Intervals | None) -> Bootstrap
     configured = getattr(config.evaluate, "bootstrap", None)
     if configured is None:
         return Bootstrap()
-    return Bootstrap(configured.resamples, configured.level, configured.seed)
+    return Bootstrap(configured.resamples, configured.level, configured.seed, configured.max_rows)
 
 
 def compare_with_base(

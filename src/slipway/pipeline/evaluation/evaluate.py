@@ -56,13 +56,15 @@ def metric_intervals(
         "level": settings.level,
         "resamples": settings.resamples,
         "seed": settings.seed,
+        "max_rows": settings.max_rows,
         "rows": len(y),
         "metrics": bounds,
     }
 
 
 def _bootstrap(settings: EvaluateConfig) -> Bootstrap:
-    return Bootstrap(settings.bootstrap.resamples, settings.bootstrap.level, settings.bootstrap.seed)
+    configured = settings.bootstrap
+    return Bootstrap(configured.resamples, configured.level, configured.seed, configured.max_rows)
 
 
 def plot_settings(settings: EvaluateConfig, classes: tuple[object, ...] = ()) -> PlotSettings:
