@@ -195,7 +195,10 @@ def clone(pulled_source, tmp_path_factory) -> Path:
 
 @pytest.fixture
 def project(clone: Path) -> tuple[Path, dict[str, str]]:
-    """The shared clone, clean, and its digest now (`git status` in an earlier case may have refreshed the index)."""
+    """The shared clone, clean, and its digest now (`git status` in an earlier case may have refreshed the index);
+    a case that failed and left it changed is put back first, so that one failure does not fail the next cases."""
+    if run(["git", "status", "--porcelain"], clone).stdout:
+        _restore(clone)
     assert run(["git", "status", "--porcelain"], clone).stdout == ""
     return clone, tree_digest(clone, EXCLUDED)
 
@@ -203,10 +206,17 @@ def project(clone: Path) -> tuple[Path, dict[str, str]]:
 @pytest.mark.parametrize("point", list(POINTS))
 def test_sigterm_undoes_the_adoption_before_exiting(project, table, point):
     repo, original = project
-    process, children, original = _stopped_midway(repo, table, point, original)
-    os.kill(process.pid, signal.SIGTERM)
-    _resume(process, children)
-    stdout, stderr = process.communicate(timeout=120)
+    for _ in range(5):
+        process, children, original = _stopped_midway(repo, table, point, original)
+        os.kill(process.pid, signal.SIGTERM)
+        _resume(process, children)
+        stdout, stderr = process.communicate(timeout=120)
+        if process.returncode != 0:
+            break
+        # Frozen in the instant after the outcome was decided (dvc add done, the commit under way): adopt then
+        # ignores the signal by design and completes. Not the case under test: put the clone back and try again.
+        _restore(repo)
+        original = tree_digest(repo, EXCLUDED)
     _assert_as_it_was(repo, original)
     assert process.returncode == 128 + signal.SIGTERM, stdout + stderr
     assert stderr.strip().splitlines()[-1] == STOPPED, stderr
