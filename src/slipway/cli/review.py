@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from slipway.cli.app import ParamsOption, app
+from slipway.pipeline.paths import METRICS
 
 if TYPE_CHECKING:
     from slipway.config import DeployConfig
@@ -60,7 +61,7 @@ def report(
 def gate(
     base: BaseOption = "main",
     params: ParamsOption = Path("params.yaml"),
-    metrics: Annotated[Path, typer.Option(help="this revision's metrics")] = Path("outputs/metrics.json"),
+    metrics: Annotated[Path, typer.Option(help="this revision's metrics")] = METRICS,
 ) -> None:
     """The quality gate: exit 1, saying which metric got worse by how much, when the model may not merge; an
     inconclusive check (its interval straddles the allowed regression) passes with a warning."""

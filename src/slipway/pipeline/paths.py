@@ -4,6 +4,7 @@ from pathlib import Path
 
 OUTPUTS = Path("outputs")
 VALIDATION = OUTPUTS / "validation"
+VALIDATION_SUMMARY = VALIDATION / "summary.json"
 VALIDATED_TABLE = OUTPUTS / "validated" / "table.parquet"
 PREPARED = OUTPUTS / "prepared"
 MODEL = OUTPUTS / "model"

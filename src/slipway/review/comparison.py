@@ -19,14 +19,15 @@ from statistics import NormalDist
 from typing import TYPE_CHECKING, Any, Literal
 
 from slipway.metrics.bootstrap import Bootstrap, Interval
+from slipway.pipeline.paths import INTERVALS, PREDICTIONS
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from slipway.metrics.bootstrap import Metric
 
-INTERVALS_PATH = "outputs/intervals.json"
-PREDICTIONS_PATH = "outputs/predictions/test.parquet"
+INTERVALS_PATH = INTERVALS.as_posix()  # as git and DVC name them at a revision
+PREDICTIONS_PATH = PREDICTIONS.as_posix()
 Kind = Literal["paired", "unpaired", "point"]
 
 

@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from slipway.pipeline.paths import METRICS, PLOTS, VALIDATION_SUMMARY
 from slipway.review.comparison import Change, Comparison, Intervals
 from slipway.review.gate import GateResult, worse_by
 
@@ -28,9 +29,9 @@ if TYPE_CHECKING:  # heavy imports (pandera, scipy) only where the report is bui
 
 
 Metrics = dict[str, float]
-METRICS_PATH = "outputs/metrics.json"
-PLOTS_DIR = "outputs/plots"
-VALIDATION_PATH = "outputs/validation/summary.json"
+METRICS_PATH = METRICS.as_posix()  # as git and DVC name them at a revision
+PLOTS_DIR = PLOTS.as_posix()
+VALIDATION_PATH = VALIDATION_SUMMARY.as_posix()
 SAME = 1e-9  # metric changes at or below this are "unchanged"
 RESULT_ICON = {"success": "✅ passed", "failure": "❌ failed", "cancelled": "⏹️ cancelled", "skipped": "⏭️ skipped"}
 VERDICT = {
