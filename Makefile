@@ -10,14 +10,20 @@ endif
 VENV := .venv
 BIN := $(abspath $(VENV)/bin)
 UV := $(PYTHON) -m uv
-# Whole files go to the workers, longest first (tests/support/ordering.py), so both finish together. Workflow runs
-# under act start many processes at once; one whose act run failed is retried once, and only that.
-PYTEST_ARGS ?= -n auto --dist loadfile --no-loadscope-reorder --reruns 1 --only-rerun "act exit" --durations 15
+# A test whose workflow run under act failed is retried once (tests/workflows/act_harness.py: retried_if_act_failed).
+PYTEST_ARGS ?= -n auto --durations 15
+# `make test`: whole files go to the workers, longest first (tests/support/ordering.py), so both finish together.
+# `make test-fast`: single tests go to whichever worker is free (its files are short; whole files left one idle).
+DIST_WHOLE_FILES := --dist loadfile --no-loadscope-reorder
+DIST_SINGLE_TESTS := --dist load
 
 export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
 export ITERATIVE_DO_NOT_TRACK := 1
 export UV_COMPILE_BYTECODE := 1
+# Bytecode is what makes a second start cheap: pytest keeps its rewritten test modules there (without it every
+# pytest process rewrites them again, seconds per worker) and Python its compiled src/ modules. Git and DVC ignore it.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help setup data run repro test test-fast lint format bench bench-scale bench-pr clean
 
@@ -42,10 +48,10 @@ repro: setup ## reproduce the pipeline (only the stages whose inputs changed)
 	dvc repro
 
 test: lint data ## the linters, then the whole test suite, end-to-end runs included
-	pytest $(PYTEST_ARGS)
+	pytest $(DIST_WHOLE_FILES) $(PYTEST_ARGS)
 
-test-fast: data ## the suite without the slow end-to-end runs
-	pytest -m "not slow" $(PYTEST_ARGS)
+test-fast: data ## the suite without the slow runs (processes, servers, end to end), property tests on a tenth of their budget
+	pytest -m "not slow" --hypothesis-profile=quick $(DIST_SINGLE_TESTS) $(PYTEST_ARGS)
 
 lint: setup check-workflows hadolint k8s-validate ## every linter: ruff, mypy, import contracts, workflows, Dockerfile, k8s
 	ruff check .
@@ -149,7 +155,7 @@ hadolint: setup ## the serving image's Dockerfile (hadolint) and infra scripts (
 	shellcheck infra/*.sh
 
 test-deploy: setup ## the real container deploy: build, push to a local registry, run by digest, smoke (root)
-	pytest tests/serving/test_container.py $(PYTEST_ARGS)
+	pytest tests/serving/test_container.py $(DIST_WHOLE_FILES) $(PYTEST_ARGS)
 
 bench-serving: setup ## serving benchmark: Slipway vs `mlflow models serve` (bench/.mlflow-venv), ONNX vs scikit-learn
 	python bench/serving.py

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pytest
-from sklearn.pipeline import Pipeline
 from support import built_once, copy_clone, demo_config, fresh_clone, pull_data, reproduce
-from support.monitor_data import fit_model, reference_frame
+from support.budgets import register_profiles
 from support.ordering import order_for_workers, remember_durations
 
-from slipway.config import Config
-from slipway.data.generator import ChurnSettings, generate_churn
+if TYPE_CHECKING:  # the fixtures import what they build lazily: every xdist worker and the controller load this file
+    import pandas as pd
+    from sklearn.pipeline import Pipeline
+
+    from slipway.config import Config
+
+register_profiles()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -34,12 +38,16 @@ def config() -> Config:
 @pytest.fixture(scope="session")
 def churn_frame() -> pd.DataFrame:
     """2,000 demo rows (session-wide: treat as read-only, copy before changing)."""
+    from slipway.data.generator import ChurnSettings, generate_churn
+
     return generate_churn(ChurnSettings(rows=2_000, seed=7))
 
 
 @pytest.fixture(scope="session")
 def monitor_model(config: Config) -> Pipeline:
     """The demo model fitted on the monitoring reference rows (session-wide: do not refit it)."""
+    from support.monitor_data import fit_model, reference_frame
+
     return fit_model(config, reference_frame())
 
 

@@ -14,6 +14,8 @@ from slipway.release.materialise import Materialiser
 from slipway.release.registry import Registry
 from slipway.release.targets.base import DeployError
 
+pytestmark = pytest.mark.slow  # starts processes or servers
+
 DVC_YAML = """\
 stages:
   train:

@@ -12,6 +12,8 @@ import pytest
 
 from slipway.adapters.http import NotReady, free_port, http_json, request, wait_ready
 
+pytestmark = pytest.mark.slow  # starts processes or servers
+
 
 class _Handler(BaseHTTPRequestHandler):
     """/echo answers the posted JSON; /ready answers what the test put in ``server.ready``; /text is not JSON."""

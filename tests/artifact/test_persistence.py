@@ -220,6 +220,7 @@ def test_load_model_refuses_each_gadget_before_it_runs(gadget, real_model, tmp_p
     assert not gadget.ran(tmp_path, refused.value)
 
 
+@pytest.mark.slow
 def test_the_evaluate_stage_refuses_a_crafted_model_in_one_line(real_model, tmp_path) -> None:
     crafted = craft(real_model, GADGETS[0].build(tmp_path), tmp_path / "model.skops")
     result = subprocess.run(
@@ -277,6 +278,7 @@ def family_models(tmp_path_factory, config, churn_frame) -> dict[tuple[str, Task
     return saved
 
 
+@pytest.mark.slow
 def test_every_built_in_family_loads_and_predicts_as_trained(family_models, churn_frame) -> None:
     rows = churn_frame.head(50)
     for (family, task), path in family_models.items():

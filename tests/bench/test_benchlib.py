@@ -114,6 +114,7 @@ def test_the_critical_path_follows_needs() -> None:
     assert critical_path(walls, needs) == (["data", "train", "report"], 90.0)
 
 
+@pytest.mark.slow
 def test_profile_command_splits_a_real_run_into_phases(tmp_path: Path) -> None:
     script = tmp_path / "slipway_stage.py"
     script.write_text(
@@ -151,6 +152,7 @@ def test_a_failing_command_under_the_profiler_is_an_error_with_its_output(tmp_pa
         profile_command([sys.executable, str(script)], tmp_path, None, tmp_path / "s.pyisession", RULES)
 
 
+@pytest.mark.slow
 def test_run_with_usage_kills_the_whole_tree_past_its_timeout(tmp_path: Path) -> None:
     child = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'import time; time.sleep(60)'])"
     usage = run_with_usage([sys.executable, "-c", child], tmp_path, timeout=1)

@@ -8,8 +8,11 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 from support import REPO_ROOT, VENV_BIN, free_port, project_env, run
+
+pytestmark = pytest.mark.slow  # starts processes or servers
 
 TOKEN = "ghs_" + secrets.token_hex(20)
 PASSWORD = secrets.token_hex(16)

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.budgets import examples
 from support.demo import DEMO_SCHEMA
 
 from slipway.data.patterns import pattern_matcher, re2_equivalent, whole_matches
@@ -46,7 +47,7 @@ def _expected(values: Sequence[str | None], pattern: str) -> list[bool]:
     return [matches(value) for value in values]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(pattern=patterns(), values=st.lists(st.text(alphabet=st.sampled_from(CHARACTERS), max_size=6), max_size=12))
 def test_a_column_matches_exactly_as_each_value_does(pattern: str, values: list[str]) -> None:
     assert whole_matches(_column(values), pattern).tolist() == _expected(values, pattern)

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.budgets import examples
 from support.demo import DEMO_SCHEMA, demo_project
 from typer.testing import CliRunner
 
@@ -225,7 +226,7 @@ def test_a_column_the_schema_fails_gets_no_second_failure(schema, config, churn_
     assert not any("empty" in f.check for f in result.failures)
 
 
-@settings(max_examples=150, deadline=None, database=None)
+@settings(max_examples=examples(150), deadline=None, database=None)
 @given(
     counts=st.lists(st.integers(1, 40), min_size=2, max_size=5),
     binary=st.booleans(),

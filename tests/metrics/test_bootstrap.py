@@ -57,6 +57,7 @@ def test_rows_to_decide_is_not_inflated_by_floating_point() -> None:
     assert rows_to_decide(2000, 0.01, Interval(0.0, 0.02), 0.01) is None
 
 
+@pytest.mark.slow
 def test_a_large_test_split_is_resampled_in_bounded_memory() -> None:
     import tracemalloc
 
@@ -80,6 +81,7 @@ def test_shared_resamples_give_each_metrics_own_interval():
     assert intervals(metrics, y, score, settings) == [interval(m, y, score, settings) for m in metrics]
 
 
+@pytest.mark.slow
 def test_a_split_above_max_rows_is_resampled_on_a_subset_and_keeps_the_whole_splits_interval() -> None:
     """The m-out-of-n bootstrap: replicates see at most ``max_rows`` rows, and the interval agrees with resampling all
     60,000 rows (centre and width within the bootstrap's own noise at 300 resamples)."""
@@ -116,6 +118,7 @@ def test_a_split_within_max_rows_is_resampled_whole_as_before() -> None:
         )
 
 
+@pytest.mark.slow
 def test_paired_and_unpaired_changes_above_max_rows_keep_the_whole_splits_interval() -> None:
     y, new, base = _scores(seed=6, rows=60_000)
     metric = TASKS["binary"].metric("roc_auc").function(0.5)

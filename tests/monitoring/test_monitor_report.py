@@ -183,6 +183,7 @@ def test_markdown_names_the_verdict_every_feature_and_each_kpi_with_its_interval
         )
 
 
+@pytest.mark.slow
 def test_the_monitor_imports_neither_scikit_learn_nor_the_server(setup, config, monitor_model) -> None:
     write_log(setup["logs"], generate_churn(ChurnSettings(rows=ROWS, seed=20)), monitor_model, config)
     script = (

@@ -11,6 +11,8 @@ from support import REPO_ROOT
 from slipway.adapters.http import NotReady
 from slipway.monitoring.simulate import serving
 
+pytestmark = pytest.mark.slow  # starts processes or servers
+
 
 def test_a_server_that_cannot_load_its_model_is_reported_with_the_reason(tmp_path: Path) -> None:
     with pytest.raises(NotReady) as caught, serving(REPO_ROOT, tmp_path / "logs", model_dir=tmp_path):

@@ -56,6 +56,7 @@ Path(out).write_bytes(to_onnx_bytes(load_model(model), load_config(params).featu
 """
 
 
+@pytest.mark.slow
 def test_export_bytes_do_not_depend_on_the_hash_seed(tmp_path: Path, parts, config) -> None:
     """Exported in processes with different PYTHONHASHSEED values, the bytes are equal (skl2onnx collects the opset
     domains in a set: with an unsorted export, seeds 0 and 1 give the two orders on CPython 3.11)."""
@@ -214,6 +215,7 @@ print(hashlib.md5(to_onnx_bytes(model, config.features)).hexdigest())
 """
 
 
+@pytest.mark.slow
 def test_the_export_is_byte_identical_in_every_process() -> None:
     """The registration digests model.onnx, and a rebuild in another process must match it: nothing in the bytes
     may follow Python's per-process hash seed (skl2onnx lists the operator sets in set order)."""

@@ -23,6 +23,8 @@ from typer.testing import CliRunner
 from slipway.cli import app
 from slipway.config import load_config
 
+pytestmark = pytest.mark.slow  # starts processes or servers
+
 STAGE_ORDER = ("validate", "prepare", "train", "evaluate", "reference")
 
 

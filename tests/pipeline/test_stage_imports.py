@@ -15,6 +15,8 @@ from support.demo import DEMO_SCHEMA, demo_params
 
 from slipway.data.generator import ChurnSettings, generate_churn
 
+pytestmark = pytest.mark.slow  # starts processes or servers
+
 STAGES = ("validate", "prepare", "reference")
 NOT_NEEDED = {
     "validate": {"sklearn", "scipy", "skops", "skl2onnx", "onnx", "onnxruntime", "matplotlib", "dvc"},

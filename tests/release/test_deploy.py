@@ -235,6 +235,7 @@ class FakeServeTarget(LocalTarget):
         return [sys.executable, "-c", FAKE_SERVER, "--model-dir", str(model_dir), "--port", port]
 
 
+@pytest.mark.slow
 def test_local_target_starts_replaces_and_stops_its_server(tmp_path: Path) -> None:
     config = DeployConfig(stages={"prod": StageDeployConfig(port=free_port())}, smoke={"timeout_seconds": 20})
     target = FakeServeTarget(config, tmp_path / "deployments")
@@ -260,6 +261,7 @@ def test_local_target_starts_replaces_and_stops_its_server(tmp_path: Path) -> No
 # ---------------------------------------------------------------- a tag push that fails is inside the rollback
 
 
+@pytest.mark.slow
 def test_promotion_whose_tag_push_is_refused_rolls_back_and_leaves_no_tag(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

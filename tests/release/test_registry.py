@@ -155,6 +155,7 @@ def scratch(tmp_path: Path) -> Path:
     return repo
 
 
+@pytest.mark.slow
 def test_register_assign_and_lineage_with_gto(scratch: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in project_env(scratch).items():
         monkeypatch.setenv(key, value)
@@ -189,6 +190,7 @@ def test_register_assign_and_lineage_with_gto(scratch: Path, monkeypatch: pytest
         lineage(registry, "v9.0.0")
 
 
+@pytest.mark.slow
 def test_the_registry_is_read_through_gtos_python_api(scratch: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in project_env(scratch).items():
         monkeypatch.setenv(key, value)
@@ -213,6 +215,7 @@ def test_reading_a_folder_that_is_no_repository_is_a_registry_error(tmp_path: Pa
         Registry(tmp_path / "nowhere").versions()
 
 
+@pytest.mark.slow
 def test_lineage_cli_on_an_unknown_version_fails_clearly(scratch: Path) -> None:
     (scratch / "params.yaml").write_text(DEMO_PARAMS.read_text())
     result = run(["slipway", "lineage", "v0.1.0"], scratch, check=False)
@@ -261,6 +264,7 @@ def _cli(repo: Path, bin_dir: Path, *args: str, **env: str) -> tuple[int, str]:
     return result.returncode, result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_a_refused_https_push_shows_one_line_without_the_token(
     registered: Path, https_remote: HttpsGitRemote, tmp_path: Path
 ) -> None:
@@ -285,6 +289,7 @@ def test_a_refused_https_push_shows_one_line_without_the_token(
     assert local == {"model@v0.1.0"}  # the refused stage tag is not left behind: local tags agree with the remote
 
 
+@pytest.mark.slow
 def test_an_unreachable_https_remote_shows_one_line_without_the_token(registered: Path, tmp_path: Path) -> None:
     run(["git", "remote", "add", "origin", f"https://127.0.0.1:{free_port()}/origin.git"], registered)
     bin_dir, command_lines = _recording_git(tmp_path)
@@ -297,6 +302,7 @@ def test_an_unreachable_https_remote_shows_one_line_without_the_token(registered
     assert leaks(output, TOKEN) == [] and leaks(command_lines.read_text(), TOKEN) == []
 
 
+@pytest.mark.slow
 def test_a_push_to_an_unreachable_remote_deletes_the_new_tag_here(registered: Path, monkeypatch) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
     run(["git", "remote", "add", "origin", f"https://127.0.0.1:{free_port()}/origin.git"], registered)

@@ -13,6 +13,8 @@ from typer.testing import CliRunner
 from slipway.cli.app import app
 from slipway.data.generator import ChurnSettings, generate_churn
 
+pytestmark = pytest.mark.slow  # starts processes or servers
+
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -12,6 +12,8 @@ import yaml
 from support import project_env, run
 from support.demo import DEMO_PARAMS
 
+pytestmark = pytest.mark.slow  # starts processes or servers
+
 BASE_METRICS = {"roc_auc": 0.81, "pr_auc": 0.64, "f1": 0.56, "log_loss": 0.48, "brier": 0.16}
 HALF = {"pr_auc": 0.005, "f1": 0.005, "log_loss": 0.005, "brier": 0.002}
 """Half-widths of the 95 % intervals, narrow enough for an unchanged metric to pass; roc_auc's is set by each test."""

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.budgets import examples
 from support.demo import VALID
 
 from slipway.serving.checks import accept_columns, accept_rows
@@ -74,7 +75,7 @@ _records = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(300), deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(records=_records, padding=st.sampled_from([0, ROW_PATH_MAX_RECORDS]))
 def test_fast_path_never_accepts_what_pandera_rejects(model_dir: Path, records: list[dict], padding: int) -> None:
     """Row by row (a few records) and column by column (padded with valid records beyond the row path's size)."""
@@ -92,7 +93,7 @@ def test_fast_path_never_accepts_what_pandera_rejects(model_dir: Path, records: 
         assert_same(list(values), table[name].tolist())
 
 
-@settings(max_examples=300, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(300), deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(records=_records)
 def test_both_fast_paths_accept_the_same_records_alike(model_dir: Path, records: list[dict]) -> None:
     validator = load_served_model_cached(model_dir).validator

@@ -8,6 +8,7 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.budgets import examples
 
 from slipway.serving.body import DEFAULT_MAX_BODY_BYTES, max_body_from_env, parse_json, parse_standard, release
 
@@ -28,7 +29,7 @@ def _outcome(parse, raw: bytes) -> tuple[str, str]:
         return "refused", type(error).__name__
 
 
-@settings(max_examples=400, deadline=None, database=None)
+@settings(max_examples=examples(400), deadline=None, database=None)
 @given(records=_records, separators=_separators, piece=st.integers(1, 64), edit=st.data())
 def test_piecewise_parsing_gives_exactly_what_json_loads_gives(records, separators, piece, edit) -> None:
     raw = json.dumps({"records": records}, separators=separators).encode()

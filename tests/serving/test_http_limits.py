@@ -88,6 +88,7 @@ def forged_lines(log: str) -> list[str]:
     return [line for line in re.split(r"\r\n|\r|\n", log) if re.match(rf"(?:ERROR slipway[\w.]*: )?{FORGED}", line)]
 
 
+@pytest.mark.slow
 def test_hostile_requests_get_4xx_with_a_bounded_escaped_echo_and_forge_no_log_line(model_dir, tmp_path) -> None:
     port, server_log = free_port(), tmp_path / "server.log"
     predictions = str(tmp_path / "predictions")
@@ -133,6 +134,7 @@ def test_the_forged_line_check_sees_a_forged_line() -> None:
     assert not forged_lines(f'INFO x\\nERROR slipway: {FORGED}\nINFO: "GET /%0A{FORGED} HTTP/1.1" 404')
 
 
+@pytest.mark.slow
 def test_a_body_over_the_limit_gets_413_naming_the_limit_with_or_without_content_length(server) -> None:
     port = server
     declared = _send_big(port, 100 * MB, chunked=False)
@@ -174,6 +176,7 @@ def _memory_kib(pid: int, key: str) -> int:
     raise AssertionError(f"{key} not in /proc/{pid}/status")
 
 
+@pytest.mark.slow
 def test_four_concurrent_100_mb_bodies_leave_memory_bounded(model_dir: Path) -> None:
     port = free_port()
     process = start_server(model_dir, port)
@@ -227,6 +230,7 @@ def _label_values(metrics: str, name: str, label: str) -> set[str]:
     return {found.group(1) for line in lines if (found := re.search(rf'{label}="([^"]*)"', line))}
 
 
+@pytest.mark.slow
 def test_invented_methods_paths_and_fields_do_not_grow_the_metric_series(server) -> None:
     port = server
     webdav = ["PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "REPORT", "SEARCH"]

@@ -15,6 +15,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support import REPO_ROOT
+from support.budgets import examples
 
 SCRIPT = REPO_ROOT / ".copier" / "answers.py"
 _spec = importlib.util.spec_from_file_location("copier_answers", SCRIPT)
@@ -50,7 +51,7 @@ one_line = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")),
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(value=one_line)
 def test_any_one_line_answer_reads_back_exactly_and_touches_nothing_else(value):
     after = answers.set_yaml_value(PARAMS, ("report", "title"), value)

@@ -66,7 +66,18 @@ def test_an_update_keeps_the_teams_changes_brings_the_templates_and_the_project_
     if (REPO_ROOT / ".tools").is_dir():  # kubectl, fetched once: the suite renders the Kubernetes overlays
         (project / ".tools").symlink_to(REPO_ROOT / ".tools")
     env = project_env(project, VIRTUAL_ENV=str(VENV_BIN.parent))
-    command = [str(VENV_BIN / "pytest"), "-m", "not slow", "-rfE", "-p", "no:cacheprovider", "-n", "0", "-v"]
+    command = [
+        str(VENV_BIN / "pytest"),
+        "-m",
+        "not slow",
+        "--hypothesis-profile=quick",
+        "-rfE",
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        "0",
+        "-v",
+    ]
     tests = run(command, project, env=env, check=False, timeout=1800)
     results = [line for line in tests.stdout.splitlines() if line.startswith("tests/") and "::" in line]
     assert tests.returncode == 0, "\n".join(line for line in results if "PASSED" not in line) + tests.stdout[-5_000:]

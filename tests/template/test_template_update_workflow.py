@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 from support import fresh_clone, gh_calls, git, git_clone
-from workflows.act_harness import GH, ActRun, act_missing, run_workflow, skip_under_act
+from workflows.act_harness import GH, ActRun, act_missing, retried_if_act_failed, run_workflow, skip_under_act
 
-pytestmark = [pytest.mark.slow, skip_under_act(), act_missing()]
+pytestmark = [pytest.mark.slow, skip_under_act(), act_missing(), retried_if_act_failed()]
 
 WORKFLOW = ".github/workflows/template-update.yml"
 EVENT = {"inputs": {"version": ""}, "ref": "refs/heads/main", "repository": {"full_name": "example/project"}}

@@ -79,6 +79,13 @@ def act_missing() -> pytest.MarkDecorator:
     return pytest.mark.skipif(not ACT.exists(), reason=f"act not installed at {ACT} (run `make setup`)")
 
 
+def retried_if_act_failed() -> pytest.MarkDecorator:
+    """A workflow run under act starts many processes at once: a test whose act run failed (its message starts with
+    ``act exit``, from ``ActRun.describe``) runs once more. Only these tests: a suite-wide ``--reruns`` costs every
+    test a round trip to pytest-rerunfailures' status server."""
+    return pytest.mark.flaky(reruns=1, only_rerun=["act exit"])
+
+
 def used_actions(repo: Path) -> set[tuple[str, str]]:
     """(owner/repo, ref) of every remote action in the repo's workflows and local composite actions."""
     files = [*repo.glob(".github/workflows/*.y*ml"), *repo.glob(".github/actions/**/action.y*ml")]

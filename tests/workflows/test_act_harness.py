@@ -14,6 +14,7 @@ from workflows.act_harness import (
     local_repository_args,
     parse_log,
     pull_request_event,
+    retried_if_act_failed,
     run_workflow,
     skip_under_act,
     used_actions,
@@ -165,6 +166,7 @@ def test_describe_shows_each_failed_jobs_failing_step_even_when_other_jobs_log_a
 @pytest.mark.slow
 @skip_under_act()
 @act_missing()
+@retried_if_act_failed()
 def test_stand_ins_record_artifacts_cache_and_cml(tmp_path: Path) -> None:
     repo = _repo(tmp_path)
     record = tmp_path / "record"
@@ -193,6 +195,7 @@ def test_stand_ins_record_artifacts_cache_and_cml(tmp_path: Path) -> None:
 @pytest.mark.slow
 @skip_under_act()
 @act_missing()
+@retried_if_act_failed()
 def test_cml_stand_in_fails_when_a_linked_image_is_missing(tmp_path: Path) -> None:
     repo = _repo(tmp_path)
     record = tmp_path / "record"
@@ -213,6 +216,7 @@ def test_cml_stand_in_fails_when_a_linked_image_is_missing(tmp_path: Path) -> No
 @pytest.mark.slow
 @skip_under_act()
 @act_missing()
+@retried_if_act_failed()
 def test_jobs_starting_together_share_one_setup_python_venv(tmp_path: Path) -> None:
     # pr.yml's first jobs start at once and share act's tool cache; two `python -m venv` on one folder can fail
     # ("File exists"). Without the stand-in's lock about 1 job in 150 failed so in 8-job runs: this test then

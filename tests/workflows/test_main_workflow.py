@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 from support import free_port, fresh_clone, git_clone, git_tags, run
-from workflows.act_harness import DOCKER, act_missing, run_workflow, skip_under_act
+from workflows.act_harness import DOCKER, act_missing, retried_if_act_failed, run_workflow, skip_under_act
 
 from slipway.artifact.digest import file_md5
 
-pytestmark = [pytest.mark.slow, skip_under_act(), act_missing()]
+pytestmark = [pytest.mark.slow, skip_under_act(), act_missing(), retried_if_act_failed()]
 
 
 def _push_event(repo: Path) -> dict[str, object]:

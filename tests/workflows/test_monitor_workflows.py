@@ -15,11 +15,11 @@ import pytest
 import yaml
 from support import fresh_clone, gh_calls, git_clone, project_env, run
 from support.monitor_data import shifted_period, write_log
-from workflows.act_harness import GH, act_missing, run_workflow, skip_under_act
+from workflows.act_harness import GH, act_missing, retried_if_act_failed, run_workflow, skip_under_act
 
 from slipway.data.generator import ChurnSettings, generate_churn
 
-pytestmark = [pytest.mark.slow, skip_under_act(), act_missing()]
+pytestmark = [pytest.mark.slow, skip_under_act(), act_missing(), retried_if_act_failed()]
 
 ROWS = 1500
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from support import fresh_clone, project_env, run
-from workflows.act_harness import act_missing, skip_under_act
+from workflows.act_harness import act_missing, retried_if_act_failed, skip_under_act
 from workflows.comment_scenarios import (
     IMAGE_BRANCH,
     bare_origin,
@@ -33,7 +33,7 @@ from workflows.comment_scenarios import (
 
 from slipway.review.report_artifact import MAX_IMAGE_BYTES
 
-pytestmark = [pytest.mark.slow, skip_under_act(), act_missing()]
+pytestmark = [pytest.mark.slow, skip_under_act(), act_missing(), retried_if_act_failed()]
 
 FORK = "stranger/slipway"
 HEAD = "f" * 40

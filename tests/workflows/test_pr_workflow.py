@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 from support import records
-from workflows.act_harness import act_missing, skip_under_act
+from workflows.act_harness import act_missing, retried_if_act_failed, skip_under_act
 from workflows.comment_scenarios import (
     IMAGE_BRANCH,
     RUN_ID,
@@ -33,7 +33,7 @@ from workflows.comment_scenarios import (
 )
 from workflows.pr_scenarios import WATERMARK, act, open_pull_request, set_params, stages, uploaded_report
 
-pytestmark = [pytest.mark.slow, skip_under_act(), act_missing()]
+pytestmark = [pytest.mark.slow, skip_under_act(), act_missing(), retried_if_act_failed()]
 
 IMAGES = {"roc.png", "precision_recall.png", "confusion.png", "calibration.png", "importance.png", "drift.png"}
 

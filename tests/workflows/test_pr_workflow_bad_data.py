@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from support import records
-from workflows.act_harness import act_missing, skip_under_act
+from workflows.act_harness import act_missing, retried_if_act_failed, skip_under_act
 from workflows.pr_scenarios import act, corrupt_data, open_pull_request
 
-pytestmark = [pytest.mark.slow, skip_under_act(), act_missing()]
+pytestmark = [pytest.mark.slow, skip_under_act(), act_missing(), retried_if_act_failed()]
 
 
 def test_corrupted_data_from_a_fork_fails_the_data_check_and_the_summary_names_the_column(tmp_path: Path) -> None:

@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
-from workflows.act_harness import act_missing, skip_under_act
+from workflows.act_harness import act_missing, retried_if_act_failed, skip_under_act
 from workflows.pr_scenarios import act, open_pull_request, set_params, uploaded_report
 
-pytestmark = [pytest.mark.slow, skip_under_act(), act_missing()]
+pytestmark = [pytest.mark.slow, skip_under_act(), act_missing(), retried_if_act_failed()]
 
 
 def test_a_clearly_worse_model_fails_the_gate_saying_which_metric_fell(tmp_path: Path) -> None:

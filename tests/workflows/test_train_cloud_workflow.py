@@ -10,7 +10,12 @@ import pytest
 from support import fresh_clone, records
 
 act_harness = pytest.importorskip("workflows.act_harness", reason="tests/workflows/act_harness.py is not here yet")
-pytestmark = [pytest.mark.slow, act_harness.skip_under_act(), act_harness.act_missing()]
+pytestmark = [
+    pytest.mark.slow,
+    act_harness.skip_under_act(),
+    act_harness.act_missing(),
+    act_harness.retried_if_act_failed(),
+]
 
 WORKFLOW = ".github/workflows/train-cloud.yml"
 CML_RUNNER_STANDIN = Path(__file__).resolve().parent / "standins" / "setup-cml-runner"
