@@ -52,7 +52,7 @@ def _orders(rows: int = 200) -> pd.DataFrame:
 
 
 def _env(repo: Path) -> dict[str, str]:
-    return project_env(repo, PYTHONDONTWRITEBYTECODE="1")  # no __pycache__ in the clone's src/
+    return project_env(repo)
 
 
 def _children(pid: int) -> list[int]:

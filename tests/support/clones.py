@@ -93,12 +93,13 @@ def built_once(target: Path, build: Callable[[Path], Path]) -> Path:
 
 
 def tree_digest(root: Path, exclude: tuple[str, ...] = ()) -> dict[str, str]:
-    """Every file under ``root`` (.git and .dvc included) by content hash, except paths starting with one of
-    ``exclude``: compare before/after to prove that a command left a repository exactly as it was."""
+    """Every file under ``root`` (.git and .dvc included) by content hash, except Python's bytecode caches (the
+    interpreter writes them when the commands import the clone's src/) and paths starting with one of ``exclude``:
+    compare before/after to prove that a command left a repository exactly as it was."""
     return {
         name: hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(root.rglob("*"))
-        if path.is_file() and not path.is_symlink()
+        if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts
         for name in [str(path.relative_to(root))]
         if not name.startswith(exclude)
     }
