@@ -101,6 +101,7 @@ class Server:
     path: str
     single: bytes
     batch: bytes
+    columnar: bytes | None = None  # the same batch as {"columns": {...}}, for a server that takes it
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -290,12 +291,13 @@ def in_process(model_dir: Path, records: list[dict], repeats: int) -> dict[str, 
 def start_servers(model_dir: Path, records: list[dict], notes: dict[str, Any]) -> list[Server]:
     single = json.dumps(EXAMPLE_RECORD).encode()
     batch = json.dumps({"records": records}).encode()
+    columnar = json.dumps({"columns": {name: [r[name] for r in records] for name in records[0]}}).encode()
     servers = []
     for backend in ("onnx", "sklearn"):
         port = free_port()
         command = [str(BIN / "slipway"), "serve", "--model-dir", str(model_dir), "--port", str(port)]
         process = start([*command, "--backend", backend], "/ready", f"slipway serve --backend {backend}", port)
-        servers.append(Server(f"slipway-{backend}", process, port, "/predict", single, batch))
+        servers.append(Server(f"slipway-{backend}", process, port, "/predict", single, batch, columnar))
     try:
         python = mlflow_env()
         mlflow_dir = mlflow_model(python, model_dir)
@@ -353,6 +355,7 @@ def main() -> None:
     latencies: dict[tuple[str, int], list[float]] = {(n, c): [] for n in names for c in args.clients}
     elapsed: dict[tuple[str, int], float] = dict.fromkeys(latencies, 0.0)
     batch_times: dict[str, list[float]] = {n: [] for n in names}
+    columnar_times: dict[str, list[float]] = {s.name: [] for s in servers if s.columnar}
     try:
         agreement = {s.name: probabilities(s.name, post(s, s.single)[1])[0] for s in servers[:-1]}
         results["notes"]["probability_of_the_example_record"] = agreement
@@ -371,6 +374,11 @@ def main() -> None:
                 for server in servers:
                     seconds, answers[server.name] = post(server, server.batch)
                     batch_times[server.name].append(seconds)
+                    if server.columnar:
+                        seconds, answer = post(server, server.columnar)
+                        columnar_times[server.name].append(seconds)
+                        if answer["predictions"] != answers[server.name]["predictions"]:
+                            sys.exit(f"{server.name}: the columnar batch was answered unlike its records")
         reference = probabilities("slipway-sklearn", answers["slipway-sklearn"])
         results["notes"]["batch_max_abs_difference_vs_slipway_sklearn"] = {
             name: max(abs(a - b) for a, b in zip(probabilities(name, answer), reference, strict=True))
@@ -392,6 +400,13 @@ def main() -> None:
             }
         seconds = statistics.median(batch_times[name])
         entry["batch_http"] = {"rows": len(records), "seconds": seconds, "rows_per_s": len(records) / seconds}
+        if columnar_times.get(name):
+            seconds = statistics.median(columnar_times[name])
+            entry["batch_http_columnar"] = {
+                "rows": len(records),
+                "seconds": seconds,
+                "rows_per_s": len(records) / seconds,
+            }
         results[name] = entry
     for name, numbers in in_process(model_dir, records, repeats=3).items():
         results[name].update(numbers)
@@ -411,6 +426,9 @@ def ratios(results: dict[str, Any], clients: int) -> dict[str, float]:
     def batch(name: str) -> float:
         return results[name]["batch_http"]["rows_per_s"]
 
+    def columnar(name: str) -> float:
+        return results[name]["batch_http_columnar"]["rows_per_s"]
+
     out = {
         "onnx_over_sklearn_req_per_s": rps("slipway-onnx") / rps("slipway-sklearn"),
         "onnx_over_sklearn_batch_rows_per_s": batch("slipway-onnx") / batch("slipway-sklearn"),
@@ -422,6 +440,7 @@ def ratios(results: dict[str, Any], clients: int) -> dict[str, float]:
             "slipway_sklearn_over_mlflow_req_per_s": rps("slipway-sklearn") / rps("mlflow"),
             "mlflow_p99_over_slipway_onnx_p99": p99("mlflow") / p99("slipway-onnx"),
             "slipway_onnx_over_mlflow_batch_rows_per_s": batch("slipway-onnx") / batch("mlflow"),
+            "slipway_onnx_columnar_over_mlflow_batch_rows_per_s": columnar("slipway-onnx") / batch("mlflow"),
         }
     return {k: round(v, 2) for k, v in out.items()}
 
@@ -436,7 +455,8 @@ def report(results: dict[str, Any], names: list[str], clients: list[int], path: 
             f"(p99 {results['slipway-onnx'][f'clients_{clients[0]}']['p99_ms']:.2f} ms vs "
             f"{results['mlflow'][f'clients_{clients[0]}']['p99_ms']:.2f} ms); scikit-learn backend "
             f"{r['slipway_sklearn_over_mlflow_req_per_s']:.1f}x; 10k-row batch "
-            f"{r['slipway_onnx_over_mlflow_batch_rows_per_s']:.1f}x rows/s"
+            f"{r['slipway_onnx_over_mlflow_batch_rows_per_s']:.1f}x rows/s "
+            f'({r["slipway_onnx_columnar_over_mlflow_batch_rows_per_s"]:.1f}x as {{"columns": ...}})'
         )
     else:
         print(f"MLflow anchor unavailable: {results['notes'].get('mlflow_unavailable')}")
@@ -453,8 +473,10 @@ def report(results: dict[str, Any], names: list[str], clients: list[int], path: 
         for c in clients:
             row = results[name][f"clients_{c}"]
             batch = results[name]["batch_http"]["rows_per_s"]
-            rows.append((name, c, row["requests_per_s"], row["p50_ms"], row["p99_ms"], batch))
-    print(markdown_table(["server", "clients", "req/s", "p50 ms", "p99 ms", "10k batch rows/s over HTTP"], rows))
+            columnar = results[name].get("batch_http_columnar", {}).get("rows_per_s", "-")
+            rows.append((name, c, row["requests_per_s"], row["p50_ms"], row["p99_ms"], batch, columnar))
+    headers = ["server", "clients", "req/s", "p50 ms", "p99 ms", "10k batch rows/s over HTTP", "as columns"]
+    print(markdown_table(headers, rows))
     print()
     rows = [
         (

@@ -105,6 +105,28 @@ def test_both_fast_paths_accept_the_same_records_alike(model_dir: Path, records:
             assert_same(list(values), rows.columns[name])
 
 
+@settings(max_examples=examples(300), deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(records=_records, padding=st.sampled_from([0, ROW_PATH_MAX_RECORDS]))
+def test_the_columnar_path_never_accepts_what_pandera_rejects(
+    model_dir: Path, records: list[dict], padding: int
+) -> None:
+    """The records sent as ``{"columns": {...}}`` (with the fields every one of them has)."""
+    validator = load_served_model_cached(model_dir).validator
+    records = [dict(VALID) for _ in range(padding)] + records
+    shared = [name for name in records[-1] if all(name in record for record in records)]
+    records = [{name: record[name] for name in shared} for record in records]
+    try:
+        batch = validator.validate_columns({name: [record[name] for record in records] for name in shared})
+    except RequestInvalid:
+        return
+    if not batch.fast_path:
+        return
+    table = validator.schema.validate(validator.frame(list(batch.records)), lazy=True)  # raises if pandera disagrees
+    for name, values in batch.columns.items():
+        assert_same(list(values), table[name].tolist())
+    assert list(batch.records) == records
+
+
 def assert_same(fast: list, pandera: list) -> None:
     for a, b in zip(fast, pandera, strict=True):
         if a is None or (isinstance(a, float) and math.isnan(a)):

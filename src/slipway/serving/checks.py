@@ -9,15 +9,16 @@ path may be stricter than pandera, never looser (a property test holds it to tha
 - :func:`accept_rows` (a few records): one pass over each record's fields with a compiled per-column predicate;
 - :func:`accept_columns` (a batch): each column's values gathered once (``map`` over the records, no Python code per
   row), their types read as a set, numbers converted to one numpy array and checked with vectorised comparisons,
-  strings checked once per distinct value.
+  strings checked once per distinct value;
+- :func:`accept_column_lists` (a columnar batch, ``{"columns": {...}}``): the same checks on the lists as sent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -54,8 +55,33 @@ class ValidatedBatch:
 
     columns: dict[str, Any]
     size: int
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: Sequence[dict[str, Any]] = field(default_factory=list)
     fast_path: bool = False
+
+
+class ColumnRecords(Sequence[dict[str, Any]]):
+    """The records of a columnar batch, each built when it is read (by the prediction log's writer thread, or by
+    the full validation when the fast path did not accept the batch)."""
+
+    def __init__(self, columns: Mapping[str, list[Any]]) -> None:
+        self.columns = columns
+        self.size = len(next(iter(columns.values()), []))
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        names = list(self.columns)
+        return (dict(zip(names, row, strict=True)) for row in zip(*self.columns.values(), strict=True))
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self.size))]
+        return {name: values[index] for name, values in self.columns.items()}
 
 
 def fast_check(name: str, stats: Mapping[str, Any]) -> Callable[[Any], bool] | None:
@@ -183,27 +209,48 @@ def _distinct(values: Sequence[Any]) -> bool:
 
 
 def accept_columns(rules: Mapping[str, ColumnRule], records: Sequence[Any]) -> ValidatedBatch | None:
-    """A batch, one column at a time (see the module docstring); None unless all records are plainly valid."""
+    """A batch of records, one column at a time (see the module docstring); None unless all are plainly valid."""
     size = len(records)
-    columns: dict[str, Any] = {}
-    fields = 0
     try:
-        for name, rule in rules.items():
-            values, absent = _gathered(records, name)
-            if absent and (rule.required or absent == size):
-                if rule.required:
-                    return None
-                continue  # an optional column no record has: left out, as the table leaves it out
-            column = _column(rule, values)
-            if column is None:
-                return None
-            columns[name] = column
-            fields += size - absent
+        checked = _checked_columns(rules, size, lambda name: _gathered(records, name))
+        if checked is None or sum(map(len, records)) != checked[1]:
+            return None  # not plainly valid, or a field outside the schema
     except TypeError:  # a record that is not an object, or a value that cannot be hashed
         return None
-    if sum(map(len, records)) != fields:
-        return None  # a field outside the schema
-    return ValidatedBatch(columns, size, list(records), True)
+    return ValidatedBatch(checked[0], size, list(records), True)
+
+
+def accept_column_lists(rules: Mapping[str, ColumnRule], columns: Mapping[str, list[Any]]) -> ValidatedBatch | None:
+    """A columnar batch (every list one column, all of one length), checked as ``accept_columns`` checks records."""
+    size = len(next(iter(columns.values()), []))
+    if not columns.keys() <= rules.keys():
+        return None
+    try:
+        checked = _checked_columns(rules, size, lambda name: (columns[name], 0) if name in columns else ([], size))
+    except TypeError:  # a value that cannot be hashed
+        return None
+    return None if checked is None else ValidatedBatch(checked[0], size, ColumnRecords(columns), True)
+
+
+def _checked_columns(
+    rules: Mapping[str, ColumnRule], size: int, gathered: Callable[[str], tuple[list[Any], int]]
+) -> tuple[dict[str, Any], int] | None:
+    """Each column as a backend takes it and how many fields there were, or None unless all are plainly valid;
+    ``gathered(name)`` gives a column's values and how many records lack it."""
+    columns: dict[str, Any] = {}
+    fields = 0
+    for name, rule in rules.items():
+        values, absent = gathered(name)
+        if absent and (rule.required or absent == size):
+            if rule.required:
+                return None
+            continue  # an optional column no record has: left out, as the table leaves it out
+        column = _column(rule, values)
+        if column is None:
+            return None
+        columns[name] = column
+        fields += size - absent
+    return columns, fields
 
 
 def _gathered(records: Sequence[dict[str, Any]], name: str) -> tuple[list[Any], int]:

@@ -70,6 +70,32 @@ def records_of(body: Any) -> list[Any]:
     raise RequestInvalid([FieldError("(body)", 'must be a record object or {"records": [...]}', None, body)])
 
 
+def columns_of(body: dict[str, Any]) -> dict[str, list[Any]]:
+    """The columns of a columnar body, ``{"columns": {"field": [value, ...], ...}}``: lists of one length, 1 to
+    ``MAX_RECORDS`` values each (record ``i`` is every column's value ``i``)."""
+    extra = [key for key in body if key != "columns"]
+    if extra:
+        raise RequestInvalid([FieldError(k, "unknown field next to 'columns'") for k in extra])
+    columns = body["columns"]
+    if not isinstance(columns, dict) or not columns:
+        raise RequestInvalid([FieldError("columns", "must map each field to its list of values", None, columns)])
+    not_lists = [
+        FieldError(name, "must be a list of values", None, v) for name, v in columns.items() if type(v) is not list
+    ]
+    if not_lists:
+        raise RequestInvalid(not_lists)
+    lengths = {len(values) for values in columns.values()}
+    if len(lengths) > 1:
+        counts = ", ".join(f"{len(values):,}" for values in columns.values())
+        raise RequestInvalid([FieldError("columns", f"every column must have as many values (here {counts})")])
+    size = lengths.pop()
+    if not size:
+        raise RequestInvalid([FieldError("columns", "must hold at least one value per column")])
+    if size > MAX_RECORDS:
+        raise RequestInvalid([FieldError("columns", f"at most {MAX_RECORDS:,} values per column")])
+    return columns
+
+
 class PredictEndpoint:
     """``POST /predict`` (see the module docstring); calling it answers one request and returns the status sent."""
 
@@ -132,7 +158,10 @@ class PredictEndpoint:
     def answer_records(self, model: LoadedModel, body: Any, request_id: str) -> tuple[int, bytes]:
         """Validate, predict, count, hand to the log, answer; a big batch's lists are let go of a slice at a time."""
         try:
-            batch = model.validator.validate(records_of(body))
+            if isinstance(body, dict) and "columns" in body:
+                batch = model.validator.validate_columns(columns_of(body))
+            else:
+                batch = model.validator.validate(records_of(body))
         except RequestInvalid as invalid:
             return self.refuse(model, invalid, request_id)
         except Exception as error:  # the boundary: nothing a client sends may surface as a 500
@@ -146,7 +175,7 @@ class PredictEndpoint:
             when = datetime.now(UTC)
             logged = LoggedRequest(when, request_id, version, backend, batch.records, answered.scores, answered.labels)
             self.prediction_log.submit(logged)
-        else:
+        elif isinstance(batch.records, list):
             release(batch.records)
         head = {"request_id": request_id, "model_version": version, "backend": backend}
         text = orjson.dumps({**head, "predictions": answered.bodies})

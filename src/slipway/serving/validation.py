@@ -12,9 +12,9 @@ A request's records go through three layers, all derived from one ``pandera.Data
 
 When the schema's checks are all of the well-known kinds (``in_range``, ``isin``, ``str_matches``, ...), the three
 layers are first evaluated directly on the values (``slipway.serving.checks``: row by row for a few records, column
-by column for a batch), because pandera costs milliseconds per call; only a request that passes is answered this
-way, anything else goes through the layers above for the authoritative verdict and message. A property test
-asserts that the fast path never accepts what pandera rejects.
+by column for a batch or a columnar body), because pandera costs milliseconds per call; only a request that passes
+is answered this way, anything else goes through the layers above for the authoritative verdict and message. A
+property test asserts that the fast path never accepts what pandera rejects.
 
 The JSON body is read by orjson, which reads an integer beyond 64 bits as a float, so an integer column takes a
 float only strictly inside the 64-bit range (``-9223372036854775809`` cannot pass as ``-2**63``).
@@ -23,7 +23,7 @@ float only strictly inside the 64-bit range (``-9223372036854775809`` cannot pas
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,8 +36,10 @@ from slipway.serving.checks import (
     INT64_MAX,
     INT64_MIN,
     RANGE_CHECKS,
+    ColumnRecords,
     ColumnRule,
     ValidatedBatch,
+    accept_column_lists,
     accept_columns,
     accept_rows,
     acceptor,
@@ -185,6 +187,15 @@ class RecordValidator:
         clean = [{k: self._normal(k, v) for k, v in r.items()} for r in records]
         table = self._pandera(clean)
         return ValidatedBatch({n: table[n] for n in table.columns}, len(table), clean, False)
+
+    def validate_columns(self, columns: Mapping[str, list[Any]]) -> ValidatedBatch:
+        """Validated columns of a columnar batch (lists of one length), or RequestInvalid naming each record's field
+        and reason, as for the same records sent one by one."""
+        if self.fast_path:
+            accepted = accept_column_lists(self.rules, columns)
+            if accepted is not None:
+                return accepted
+        return self.validate(list(ColumnRecords(columns)))
 
 
 def _rule(name: str, column: pa.Column) -> ColumnRule:
