@@ -222,14 +222,15 @@ def accept_columns(rules: Mapping[str, ColumnRule], records: Sequence[Any]) -> V
 
 def accept_column_lists(rules: Mapping[str, ColumnRule], columns: Mapping[str, list[Any]]) -> ValidatedBatch | None:
     """A columnar batch (every list one column, all of one length), checked as ``accept_columns`` checks records."""
-    size = len(next(iter(columns.values()), []))
     if not columns.keys() <= rules.keys():
         return None
+    records = ColumnRecords(columns)
+    size = len(records)
     try:
         checked = _checked_columns(rules, size, lambda name: (columns[name], 0) if name in columns else ([], size))
     except TypeError:  # a value that cannot be hashed
         return None
-    return None if checked is None else ValidatedBatch(checked[0], size, ColumnRecords(columns), True)
+    return None if checked is None else ValidatedBatch(checked[0], size, records, True)
 
 
 def _checked_columns(
