@@ -12,10 +12,13 @@ BIN := $(abspath $(VENV)/bin)
 UV := $(PYTHON) -m uv
 # A test whose workflow run under act failed is retried once (tests/workflows/act_harness.py: retried_if_act_failed).
 PYTEST_ARGS ?= -n auto --durations 15
-# `make test`: whole files go to the workers, longest first (tests/support/ordering.py), so both finish together.
+# `make test`: whole files go to the workers, longest first (tests/support/ordering.py), so they finish together;
+# one worker more than cores (what `-n auto` means there): its end-to-end tests wait on processes, servers and the
+# network part of the time (on 2 cores: 688 s with three workers against 760-836 s with two).
 # `make test-fast`: single tests go to whichever worker is free (its files are short; whole files left one idle).
 DIST_WHOLE_FILES := --dist loadfile --no-loadscope-reorder
 DIST_SINGLE_TESTS := --dist load
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 
 export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
@@ -48,7 +51,7 @@ repro: setup ## reproduce the pipeline (only the stages whose inputs changed)
 	dvc repro
 
 test: lint data ## the linters, then the whole test suite, end-to-end runs included
-	pytest $(DIST_WHOLE_FILES) $(PYTEST_ARGS)
+	PYTEST_XDIST_AUTO_NUM_WORKERS=$(TEST_WORKERS) pytest $(DIST_WHOLE_FILES) $(PYTEST_ARGS)
 
 test-fast: data ## the suite without the slow runs (processes, servers, end to end), property tests on a tenth of their budget
 	pytest -m "not slow" --hypothesis-profile=quick $(DIST_SINGLE_TESTS) $(PYTEST_ARGS)
