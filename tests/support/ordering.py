@@ -1,5 +1,5 @@
 """The order in which pytest-xdist hands out test files (``--dist loadfile --no-loadscope-reorder``): longest first,
-so that the two workers finish together instead of one ending alone on a long end-to-end file.
+so that the workers finish together instead of one ending alone on a long end-to-end file.
 
 A file's length is what it took last time (kept in pytest's cache by ``remember_durations``), else the estimate
 below, measured on a 2-core machine, else a minute for a slow file and a second for any other.
