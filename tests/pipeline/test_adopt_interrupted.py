@@ -51,10 +51,6 @@ def _orders(rows: int = 200) -> pd.DataFrame:
     )
 
 
-def _env(repo: Path) -> dict[str, str]:
-    return project_env(repo)
-
-
 def _children(pid: int) -> list[int]:
     """The processes whose parent is ``pid`` (from /proc)."""
     found = []
@@ -104,7 +100,7 @@ def _adopt(repo: Path, table: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         ["slipway", "adopt", str(table), *ARGS],
         cwd=repo,
-        env=_env(repo),
+        env=project_env(repo),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -244,14 +240,14 @@ def test_after_sigkill_the_next_command_undoes_the_adoption_first(project, table
     assert _gone(children), "the dvc child outlived adopt"
     half_adopted = tree_digest(repo, EXCLUDED) != original
 
-    result = run(RECOVERY[point], repo, env=_env(repo), check=False)
+    result = run(RECOVERY[point], repo, env=project_env(repo), check=False)
     _assert_as_it_was(repo, original)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = [line for line in result.stderr.splitlines() if "interrupted" in line]
     assert len(lines) == 1 and f"undid an interrupted `slipway adopt {TABLE}`" in lines[0], result.stderr
     assert ("it had changed nothing yet" in lines[0]) == (not half_adopted), lines[0]  # the message says which
     assert half_adopted or point == "journal opened", "the kill did not leave the tree half-adopted"
-    assert "no interrupted adoption" in run(["slipway", "adopt", "--recover"], repo, env=_env(repo)).stdout
+    assert "no interrupted adoption" in run(["slipway", "adopt", "--recover"], repo, env=project_env(repo)).stdout
 
 
 ADOPTED = ("params.yaml", "schema.yaml", "dvc.yaml", "data.dvc", ".gitignore", f"data/{TABLE}")
@@ -260,7 +256,7 @@ ADOPTED = ("params.yaml", "schema.yaml", "dvc.yaml", "data.dvc", ".gitignore", f
 def test_after_sigkill_adopt_again_undoes_then_adopts_as_if_never_interrupted(pulled_source, tmp_path, table):
     reference = copy_clone(pulled_source, tmp_path / "reference")
     repo = copy_clone(pulled_source, tmp_path / "repo")
-    run(["slipway", "adopt", str(table), *ARGS], reference, env=_env(reference))
+    run(["slipway", "adopt", str(table), *ARGS], reference, env=project_env(reference))
 
     process = _adopt(repo, table)
     children = _freeze_at(process, repo, "dvc add working (holds its lock)")
@@ -268,7 +264,7 @@ def test_after_sigkill_adopt_again_undoes_then_adopts_as_if_never_interrupted(pu
     process.communicate(timeout=60)
     assert _gone(children)
 
-    again = run(["slipway", "adopt", str(table), *ARGS], repo, env=_env(repo))
+    again = run(["slipway", "adopt", str(table), *ARGS], repo, env=project_env(repo))
     assert f"adopt: undid an interrupted `slipway adopt {TABLE}`" in again.stderr, again.stderr
     assert "task: regression" in again.stdout and "review before you commit" in again.stdout
     assert not (repo / JOURNAL).exists()
