@@ -44,11 +44,11 @@ data: setup ## pull the raw data from the DVC remote (pipeline outputs are rebui
 	dvc pull data.dvc || { slipway check-remote; exit 1; }  # DVC reports a remote it cannot reach as missing files
 
 run: data ## the whole loop on the demo data: pull the data, reproduce the pipeline, show the metrics
-	dvc repro
+	slipway repro  # `dvc repro`, its stages in one stage host: the libraries are imported once, not per stage
 	dvc metrics show
 
 repro: setup ## reproduce the pipeline (only the stages whose inputs changed)
-	dvc repro
+	slipway repro
 
 test: lint data ## the linters, then the whole test suite, end-to-end runs included
 	PYTEST_XDIST_AUTO_NUM_WORKERS=$(TEST_WORKERS) pytest $(DIST_WHOLE_FILES) $(PYTEST_ARGS)
@@ -89,7 +89,7 @@ export STAGE VERSION  # recipes read them as shell variables, so a value is neve
 verify: setup ## check that dvc.lock matches this commit, then get the outputs (run cache or reproduce)
 	dvc pull --allow-missing
 	slipway verify-lock
-	dvc repro --pull < /dev/null  # stdin not a terminal: DVC must not stop at a prompt in CI
+	slipway repro --pull  # `dvc repro` with no terminal on stdin: DVC must not stop at a prompt in CI
 
 register: setup ## register the model as a new version if it changed (GTO tag model@vX.Y.Z; PUSH_TAGS=1 pushes it)
 	slipway register $(if $(PUSH_TAGS),--push-tags)
@@ -172,10 +172,10 @@ export SLIPWAY_BASE
 # `dvc repro --pull` pulls what a stage needs (the data too) and restores a stage whose inputs match outputs or a run
 # cache entry in the remote instead of running it. DVC reports an unreachable remote as missing files: say which.
 data-check: setup ## data checks: the validate stage (pandera schema); restored from the remote when nothing it reads changed
-	dvc repro --pull validate < /dev/null || { slipway check-remote; exit 1; }
+	slipway repro --pull validate || { slipway check-remote; exit 1; }
 
 pr-pipeline: setup ## the pipeline for a PR: each stage restored from the DVC remote (outputs, run cache) or run
-	dvc repro --pull < /dev/null || { slipway check-remote; exit 1; }
+	slipway repro --pull || { slipway check-remote; exit 1; }
 
 push-outputs: setup ## push stage outputs and the run cache to the DVC remote, for pull requests to restore (main.yml)
 	dvc push --run-cache

@@ -1,7 +1,6 @@
 """Stage `evaluate`: see `slipway.pipeline.evaluate` (DVC runs it; `--help` lists its paths)."""
 
-from slipway.pipeline.evaluate import evaluate
 from slipway.pipeline.stage_runner import run_stage
 
 if __name__ == "__main__":
-    run_stage(evaluate)
+    run_stage("slipway.pipeline.evaluate:evaluate")

@@ -1,7 +1,6 @@
 """Stage `prepare`: see `slipway.pipeline.prepare` (DVC runs it; `--help` lists its paths)."""
 
-from slipway.pipeline.prepare import prepare
 from slipway.pipeline.stage_runner import run_stage
 
 if __name__ == "__main__":
-    run_stage(prepare)
+    run_stage("slipway.pipeline.prepare:prepare")

@@ -72,7 +72,7 @@ def pulled_source(run_folder: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def reproduced_source(run_folder: Path, pulled_source: Path) -> Path:
-    """That clone with the whole pipeline reproduced (`dvc repro`), made once per test run: read-only, use
+    """That clone with the whole pipeline reproduced (`slipway repro`), made once per test run: read-only, use
     ``reproduced_clone`` to change one. Its DVC cache holds every stage's outputs and run-cache entries."""
     return built_once(run_folder / "reproduced", lambda dest: reproduce(copy_clone(pulled_source, dest)))
 

@@ -96,7 +96,7 @@ def test_adopt_then_the_whole_pipeline_runs(pulled_clone, tmp_path, task):
     staged = run(["git", "diff", "--cached", "--name-only"], repo).stdout.split()
     assert "data.dvc" in staged  # dvc add ran (autostage)
 
-    run(["dvc", "repro"], repo)
+    run(["slipway", "repro"], repo)
     metrics = json.loads((repo / "outputs/metrics.json").read_text())
     assert set(metrics) == metric_names
     assert {p.name for p in (repo / "outputs/plots").iterdir()} == plot_files

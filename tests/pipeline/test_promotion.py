@@ -70,7 +70,7 @@ def test_promotion_end_to_end_with_rollback(work: tuple[Path, Path, dict[str, in
     repo, origin, ports = work
     run(["dvc", "pull", "--allow-missing"], repo)
     run(["slipway", "verify-lock"], repo)
-    run(["dvc", "repro", "--pull"], repo)
+    run(["slipway", "repro", "--pull"], repo)
 
     first = run(["slipway", "promote", "--push-tags"], repo, timeout=600)
     assert "registered: v0.1.0" in first.stdout, first.stdout

@@ -2,6 +2,7 @@
 are minimal; experiments work. (slow: real dvc runs)"""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -15,15 +16,21 @@ VENV = VENV_BIN.parent
 
 
 @pytest.fixture(scope="module")
-def made_clone(tmp_path_factory) -> Path:
-    """A fresh clone where `make run` ran: pull the data, `dvc repro`, show the metrics (read-only for tests).
+def made_run(tmp_path_factory) -> tuple[Path, str]:
+    """A fresh clone where `make run` ran: pull the data, `slipway repro`, show the metrics (read-only for tests),
+    and what it printed.
 
     make uses the environment these tests run in (what `make setup` creates from the same lock): VENV names it
     and `-o` keeps make from re-syncing it.
     """
     repo = fresh_clone(tmp_path_factory.mktemp("made") / "repo")
-    run(["make", "run", f"VENV={VENV}", "-o", f"{VENV}/.synced"], repo, timeout=1800)
-    return repo
+    ran = run(["make", "run", f"VENV={VENV}", "-o", f"{VENV}/.synced"], repo, timeout=1800)
+    return repo, ran.stdout + ran.stderr
+
+
+@pytest.fixture(scope="module")
+def made_clone(made_run: tuple[Path, str]) -> Path:
+    return made_run[0]
 
 
 def _metrics(repo):
@@ -68,6 +75,16 @@ def test_make_run_in_a_fresh_clone_leaves_git_status_clean(made_clone):
     status = run(["git", "status", "--porcelain"], made_clone).stdout
     diff = run(["git", "diff", "HEAD"], made_clone).stdout
     assert status == "", f"`make run` changed tracked files in a fresh clone:\n{status}\n{diff[:3000]}"
+
+
+def test_make_run_runs_every_stage_in_the_stage_host(made_run: tuple[Path, str]) -> None:
+    """The same outputs as `dvc repro` (the test above: byte for byte the committed ones), each stage in a fork of
+    one host that imported the libraries once."""
+    output = made_run[1]
+    ran = re.findall(r"Running stage '(\w+)'", output)
+    assert {"validate", "prepare", "train", "evaluate"} <= set(ran), output[-3000:]  # reference may come from the cache
+    for stage in ran:
+        assert f"stage host: pipelines/{stage}.py runs in a fork of the host" in output, output[-3000:]
 
 
 def test_second_fresh_clone_is_identical(repro_clone, made_clone):

@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -18,6 +19,7 @@ from slipway.data.generator import ChurnSettings, generate_churn
 pytestmark = pytest.mark.slow  # starts processes or servers
 
 STAGES = ("validate", "prepare", "reference")
+PIPELINE_ORDER = ("validate", "prepare", "train", "evaluate", "reference")
 NOT_NEEDED = {
     "validate": {"sklearn", "scipy", "skops", "skl2onnx", "onnx", "onnxruntime", "matplotlib", "dvc"},
     "prepare": {"pandera", "skops", "skl2onnx", "onnx", "onnxruntime", "matplotlib", "dvc"},
@@ -35,9 +37,8 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
-    """The top-level packages each stage script had loaded when it exited, run in pipeline order on 400 rows
-    (`reference` reads the split `prepare` wrote)."""
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project of 400 generated rows with the demo's params and schema."""
     project = tmp_path_factory.mktemp("project")
     params = demo_params()
     params["data"]["path"] = "data/table.csv"
@@ -45,6 +46,13 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
     shutil.copy(DEMO_SCHEMA, project / "schema.yaml")
     (project / "data").mkdir()
     generate_churn(ChurnSettings(rows=400, seed=2)).to_csv(project / "data" / "table.csv", index=False)
+    return project
+
+
+@pytest.fixture(scope="module")
+def loaded(project: Path) -> dict[str, set[str]]:
+    """The top-level packages each stage script had loaded when it exited, run in pipeline order on 400 rows
+    (`reference` reads the split `prepare` wrote)."""
     found = {}
     for stage in STAGES:
         script = str(REPO_ROOT / "pipelines" / f"{stage}.py")
@@ -59,3 +67,38 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
 @pytest.mark.parametrize("stage", STAGES)
 def test_a_stage_loads_no_library_its_work_does_not_need(loaded: dict[str, set[str]], stage: str) -> None:
     assert not loaded[stage] & NOT_NEEDED[stage], f"{stage} loads {sorted(loaded[stage] & NOT_NEEDED[stage])}"
+
+
+HOSTED = """
+import json, runpy, sys
+from slipway.pipeline.stage_host import PIPELINE_PRELOAD, _importing
+list(_importing(PIPELINE_PRELOAD))
+before = set(sys.modules)
+for script in sys.argv[1:]:
+    sys.argv = [script]
+    try:
+        runpy.run_path(script, run_name="__main__")
+    except SystemExit as stop:
+        assert not stop.code, f"{script} exited with {stop.code}"
+print(json.dumps(sorted({name.split(".")[0] for name in sys.modules} - {name.split(".")[0] for name in before})))
+"""
+EXPENSIVE = {"sklearn", "scipy", "skops", "skl2onnx", "onnx", "onnxruntime", "matplotlib", "pandas", "numpy", "pyarrow"}
+"""Top-level packages whose import costs a stage a tenth of a second or more (once one is loaded, a submodule it
+loads lazily on first use, such as pyarrow's parquet reader, costs milliseconds)."""
+
+
+def test_the_stage_host_preloads_every_expensive_library_the_stages_import(project: Path) -> None:
+    """`slipway repro`'s host imports what the five stages import, so a stage it serves starts at once: running
+    them all after its preload loads no new package that costs an import (scikit-learn, onnxruntime, pandas...)."""
+    scripts = [str(REPO_ROOT / "pipelines" / f"{stage}.py") for stage in PIPELINE_ORDER]
+    result = subprocess.run(
+        [sys.executable, "-c", HOSTED, *scripts],
+        cwd=project,
+        env=project_env(REPO_ROOT),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (project / "outputs/metrics.json").exists()
+    loaded_late = set(json.loads(result.stdout.strip().splitlines()[-1]))
+    assert not loaded_late & EXPENSIVE, f"loaded after the host's preload: {sorted(loaded_late & EXPENSIVE)}"

@@ -55,8 +55,9 @@ def pull_data(repo: Path) -> Path:
 
 
 def reproduce(repo: Path) -> Path:
-    """``dvc repro`` of the whole pipeline."""
-    run(["dvc", "repro"], repo)
+    """``slipway repro`` (``dvc repro`` with its stages in one stage host, as ``make run`` does) of the whole
+    pipeline."""
+    run(["slipway", "repro"], repo)
     return repo
 
 

@@ -28,7 +28,7 @@ def share_main_outputs(main: Path, remote: Path) -> None:
     env = project_env(main)
     run(["dvc", "remote", "add", "-d", "shared", str(remote)], main, env=env)
     run(["dvc", "pull", "-q", "-r", "embedded", "data.dvc"], main, env=env)
-    run(["dvc", "repro", "-q"], main, env=env)
+    run(["slipway", "repro", "-q"], main, env=env)
     run(["dvc", "push", "-q", "--run-cache"], main, env=env)
     run(["git", "add", "-A"], main, env=env)
     run(["git", "commit", "-q", "-m", "Data in the shared remote; main's lock"], main, env=env)

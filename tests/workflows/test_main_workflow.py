@@ -65,8 +65,8 @@ def test_main_workflow_promotes_then_rolls_back_a_broken_candidate(tmp_path: Pat
     train = repo / "pipelines" / "train.py"
     train.write_text(
         train.read_text().replace(
-            "    run_stage(train)\n",
-            "    try:\n        run_stage(train)\n    finally:\n"
+            '    run_stage("slipway.pipeline.train:train")\n',
+            '    try:\n        run_stage("slipway.pipeline.train:train")\n    finally:\n'
             '        open("outputs/model/input_schema.yaml", "w").write("{{{ not a schema")\n',
         )
     )

@@ -1,4 +1,4 @@
-"""Pipeline verbs: `slipway verify-lock`, `reference-profile`."""
+"""Pipeline verbs: `slipway repro`, `verify-lock`, `reference-profile`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,18 @@ from typing import Annotated
 import typer
 
 from slipway.cli.app import Failure, ParamsOption, app
+
+
+@app.command("repro", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def repro(context: typer.Context) -> None:
+    """`dvc repro` with its options, its stages run in one stage host: the libraries are imported once, not once
+    per stage (the same stages, outputs and dvc.lock as `dvc repro`)."""
+    from slipway.adapters.commands import run_command
+    from slipway.pipeline.stage_host import hosting
+
+    with hosting() as env:
+        ran = run_command(["dvc", "repro", *context.args], env=env, check=False, capture=False)
+    raise typer.Exit(ran.returncode)
 
 
 @app.command("verify-lock")

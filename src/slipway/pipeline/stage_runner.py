@@ -1,17 +1,21 @@
-"""Running one stage as a script (``pipelines/<stage>.py``): options from the stage's signature, logging, and a
-readable exit on configuration errors."""
+"""Running one stage as a script (``pipelines/<stage>.py``): in the stage host when one runs (`slipway repro`),
+options from the stage's signature, logging, and a readable exit on configuration errors."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import inspect
 import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from slipway.config import Config, ConfigError, load_config
+from slipway.pipeline.stage_host import run_in_host
+
+if TYPE_CHECKING:
+    from slipway.config import Config
 
 
 def stage_parser(stage: Callable[..., Any]) -> argparse.ArgumentParser:
@@ -24,9 +28,16 @@ def stage_parser(stage: Callable[..., Any]) -> argparse.ArgumentParser:
     return parser
 
 
-def run_stage(stage: Callable[..., int | None], argv: list[str] | None = None) -> None:
-    """Parse the options, load params.yaml and run the stage; a ConfigError ends it with the message and exit code
-    2, no traceback; the stage's return value is the exit code."""
+def run_stage(target: str, argv: list[str] | None = None) -> None:
+    """Run the stage function ``target`` (``module:function``): in the stage host if one serves this process, else
+    here (parse the options, load params.yaml, run it). A ConfigError ends it with the message and exit code 2, no
+    traceback; the stage's return value is the exit code."""
+    if argv is None and (code := run_in_host()) is not None:
+        sys.exit(code)
+    module, _, name = target.partition(":")
+    stage: Callable[..., int | None] = getattr(importlib.import_module(module), name)
+    from slipway.config import ConfigError, load_config
+
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     options = vars(stage_parser(stage).parse_args(argv))
     try:

@@ -1,0 +1,334 @@
+"""A stage host: one process that imports the pipeline once, then forks a copy of itself for each stage script DVC
+runs, so the five stages of a `dvc repro` pay the libraries' imports (pandas, pyarrow, pandera, scikit-learn,
+onnxruntime: most of a small table's run time) once instead of five times.
+
+`slipway repro` starts a host around `dvc repro` (:func:`hosting`) and names its socket in ``SLIPWAY_STAGE_HOST``.
+A stage script started with that variable set (:func:`run_in_host`, called by ``run_stage`` before it imports
+anything heavy) hands its script path, arguments, working directory, environment and its stdin/stdout/stderr to
+the host and exits with the stage's exit code; the forked worker runs the script exactly as ``python <script>``
+would (``__main__``, same argv, cwd and environment, output on the same descriptors). Without the variable, or if
+the host is gone or refuses, the script runs in its own process as always: the host only ever saves time.
+
+What keeps it safe: the socket lives in a directory only its owner can enter and the host serves only its own
+user (``SO_PEERCRED``), which can run any code anyway; the host imports third-party libraries and the pipeline's
+modules and refuses to serve once any of those module files changes (a worker would run the old code; the client
+then runs the stage itself); it ends with the command it serves, or when its parent dies. This module imports
+nothing heavy at the top: stage scripts import it before anything else.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import signal
+import socket
+import struct
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+HOST_ENV = "SLIPWAY_STAGE_HOST"
+"""The host's socket path, for the stage scripts it serves."""
+_PROJECT = "slipway"
+_LENGTH = struct.Struct("!I")
+_STDIO = 3
+_PARENT_CHECK_SECONDS = 1.0
+
+
+# ---------------------------------------------------------------- the client side: a stage script
+
+
+def run_in_host(argv: list[str] | None = None) -> int | None:
+    """Run this script (``sys.argv``) in the stage host named by ``SLIPWAY_STAGE_HOST`` and return its exit code;
+    None when there is no host to run it (no variable, host gone, or it refused): the caller runs it itself."""
+    path = os.environ.get(HOST_ENV)
+    if not path:
+        return None
+    args = sys.argv if argv is None else argv
+    request = {
+        "script": os.path.abspath(args[0]),
+        "argv": args[1:],
+        "cwd": os.getcwd(),
+        "env": {name: value for name, value in os.environ.items() if name != HOST_ENV},
+    }
+    try:
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        connection.connect(path)
+    except OSError:
+        return None
+    with connection:
+        try:
+            return _hand_over(connection, request)
+        except ConnectionError:  # the host ended before taking the request
+            return None
+
+
+def _hand_over(connection: socket.socket, request: dict[str, Any]) -> int | None:
+    payload = json.dumps(request).encode()
+    socket.send_fds(connection, [_LENGTH.pack(len(payload))], list(range(_STDIO)))
+    connection.sendall(payload)
+    replies = connection.makefile("r", encoding="utf-8")
+    first = _reply(replies)
+    if first is None or "refused" in first:
+        return None
+    worker = int(first["pid"])
+    forwarded = {number: signal.signal(number, lambda sig, _frame: _forward(worker, sig)) for number in _FORWARDED}
+    try:
+        last = _reply(replies)
+    finally:
+        for number, handler in forwarded.items():
+            signal.signal(number, handler)
+    if last is None:
+        print(f"stage host: the worker running {request['script']} died without an exit code", file=sys.stderr)
+        return 1
+    return int(last["exit"])
+
+
+_FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _forward(worker: int, number: int) -> None:
+    with suppress(ProcessLookupError):
+        os.kill(worker, number)
+
+
+def _reply(replies: Any) -> dict[str, Any] | None:
+    line = replies.readline()
+    return json.loads(line) if line else None
+
+
+# ---------------------------------------------------------------- the host
+
+
+def serve(listening_fd: int, preload: tuple[str, ...]) -> None:
+    """Import ``preload`` (see :func:`_importing`) and fork one worker per connection on the listening socket
+    ``listening_fd`` until the parent process dies or a signal ends the host. A stage that connects while the
+    host is still importing is served at once, with what is loaded so far (it imports the rest itself)."""
+    parent = os.getppid()
+    listener = socket.socket(fileno=listening_fd)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the kernel; clients get their codes
+    loaded: dict[str, tuple[int, int]] = {}
+    listener.setblocking(False)
+    try:
+        for _ in _importing(preload):
+            _serve_waiting(listener, loaded)
+    except ImportError as error:  # the stages then run in their own processes, and fail there if they must
+        print(f"stage host: stopped, {error}", file=sys.stderr)
+        sys.exit(1)
+    listener.settimeout(_PARENT_CHECK_SECONDS)
+    while os.getppid() == parent:
+        _serve_waiting(listener, loaded)
+
+
+def _serve_waiting(listener: socket.socket, loaded: dict[str, tuple[int, int]]) -> None:
+    """Fork a worker for each connection waiting (or arriving within the listener's timeout)."""
+    while True:
+        try:
+            connection, _ = listener.accept()
+        except (BlockingIOError, TimeoutError):
+            return
+        loaded.update({file: _stamp(file) for file in _module_files() if file not in loaded})
+        gc.freeze()  # what the host imported stays out of the workers' collections: they do not copy its pages
+        if os.fork() == 0:
+            code = 1
+            try:  # a worker never returns into the host's loop
+                listener.close()
+                connection.settimeout(None)
+                code = _work(connection, loaded)
+            finally:
+                os._exit(code)
+        connection.close()
+
+
+def _importing(preload: tuple[str, ...]) -> Iterator[str]:
+    """Import ``preload`` (a package of this project with all its modules) and, until nothing new comes, every
+    module that this project's loaded modules import, wherever the import sits (stages import their libraries
+    inside the functions that use them); yield each name once imported."""
+    import importlib
+    import pkgutil
+
+    for name in preload:
+        module = importlib.import_module(name)
+        yield name
+        if name in _project_modules():
+            for info in pkgutil.walk_packages(getattr(module, "__path__", []), prefix=f"{name}."):
+                importlib.import_module(info.name)
+                yield info.name
+    seen: set[str] = set()
+    while fresh := [name for name in _project_modules() if name not in seen]:
+        seen.update(fresh)
+        for imported in sorted(set().union(*(_imports_of(sys.modules[name]) for name in fresh))):
+            try:
+                importlib.import_module(imported)
+            except ImportError:  # an optional or type-checking-only import: the stage would not load it either
+                continue
+            yield imported
+
+
+def _project_modules() -> list[str]:
+    return [name for name in list(sys.modules) if name.split(".")[0] == _PROJECT]
+
+
+def _imports_of(module: Any) -> set[str]:
+    """The absolute module names a module's source imports (``from x import y`` gives ``x``)."""
+    import ast
+
+    file = getattr(module, "__file__", None)
+    if not file or not file.endswith(".py"):
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(Path(file).read_bytes())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return names
+
+
+def _module_files() -> list[str]:
+    return [file for module in list(sys.modules.values()) if (file := getattr(module, "__file__", None))]
+
+
+def _stamp(file: str) -> tuple[int, int]:
+    try:
+        status = os.stat(file)
+    except OSError:
+        return (-1, -1)
+    return (status.st_mtime_ns, status.st_size)
+
+
+def changed_modules(loaded: dict[str, tuple[int, int]]) -> list[str]:
+    """The imported module files that changed (or went) since the host imported them."""
+    return [file for file, stamp in loaded.items() if _stamp(file) != stamp]
+
+
+def _work(connection: socket.socket, loaded: dict[str, tuple[int, int]]) -> int:
+    """A worker: take one request and run it as ``python <script>`` would, then report the exit code."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    header, fds, _flags, _address = socket.recv_fds(connection, _LENGTH.size, _STDIO)
+    request = json.loads(_receive(connection, _LENGTH.unpack(header)[0]))
+    refusal = _refusal(connection, loaded)
+    if refusal or len(fds) != _STDIO:
+        connection.sendall(_line({"refused": refusal or "the standard streams did not arrive"}))
+        return 0
+    connection.sendall(_line({"pid": os.getpid()}))
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+        os.close(fd)
+    script = os.path.relpath(request["script"], request["cwd"])
+    print(f"stage host: {script} runs in a fork of the host", file=sys.stderr)
+    code = _run_script(request)
+    connection.sendall(_line({"exit": code}))
+    return code
+
+
+def _refusal(connection: socket.socket, loaded: dict[str, tuple[int, int]]) -> str | None:
+    uid = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))[2]
+    if uid != os.getuid():
+        return f"uid {uid} is not the host's"
+    changed = changed_modules(loaded)
+    return f"{changed[0]} changed since the host imported it" if changed else None
+
+
+def _run_script(request: dict[str, Any]) -> int:
+    import atexit
+    import runpy
+    import traceback
+
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    sys.argv = [request["script"], *request["argv"]]
+    sys.path[0] = os.path.dirname(request["script"])
+    code: int = 0
+    try:
+        runpy.run_path(request["script"], run_name="__main__")
+    except SystemExit as stop:
+        code = _exit_code(stop.code)
+    except BaseException:  # what the interpreter would print for an uncaught exception, and its exit code
+        traceback.print_exc()
+        code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    return code
+
+
+def _exit_code(value: object) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value
+    print(value, file=sys.stderr)
+    return 1
+
+
+def _receive(connection: socket.socket, size: int) -> bytes:
+    chunks: list[bytes] = []
+    while size:
+        chunk = connection.recv(min(size, 1 << 16))
+        if not chunk:
+            raise ConnectionError("the client closed the connection mid-request")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _line(message: dict[str, Any]) -> bytes:
+    return (json.dumps(message) + "\n").encode()
+
+
+# ---------------------------------------------------------------- running a command with a host
+
+
+PIPELINE_PRELOAD = (
+    "slipway.pipeline.validate",
+    "slipway.pipeline.prepare",
+    "slipway.pipeline.train",
+    "slipway.pipeline.evaluate",
+    "slipway.pipeline",
+)
+"""What a host for this pipeline imports: the stage modules (the first ones first, so that an early stage that
+arrives while the host is still importing finds its libraries loaded), then the whole package, then everything
+these import (:func:`_importing`)."""
+
+
+@contextmanager
+def hosting(preload: tuple[str, ...] = PIPELINE_PRELOAD) -> Iterator[dict[str, str]]:
+    """Start a stage host for the duration of the block and yield the environment variable that points stage
+    scripts at it (nothing off Linux: the stages then run as usual). The socket listens before the host starts
+    importing: a stage that connects early waits."""
+    if not sys.platform.startswith("linux"):  # forking a process that loaded these libraries is Linux's to do
+        yield {}
+        return
+    import subprocess
+    import tempfile
+
+    from slipway.adapters.commands import child_env
+
+    with (
+        tempfile.TemporaryDirectory(prefix="slipway-stage-host-") as private,  # mode 0700: only its owner enters
+        socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener,
+    ):
+        path = str(Path(private) / "socket")
+        listener.bind(path)
+        listener.listen(16)
+        host = subprocess.Popen(
+            [sys.executable, "-m", "slipway.pipeline.stage_host", str(listener.fileno()), *preload],
+            env=child_env(),
+            stdin=subprocess.DEVNULL,
+            pass_fds=(listener.fileno(),),
+        )
+        listener.close()  # the host holds it now: if the host ends, a stage's connect is refused, never left waiting
+        try:
+            yield {HOST_ENV: path}
+        finally:
+            host.terminate()
+            host.wait()
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]), tuple(sys.argv[2:]))

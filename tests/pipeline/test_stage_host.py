@@ -1,0 +1,166 @@
+"""The stage host (`slipway repro`): a script it serves runs in a fork of the host exactly as it would alone (argv,
+cwd, environment, streams, exit code); without a host, or with one that is gone or whose modules changed, the
+script runs itself; no other user can reach it; a signal to the script reaches the stage. (slow: processes)"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from support import project_env
+
+from slipway.pipeline.stage_host import HOST_ENV, hosting
+
+pytestmark = pytest.mark.slow
+
+STAGE = """\
+import json, os, sys
+from slipway.pipeline.stage_host import run_in_host
+
+if (code := run_in_host()) is not None:
+    sys.exit(code)
+preloaded = "probe" in sys.modules
+import probe
+
+if os.environ.get("RAISE"):
+    raise ValueError("a stage that breaks")
+if os.environ.get("SLEEP"):
+    print(os.getpid(), flush=True)
+    import time
+    time.sleep(60)
+print(json.dumps({
+    "argv": sys.argv[1:], "cwd": os.getcwd(), "probe_env": os.environ.get("PROBE"), "stdin": sys.stdin.read(),
+    "host_var_seen": "SLIPWAY_STAGE_HOST" in os.environ, "preloaded": preloaded, "value": probe.VALUE,
+}))
+print("said on stderr", file=sys.stderr)
+sys.exit(int(os.environ.get("EXIT", "0")))
+"""
+SERVED = "runs in a fork of the host"
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A stage script, and a module `probe` on the path that the host preloads."""
+    (tmp_path / "stage.py").write_text(STAGE)
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "probe.py").write_text("VALUE = 1\n")
+    (tmp_path / "work").mkdir()
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path / "lib"), os.environ.get("PYTHONPATH", "")]))
+    return tmp_path
+
+
+def _stage(project: Path, env: dict[str, str], *args: str, stdin: str = "", **extra: str):
+    return subprocess.run(
+        [sys.executable, str(project / "stage.py"), *args],
+        cwd=project / "work",
+        env={**project_env(project), "PYTHONPATH": os.environ["PYTHONPATH"], **env, **extra},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_served_script_runs_in_a_fork_of_the_host_as_it_would_alone(project: Path) -> None:
+    with hosting(preload=("probe",)) as env:
+        served = _stage(project, env, "--flag", "a b", stdin="from stdin", PROBE="yes", EXIT="3")
+    alone = _stage(project, {}, "--flag", "a b", stdin="from stdin", PROBE="yes", EXIT="3")
+    assert SERVED in served.stderr and SERVED not in alone.stderr
+    said, said_alone = json.loads(served.stdout), json.loads(alone.stdout)
+    assert said.pop("preloaded") is True and said_alone.pop("preloaded") is False
+    assert said == said_alone == {
+        "argv": ["--flag", "a b"], "cwd": str(project / "work"), "probe_env": "yes", "stdin": "from stdin",
+        "host_var_seen": False, "value": 1,
+    }  # fmt: skip
+    assert served.returncode == alone.returncode == 3
+    assert "said on stderr" in served.stderr
+
+
+def test_an_uncaught_exception_is_printed_and_exits_1(project: Path) -> None:
+    with hosting(preload=("probe",)) as env:
+        served = _stage(project, env, RAISE="1")
+    assert served.returncode == 1
+    assert SERVED in served.stderr
+    assert "ValueError: a stage that breaks" in served.stderr
+
+
+def test_with_no_host_reachable_the_script_runs_itself(project: Path, tmp_path: Path) -> None:
+    with hosting(preload=("probe",)) as env:
+        pass  # the host has ended with its block: its socket is gone
+    for gone in (env, {HOST_ENV: str(tmp_path / "no-such-socket")}):
+        ran = _stage(project, gone, EXIT="4")
+        assert ran.returncode == 4, ran.stderr
+        assert SERVED not in ran.stderr
+        assert json.loads(ran.stdout)["preloaded"] is False
+
+
+def test_the_host_refuses_once_a_module_it_imported_changed(project: Path) -> None:
+    """A worker would run the code the host imported: after an edit the script runs itself, with the new code."""
+    with hosting(preload=("probe",)) as env:
+        before = _stage(project, env)
+        (project / "lib" / "probe.py").write_text("VALUE = 2  # edited\n")
+        after = _stage(project, env)
+    assert SERVED in before.stderr and json.loads(before.stdout)["value"] == 1
+    assert SERVED not in after.stderr and json.loads(after.stdout)["value"] == 2
+    assert after.returncode == 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to become another user")
+def test_another_user_cannot_reach_the_host(project: Path) -> None:
+    with hosting(preload=("probe",)) as env:
+        assert os.stat(Path(env[HOST_ENV]).parent).st_mode & 0o777 == 0o700
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:  # as nobody: try to connect to the host's socket
+            outcome = "connected"
+            try:
+                os.setgid(65534)
+                os.setuid(65534)
+                socket.socket(socket.AF_UNIX).connect(env[HOST_ENV])
+            except OSError as error:
+                outcome = type(error).__name__
+            finally:
+                os.write(write, outcome.encode())
+                os._exit(0)
+        os.close(write)
+        os.waitpid(child, 0)
+        assert os.read(read, 100).decode() == "PermissionError"
+        assert SERVED in _stage(project, env).stderr  # its owner still can
+
+
+def test_a_signal_to_the_script_reaches_the_stage_it_handed_over(project: Path) -> None:
+    with hosting(preload=("probe",)) as env:
+        client = subprocess.Popen(
+            [sys.executable, str(project / "stage.py")],
+            cwd=project / "work",
+            env={**project_env(project), "PYTHONPATH": os.environ["PYTHONPATH"], **env, "SLEEP": "1"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert client.stdout is not None
+        worker = int(client.stdout.readline())
+        assert worker != client.pid
+        client.send_signal(signal.SIGTERM)
+        _, stderr = client.communicate(timeout=30)
+    assert client.returncode == 1
+    assert "died without an exit code" in stderr
+    deadline = time.monotonic() + 10
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(worker)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/status").read_text().find("State:\tZ") < 0
