@@ -94,6 +94,10 @@ def dvc(repo: Path, *args: str) -> str:
     return run_checked(["dvc", *args], repo, env_for(repo))
 
 
+def slipway(repo: Path, *args: str) -> str:
+    return run_checked(["slipway", *args], repo, env_for(repo))
+
+
 def run_measured(command: list[str], cwd: Path, timeout: float) -> dict[str, Any]:
     """Wall and CPU seconds, peak RSS of the process tree and outcome of one command (see run_with_usage)."""
     usage = run_with_usage(command, cwd, env_for(cwd), timeout)
@@ -120,12 +124,19 @@ def bench_demo(work: Path, repeats: int) -> dict[str, Any]:
     dvc(empty, "init", "-q")
     full = timed(lambda: dvc(repo, "repro"))
     full_load = load_average()
+    forced = median_seconds(lambda: dvc(repo, "repro", "--force"), repeats)
+    hosted = median_seconds(lambda: slipway(repo, "repro", "--force"), repeats)
     noop = median_seconds(lambda: dvc(repo, "repro"), repeats)
+    hosted_noop = median_seconds(lambda: slipway(repo, "repro"), repeats)
     status_floor = median_seconds(lambda: dvc(empty, "status"), repeats)
     version_floor = median_seconds(lambda: dvc(repo, "--version"), repeats)
     return {
         "demo_full_repro": {"seconds": round(full, 2), "load_avg": full_load},
+        "demo_forced_repro": measured(forced, repeats=repeats),
+        "demo_forced_slipway_repro": measured(hosted, repeats=repeats),
+        "slipway_repro_over_dvc_repro": round(hosted / forced, 2),
         "demo_noop_repro": measured(noop, repeats=repeats),
+        "demo_noop_slipway_repro": measured(hosted_noop, repeats=repeats),
         "dvc_status_empty_repo": measured(status_floor, repeats=repeats),
         "dvc_version": measured(version_floor, repeats=repeats),
         "noop_over_dvc_status_empty": round(noop / status_floor, 2),
@@ -216,6 +227,9 @@ def bench_large(work: Path, rows: int) -> dict[str, Any]:
     repro = run_measured(["dvc", "repro"], repo, timeout=3600)
     if repro["returncode"] != 0:
         raise RuntimeError(f"dvc repro on {rows:,} rows failed:\n{repro['output_tail']}")
+    hosted = run_measured(["slipway", "repro", "--force"], repo, timeout=3600)
+    if hosted["returncode"] != 0:
+        raise RuntimeError(f"slipway repro on {rows:,} rows failed:\n{hosted['output_tail']}")
     bare = bare_fit_predict(repo)
     interpreter = median_seconds(lambda: run_checked([sys.executable, "-c", "pass"], repo), 3)
     stages = profile_stages(repo, work)
@@ -233,6 +247,8 @@ def bench_large(work: Path, rows: int) -> dict[str, Any]:
         "pipeline_repro": repro,
         "bare_sklearn_fit_predict": bare,
         "pipeline_over_bare_sklearn": round(repro["seconds"] / bare["seconds"], 2),
+        "pipeline_slipway_repro": hosted,
+        "pipeline_slipway_repro_over_bare_sklearn": round(hosted["seconds"] / bare["seconds"], 2),
         "profile": {
             "stages": stages,
             "phases_s": {k: round(v, 2) for k, v in totals.items()},
@@ -262,11 +278,32 @@ def print_default(results: dict[str, Any]) -> None:
                     large["pipeline_repro"]["load_avg"],
                 ),
                 (
+                    f"whole pipeline, {rows:,} rows (`slipway repro --force`: one stage host)",
+                    f"{large['pipeline_slipway_repro']['seconds']:.1f} s",
+                    f"bare sklearn fit + predict_proba {large['bare_sklearn_fit_predict']['seconds']:.1f} s",
+                    f"{large['pipeline_slipway_repro_over_bare_sklearn']:.2f}x",
+                    large["pipeline_slipway_repro"]["load_avg"],
+                ),
+                (
                     "full `dvc repro`, demo (10k rows)",
                     f"{demo['demo_full_repro']['seconds']:.1f} s",
                     "-",
                     "-",
                     demo["demo_full_repro"]["load_avg"],
+                ),
+                (
+                    f"full `slipway repro --force`, demo (median of {demo['demo_forced_slipway_repro']['repeats']})",
+                    f"{demo['demo_forced_slipway_repro']['seconds']:.1f} s",
+                    f"`dvc repro --force` {demo['demo_forced_repro']['seconds']:.1f} s",
+                    f"{demo['slipway_repro_over_dvc_repro']:.2f}x",
+                    demo["demo_forced_slipway_repro"]["load_avg"],
+                ),
+                (
+                    "no-op `slipway repro`, demo",
+                    f"{demo['demo_noop_slipway_repro']['seconds']:.2f} s",
+                    f"no-op `dvc repro` {demo['demo_noop_repro']['seconds']:.2f} s",
+                    "-",
+                    demo["demo_noop_slipway_repro"]["load_avg"],
                 ),
                 (
                     "no-op `dvc repro`, demo",

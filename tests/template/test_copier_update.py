@@ -60,7 +60,7 @@ def test_an_update_keeps_the_teams_changes_brings_the_templates_and_the_project_
     assert "<<<<<<<" not in git(project, "diff") and not list(project.rglob("*.rej"))
     git(project, "commit", "-qam", "Update the Slipway template to v0.2.0")
 
-    run(["dvc", "repro"], project, timeout=1200)
+    run(["slipway", "repro"], project, timeout=1200)
     metrics = json.loads((project / "outputs" / "metrics.json").read_text())
     assert metrics["roc_auc"] > 0.8  # trained on the team's data
     if (REPO_ROOT / ".tools").is_dir():  # kubectl, fetched once: the suite renders the Kubernetes overlays
