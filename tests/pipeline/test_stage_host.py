@@ -1,6 +1,7 @@
 """The stage host (`slipway repro`): a script it serves runs in a fork of the host exactly as it would alone (argv,
 cwd, environment, streams, exit code); without a host, or with one that is gone or whose modules changed, the
-script runs itself; no other user can reach it; a signal to the script reaches the stage. (slow: processes)"""
+script runs itself; no other user can reach it; a signal to the script reaches the stage (slow: processes). What
+the host imports comes from dvc.yaml and the stage scripts."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from pathlib import Path
 import pytest
 from support import project_env
 
-from slipway.pipeline.stage_host import HOST_ENV, hosting
+from slipway.pipeline.stage_host import HOST_ENV, hosting, stage_modules
 
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow
 
 STAGE = """\
 import json, os, sys
@@ -68,6 +69,7 @@ def _stage(project: Path, env: dict[str, str], *args: str, stdin: str = "", **ex
     )
 
 
+@slow
 def test_a_served_script_runs_in_a_fork_of_the_host_as_it_would_alone(project: Path) -> None:
     with hosting(preload=("probe",)) as env:
         served = _stage(project, env, "--flag", "a b", stdin="from stdin", PROBE="yes", EXIT="3")
@@ -83,6 +85,7 @@ def test_a_served_script_runs_in_a_fork_of_the_host_as_it_would_alone(project: P
     assert "said on stderr" in served.stderr
 
 
+@slow
 def test_an_uncaught_exception_is_printed_and_exits_1(project: Path) -> None:
     with hosting(preload=("probe",)) as env:
         served = _stage(project, env, RAISE="1")
@@ -91,6 +94,7 @@ def test_an_uncaught_exception_is_printed_and_exits_1(project: Path) -> None:
     assert "ValueError: a stage that breaks" in served.stderr
 
 
+@slow
 def test_with_no_host_reachable_the_script_runs_itself(project: Path, tmp_path: Path) -> None:
     with hosting(preload=("probe",)) as env:
         pass  # the host has ended with its block: its socket is gone
@@ -101,6 +105,7 @@ def test_with_no_host_reachable_the_script_runs_itself(project: Path, tmp_path: 
         assert json.loads(ran.stdout)["preloaded"] is False
 
 
+@slow
 def test_the_host_refuses_once_a_module_it_imported_changed(project: Path) -> None:
     """A worker would run the code the host imported: after an edit the script runs itself, with the new code."""
     with hosting(preload=("probe",)) as env:
@@ -112,6 +117,7 @@ def test_the_host_refuses_once_a_module_it_imported_changed(project: Path) -> No
     assert after.returncode == 0
 
 
+@slow
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to become another user")
 def test_another_user_cannot_reach_the_host(project: Path) -> None:
     with hosting(preload=("probe",)) as env:
@@ -135,6 +141,7 @@ def test_another_user_cannot_reach_the_host(project: Path) -> None:
         assert SERVED in _stage(project, env).stderr  # its owner still can
 
 
+@slow
 def test_a_signal_to_the_script_reaches_the_stage_it_handed_over(project: Path) -> None:
     with hosting(preload=("probe",)) as env:
         client = subprocess.Popen(
@@ -164,3 +171,23 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return Path(f"/proc/{pid}/status").read_text().find("State:\tZ") < 0
+
+
+def test_the_host_preloads_the_modules_the_stage_scripts_run_in_pipeline_order(tmp_path: Path) -> None:
+    (tmp_path / "dvc.yaml").write_text(
+        "stages:\n"
+        "  first:\n    cmd: python pipelines/first.py --flag\n"
+        "  shell:\n    cmd: echo not a script\n"
+        "  second:\n    cmd: [python pipelines/second.py]\n"
+        "  again:\n    cmd: python pipelines/first.py --other\n"
+    )
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "pipelines" / "first.py").write_text(
+        'from slipway.pipeline.stage_runner import run_stage\nrun_stage("team.stages.zeta:zeta")\n'
+    )
+    (tmp_path / "pipelines" / "second.py").write_text(
+        "import slipway.pipeline.stage_runner as runner\n"
+        'if __name__ == "__main__":\n    runner.run_stage("team.alpha:fit")\n'
+    )
+    assert stage_modules(tmp_path) == ("team.stages.zeta", "team.alpha")
+    assert stage_modules(tmp_path / "pipelines") == ()  # no dvc.yaml: nothing to preload

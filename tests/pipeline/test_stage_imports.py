@@ -71,8 +71,9 @@ def test_a_stage_loads_no_library_its_work_does_not_need(loaded: dict[str, set[s
 
 HOSTED = """
 import json, runpy, sys
-from slipway.pipeline.stage_host import PIPELINE_PRELOAD, _importing
-list(_importing(PIPELINE_PRELOAD))
+from pathlib import Path
+from slipway.pipeline.stage_host import _importing, stage_modules
+list(_importing(stage_modules(Path(sys.argv.pop(1)))))
 before = set(sys.modules)
 for script in sys.argv[1:]:
     sys.argv = [script]
@@ -92,7 +93,7 @@ def test_the_stage_host_preloads_every_expensive_library_the_stages_import(proje
     them all after its preload loads no new package that costs an import (scikit-learn, onnxruntime, pandas...)."""
     scripts = [str(REPO_ROOT / "pipelines" / f"{stage}.py") for stage in PIPELINE_ORDER]
     result = subprocess.run(
-        [sys.executable, "-c", HOSTED, *scripts],
+        [sys.executable, "-c", HOSTED, str(REPO_ROOT), *scripts],
         cwd=project,
         env=project_env(REPO_ROOT),
         capture_output=True,

@@ -15,9 +15,9 @@ def repro(context: typer.Context) -> None:
     """`dvc repro` with its options, its stages run in one stage host: the libraries are imported once, not once
     per stage (the same stages, outputs and dvc.lock as `dvc repro`)."""
     from slipway.adapters.commands import run_command
-    from slipway.pipeline.stage_host import hosting
+    from slipway.pipeline.stage_host import hosting, stage_modules
 
-    with hosting() as env:
+    with hosting(stage_modules(Path.cwd())) as env:
         ran = run_command(["dvc", "repro", *context.args], env=env, check=False, capture=False)
     raise typer.Exit(ran.returncode)
 

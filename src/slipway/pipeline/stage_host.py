@@ -18,6 +18,7 @@ nothing heavy at the top: stage scripts import it before anything else.
 
 from __future__ import annotations
 
+import ast
 import gc
 import json
 import os
@@ -106,7 +107,8 @@ def _reply(replies: Any) -> dict[str, Any] | None:
 def serve(listening_fd: int, preload: tuple[str, ...]) -> None:
     """Import ``preload`` (see :func:`_importing`) and fork one worker per connection on the listening socket
     ``listening_fd`` until the parent process dies or a signal ends the host. A stage that connects while the
-    host is still importing is served at once, with what is loaded so far (it imports the rest itself)."""
+    host is still importing is served between two imports, with what is loaded so far (it imports the rest
+    itself)."""
     parent = os.getppid()
     listener = socket.socket(fileno=listening_fd)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the kernel; clients get their codes
@@ -144,19 +146,14 @@ def _serve_waiting(listener: socket.socket, loaded: dict[str, tuple[int, int]]) 
 
 
 def _importing(preload: tuple[str, ...]) -> Iterator[str]:
-    """Import ``preload`` (a package of this project with all its modules) and, until nothing new comes, every
-    module that this project's loaded modules import, wherever the import sits (stages import their libraries
-    inside the functions that use them); yield each name once imported."""
+    """Import ``preload`` and, until nothing new comes, every module that this project's loaded modules import,
+    wherever the import sits (stages import their libraries inside the functions that use them); yield each name
+    once imported."""
     import importlib
-    import pkgutil
 
     for name in preload:
-        module = importlib.import_module(name)
+        importlib.import_module(name)
         yield name
-        if name in _project_modules():
-            for info in pkgutil.walk_packages(getattr(module, "__path__", []), prefix=f"{name}."):
-                importlib.import_module(info.name)
-                yield info.name
     seen: set[str] = set()
     while fresh := [name for name in _project_modules() if name not in seen]:
         seen.update(fresh)
@@ -174,8 +171,6 @@ def _project_modules() -> list[str]:
 
 def _imports_of(module: Any) -> set[str]:
     """The absolute module names a module's source imports (``from x import y`` gives ``x``)."""
-    import ast
-
     file = getattr(module, "__file__", None)
     if not file or not file.endswith(".py"):
         return set()
@@ -284,23 +279,43 @@ def _line(message: dict[str, Any]) -> bytes:
 # ---------------------------------------------------------------- running a command with a host
 
 
-PIPELINE_PRELOAD = (
-    "slipway.pipeline.validate",
-    "slipway.pipeline.prepare",
-    "slipway.pipeline.train",
-    "slipway.pipeline.evaluate",
-    "slipway.pipeline",
-)
-"""What a host for this pipeline imports: the stage modules (the first ones first, so that an early stage that
-arrives while the host is still importing finds its libraries loaded), then the whole package, then everything
-these import (:func:`_importing`)."""
+def stage_modules(root: Path) -> tuple[str, ...]:
+    """The modules of the stage functions a repository's pipeline runs, in dvc.yaml's order: each stage's command
+    names its script (``python pipelines/train.py``), which calls ``run_stage("module:function")``."""
+    import shlex
+
+    import yaml
+
+    try:
+        stages = yaml.safe_load((root / "dvc.yaml").read_text()).get("stages") or {}
+    except (OSError, yaml.YAMLError, AttributeError):
+        return ()
+    modules: dict[str, None] = {}
+    for stage in stages.values():
+        command = stage.get("cmd") or (stage.get("do") or {}).get("cmd") or ""
+        for word in shlex.split(" ".join(command) if isinstance(command, list) else command):
+            script = root / word
+            if word.endswith(".py") and script.is_file():
+                for node in ast.walk(ast.parse(script.read_bytes())):
+                    if target := _run_stage_target(node):
+                        modules[target.partition(":")[0]] = None
+    return tuple(modules)
+
+
+def _run_stage_target(node: ast.AST) -> str | None:
+    """``"module:function"`` if ``node`` is a call ``run_stage("module:function", ...)``."""
+    if not isinstance(node, ast.Call) or getattr(node.func, "id", getattr(node.func, "attr", None)) != "run_stage":
+        return None
+    first = node.args[0] if node.args else None
+    return first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
 
 
 @contextmanager
-def hosting(preload: tuple[str, ...] = PIPELINE_PRELOAD) -> Iterator[dict[str, str]]:
-    """Start a stage host for the duration of the block and yield the environment variable that points stage
-    scripts at it (nothing off Linux: the stages then run as usual). The socket listens before the host starts
-    importing: a stage that connects early waits."""
+def hosting(preload: tuple[str, ...]) -> Iterator[dict[str, str]]:
+    """Start a stage host that imports ``preload`` (see :func:`_importing`) for the duration of the block and
+    yield the environment variable that points stage scripts at it (nothing off Linux: the stages then run as
+    usual). The socket listens before the host starts importing: a stage that connects early waits, and is served
+    as soon as the host is between two imports."""
     if not sys.platform.startswith("linux"):  # forking a process that loaded these libraries is Linux's to do
         yield {}
         return
