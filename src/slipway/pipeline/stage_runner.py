@@ -28,14 +28,14 @@ def stage_parser(stage: Callable[..., Any]) -> argparse.ArgumentParser:
     return parser
 
 
-def run_stage(target: str, argv: list[str] | None = None) -> None:
-    """Run the stage function ``target`` (``module:function``): in the stage host if one serves this process, else
-    here (parse the options, load params.yaml, run it). A ConfigError ends it with the message and exit code 2, no
-    traceback; the stage's return value is the exit code."""
+def run_stage(target: str | Callable[..., int | None], argv: list[str] | None = None) -> None:
+    """Run the stage function ``target``, named ``"module:function"`` (so that a script imports nothing heavy
+    before it knows where it runs) or given itself: in the stage host if one serves this process, else here (parse
+    the options, load params.yaml, run it). A ConfigError ends it with the message and exit code 2, no traceback;
+    the stage's return value is the exit code."""
     if argv is None and (code := run_in_host()) is not None:
         sys.exit(code)
-    module, _, name = target.partition(":")
-    stage: Callable[..., int | None] = getattr(importlib.import_module(module), name)
+    stage = _stage_function(target) if isinstance(target, str) else target
     from slipway.config import ConfigError, load_config
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -47,3 +47,9 @@ def run_stage(target: str, argv: list[str] | None = None) -> None:
         logging.getLogger("slipway").error("%s", error)
         sys.exit(2)
     sys.exit(code or 0)
+
+
+def _stage_function(target: str) -> Callable[..., int | None]:
+    module, _, name = target.partition(":")
+    stage: Callable[..., int | None] = getattr(importlib.import_module(module), name)
+    return stage
