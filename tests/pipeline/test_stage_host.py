@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -32,6 +33,10 @@ import probe
 
 if os.environ.get("RAISE"):
     raise ValueError("a stage that breaks")
+if os.environ.get("BURN"):
+    import time
+    while time.process_time() < float(os.environ["BURN"]):
+        pass
 if os.environ.get("SLEEP"):
     print(os.getpid(), flush=True)
     import time
@@ -83,6 +88,18 @@ def test_a_served_script_runs_in_a_fork_of_the_host_as_it_would_alone(project: P
     }  # fmt: skip
     assert served.returncode == alone.returncode == 3
     assert "said on stderr" in served.stderr
+
+
+@slow
+def test_the_cpu_a_stage_uses_in_the_host_counts_for_the_command_that_ran_it(project: Path) -> None:
+    """The host waits for its workers, so whoever waits for the host (`time slipway repro`, the benchmarks) sees
+    the stages' CPU time and peak memory, as with a process per stage."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with hosting(preload=("probe",)) as env:
+        burnt = _stage(project, env, BURN="0.6")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert SERVED in burnt.stderr and burnt.returncode == 0
+    assert after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime >= 0.6
 
 
 @slow

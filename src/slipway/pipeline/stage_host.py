@@ -37,6 +37,7 @@ _PROJECT = "slipway"
 _LENGTH = struct.Struct("!I")
 _STDIO = 3
 _PARENT_CHECK_SECONDS = 1.0
+_HOST_END_SECONDS = 30.0
 
 
 # ---------------------------------------------------------------- the client side: a stage script
@@ -111,18 +112,32 @@ def serve(listening_fd: int, preload: tuple[str, ...]) -> None:
     itself)."""
     parent = os.getppid()
     listener = socket.socket(fileno=listening_fd)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the kernel; clients get their codes
+    signal.signal(signal.SIGTERM, _stop)
     loaded: dict[str, tuple[int, int]] = {}
     listener.setblocking(False)
     try:
         for _ in _importing(preload):
             _serve_waiting(listener, loaded)
+        listener.settimeout(_PARENT_CHECK_SECONDS)
+        while os.getppid() == parent:
+            _serve_waiting(listener, loaded)
     except ImportError as error:  # the stages then run in their own processes, and fail there if they must
         print(f"stage host: stopped, {error}", file=sys.stderr)
         sys.exit(1)
-    listener.settimeout(_PARENT_CHECK_SECONDS)
-    while os.getppid() == parent:
-        _serve_waiting(listener, loaded)
+    finally:
+        _reap(block=True)
+
+
+def _stop(_signal: int, _frame: object) -> None:
+    raise SystemExit(0)
+
+
+def _reap(block: bool = False) -> None:
+    """Wait for the workers that ended (with ``block``, for all of them): the host's own resource usage then
+    counts theirs, as a process per stage would have counted for the command that ran them."""
+    with suppress(ChildProcessError):
+        while os.waitpid(-1, 0 if block else os.WNOHANG)[0]:
+            pass
 
 
 def _serve_waiting(listener: socket.socket, loaded: dict[str, tuple[int, int]]) -> None:
@@ -131,6 +146,7 @@ def _serve_waiting(listener: socket.socket, loaded: dict[str, tuple[int, int]]) 
         try:
             connection, _ = listener.accept()
         except (BlockingIOError, TimeoutError):
+            _reap()
             return
         loaded.update({file: _stamp(file) for file in _module_files() if file not in loaded})
         gc.freeze()  # what the host imported stays out of the workers' collections: they do not copy its pages
@@ -202,7 +218,7 @@ def changed_modules(loaded: dict[str, tuple[int, int]]) -> list[str]:
 
 def _work(connection: socket.socket, loaded: dict[str, tuple[int, int]]) -> int:
     """A worker: take one request and run it as ``python <script>`` would, then report the exit code."""
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     header, fds, _flags, _address = socket.recv_fds(connection, _LENGTH.size, _STDIO)
     request = json.loads(_receive(connection, _LENGTH.unpack(header)[0]))
     refusal = _refusal(connection, loaded)
@@ -341,8 +357,12 @@ def hosting(preload: tuple[str, ...]) -> Iterator[dict[str, str]]:
         try:
             yield {HOST_ENV: path}
         finally:
-            host.terminate()
-            host.wait()
+            host.terminate()  # it waits for its workers, which have ended with the command
+            try:
+                host.wait(timeout=_HOST_END_SECONDS)
+            except subprocess.TimeoutExpired:
+                host.kill()
+                host.wait()
 
 
 if __name__ == "__main__":
