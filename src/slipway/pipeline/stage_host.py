@@ -62,24 +62,27 @@ def run_in_host(argv: list[str] | None = None) -> int | None:
     except OSError:
         return None
     with connection:
-        try:
-            return _hand_over(connection, request)
-        except ConnectionError:  # the host ended before taking the request
-            return None
+        return _hand_over(connection, request)
 
 
 def _hand_over(connection: socket.socket, request: dict[str, Any]) -> int | None:
+    """Send the request; None if the host does not take it (the caller runs the stage), else the stage's code."""
     payload = json.dumps(request).encode()
-    socket.send_fds(connection, [_LENGTH.pack(len(payload))], list(range(_STDIO)))
-    connection.sendall(payload)
     replies = connection.makefile("r", encoding="utf-8")
-    first = _reply(replies)
+    try:
+        socket.send_fds(connection, [_LENGTH.pack(len(payload))], list(range(_STDIO)))
+        connection.sendall(payload)
+        first = _reply(replies)
+    except ConnectionError:  # the host ended before taking the request
+        return None
     if first is None or "refused" in first:
         return None
-    worker = int(first["pid"])
+    worker = int(first["pid"])  # from here on the stage is the worker's: never run it a second time
     forwarded = {number: signal.signal(number, lambda sig, _frame: _forward(worker, sig)) for number in _FORWARDED}
     try:
         last = _reply(replies)
+    except ConnectionError:
+        last = None
     finally:
         for number, handler in forwarded.items():
             signal.signal(number, handler)
