@@ -28,8 +28,9 @@ def roc_auc(y: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
     order = np.argsort(s, kind="mergesort")
     y, s, w = np.asarray(y)[order].astype(bool), np.asarray(s)[order], _rows(w)[:, order]
     pos, neg = w * y, w * ~y
-    starts = np.append(0, _ties_last(s)[:-1] + 1)
-    neg_by_group, pos_by_group = np.add.reduceat(neg, starts, axis=1), np.add.reduceat(pos, starts, axis=1)
+    last = _ties_last(s)  # group sums by differences of running sums: reduceat along rows is far slower
+    neg_by_group = np.diff(np.cumsum(neg, axis=1)[:, last], axis=1, prepend=0.0)
+    pos_by_group = np.diff(np.cumsum(pos, axis=1)[:, last], axis=1, prepend=0.0)
     neg_below = np.cumsum(neg_by_group, axis=1) - neg_by_group
     pairs = (pos_by_group * (neg_below + 0.5 * neg_by_group)).sum(axis=1)
     total = pos.sum(axis=1) * neg.sum(axis=1)
