@@ -23,17 +23,31 @@ def _ties_last(sorted_scores: np.ndarray) -> np.ndarray:
     return np.append(change, sorted_scores.size - 1) if sorted_scores.size else change
 
 
+def _running_at_ties(w: np.ndarray, y: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Running sums of the weights of the positive and of the negative rows (``w`` and ``y`` in score order) at the
+    end of each run of tied scores. Resample counts stay integers: their running sums are exact, and faster."""
+    every = np.cumsum(w, axis=1)
+    positive = np.cumsum(w * y, axis=1)
+    negative = every - positive
+    if len(last) < w.shape[1]:
+        positive, negative = positive[:, last], negative[:, last]
+    return positive, negative
+
+
+def _weights_in_order(w: np.ndarray, order: np.ndarray) -> np.ndarray:
+    rows = np.atleast_2d(np.asarray(w))
+    return rows[:, order] if rows.dtype.kind in "iu" else rows.astype(np.float64)[:, order]
+
+
 def roc_auc(y: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Area under the ROC curve (ties count half), per weight row."""
     order = np.argsort(s, kind="mergesort")
-    y, s, w = np.asarray(y)[order].astype(bool), np.asarray(s)[order], _rows(w)[:, order]
-    pos, neg = w * y, w * ~y
-    last = _ties_last(s)  # group sums by differences of running sums: reduceat along rows is far slower
-    neg_by_group = np.diff(np.cumsum(neg, axis=1)[:, last], axis=1, prepend=0.0)
-    pos_by_group = np.diff(np.cumsum(pos, axis=1)[:, last], axis=1, prepend=0.0)
-    neg_below = np.cumsum(neg_by_group, axis=1) - neg_by_group
-    pairs = (pos_by_group * (neg_below + 0.5 * neg_by_group)).sum(axis=1)
-    total = pos.sum(axis=1) * neg.sum(axis=1)
+    y, s = np.asarray(y)[order].astype(bool), np.asarray(s)[order]
+    pos_end, neg_end = _running_at_ties(_weights_in_order(w, order), y, _ties_last(s))
+    pos_by_group = np.diff(pos_end, axis=1, prepend=0)
+    neg_by_group = np.diff(neg_end, axis=1, prepend=0)
+    pairs = (pos_by_group * (neg_end - neg_by_group + 0.5 * neg_by_group)).sum(axis=1)
+    total = pos_end[:, -1] * neg_end[:, -1]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, pairs / total, np.nan)
 
@@ -41,14 +55,12 @@ def roc_auc(y: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
 def average_precision(y: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Average precision (scikit-learn's step-wise PR AUC; tied scores form one threshold), per weight row."""
     order = np.argsort(-np.asarray(s), kind="mergesort")
-    y, s, w = np.asarray(y)[order].astype(bool), np.asarray(s)[order], _rows(w)[:, order]
-    last = _ties_last(-s)
-    tp = np.cumsum(w * y, axis=1)[:, last]
-    fp = np.cumsum(w * ~y, axis=1)[:, last]
+    y, s = np.asarray(y)[order].astype(bool), np.asarray(s)[order]
+    tp, fp = _running_at_ties(_weights_in_order(w, order), y, _ties_last(-s))
     positives = tp[:, -1:]
     with np.errstate(invalid="ignore", divide="ignore"):
         precision = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
-        recall_step = np.diff(np.concatenate([np.zeros_like(positives), tp], axis=1), axis=1) / positives
+        recall_step = np.diff(tp, axis=1, prepend=0) / positives
         return np.where(positives[:, 0] > 0, (recall_step * precision).sum(axis=1), np.nan)
 
 
