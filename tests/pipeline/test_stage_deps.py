@@ -19,6 +19,8 @@ import pytest
 import yaml
 from support import REPO_ROOT
 
+from slipway.pipeline.stage_host import script_stage_modules
+
 PACKAGE = "slipway"
 SOURCES = REPO_ROOT / "src"
 
@@ -124,7 +126,8 @@ def stage_files(cmd: str, root: Path = REPO_ROOT) -> set[Path]:
     if len(words) >= 2 and words[0] in {"python", "python3"} and words[1].endswith(".py"):
         script = root / words[1]
         tree = ast.parse(script.read_text(), str(script))
-        return {script} | _closure(_imports(_runtime_nodes(tree), ""))
+        named = set(script_stage_modules(script))  # run_stage("module:function") imports the module when it runs
+        return {script} | _closure(_imports(_runtime_nodes(tree), "") | named)
     if len(words) >= 2 and words[0] == PACKAGE:
         module, app = _cli_entry()
         path = _module_file(module)
@@ -175,6 +178,14 @@ def test_function_level_and_relative_imports_are_followed(tmp_path: Path, monkey
     monkeypatch.setitem(globals(), "SOURCES", tmp_path / "src")
     found = {str(path.relative_to(tmp_path)) for path in stage_files("python stage.py", tmp_path)}
     assert found == {"stage.py", *(f"src/{name}" for name in files if name != "slipway/d.py")}
+
+    named_stage = 'from slipway.pipeline.stage_runner import run_stage\nrun_stage("slipway.c:g")\n'
+    (tmp_path / "named.py").write_text(named_stage)
+    (tmp_path / "src/slipway/pipeline").mkdir()
+    for name in ("__init__.py", "stage_runner.py", "stage_host.py"):
+        (tmp_path / "src/slipway/pipeline" / name).write_text("")
+    named = {str(path.relative_to(tmp_path)) for path in stage_files("python named.py", tmp_path)}
+    assert "src/slipway/c.py" in named  # the stage run by name is followed like an import
 
 
 def test_a_folder_dep_covers_the_modules_inside_it() -> None:

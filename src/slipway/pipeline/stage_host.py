@@ -214,7 +214,7 @@ def _stamp(file: str) -> tuple[int, int]:
     return (status.st_mtime_ns, status.st_size)
 
 
-def changed_modules(loaded: dict[str, tuple[int, int]]) -> list[str]:
+def _changed_modules(loaded: dict[str, tuple[int, int]]) -> list[str]:
     """The imported module files that changed (or went) since the host imported them."""
     return [file for file, stamp in loaded.items() if _stamp(file) != stamp]
 
@@ -243,7 +243,7 @@ def _refusal(connection: socket.socket, loaded: dict[str, tuple[int, int]]) -> s
     uid = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))[2]
     if uid != os.getuid():
         return f"uid {uid} is not the host's"
-    changed = changed_modules(loaded)
+    changed = _changed_modules(loaded)
     return f"{changed[0]} changed since the host imported it" if changed else None
 
 
@@ -315,10 +315,14 @@ def stage_modules(root: Path) -> tuple[str, ...]:
         for word in shlex.split(" ".join(command) if isinstance(command, list) else command):
             script = root / word
             if word.endswith(".py") and script.is_file():
-                for node in ast.walk(ast.parse(script.read_bytes())):
-                    if target := _run_stage_target(node):
-                        modules[target.partition(":")[0]] = None
+                modules.update(dict.fromkeys(script_stage_modules(script)))
     return tuple(modules)
+
+
+def script_stage_modules(script: Path) -> list[str]:
+    """The modules whose stage functions a stage script runs by name (``run_stage("module:function")``)."""
+    tree = ast.parse(script.read_bytes())
+    return [target.partition(":")[0] for node in ast.walk(tree) if (target := _run_stage_target(node))]
 
 
 def _run_stage_target(node: ast.AST) -> str | None:
