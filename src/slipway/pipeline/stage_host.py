@@ -373,4 +373,7 @@ def hosting(preload: tuple[str, ...]) -> Iterator[dict[str, str]]:
 
 
 if __name__ == "__main__":
+    from slipway.pipeline.blas_kernels import pin_blas_kernels
+
+    pin_blas_kernels()  # before the preload imports numpy: the workers train with the kernels every machine has
     serve(int(sys.argv[1]), tuple(sys.argv[2:]))

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from slipway.pipeline.blas_kernels import pin_blas_kernels
 from slipway.pipeline.stage_host import run_in_host
 
 if TYPE_CHECKING:
@@ -32,7 +33,8 @@ def run_stage(target: str | Callable[..., int | None], argv: list[str] | None = 
     """Run the stage function ``target``, named ``"module:function"`` (so that a script imports nothing heavy
     before it knows where it runs) or given itself: in the stage host if one serves this process, else here (parse
     the options, load params.yaml, run it). A ConfigError ends it with the message and exit code 2, no traceback;
-    the stage's return value is the exit code."""
+    the stage's return value is the exit code. The BLAS kernels are pinned first (:mod:`blas_kernels`)."""
+    pin_blas_kernels()
     if argv is None and (code := run_in_host()) is not None:
         sys.exit(code)
     stage = _stage_function(target) if isinstance(target, str) else target
