@@ -3,6 +3,8 @@ bootstrap counts (ties, thresholds and clipping included)."""
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from sklearn import metrics as sk
@@ -76,3 +78,24 @@ def test_multiclass_and_regression_metrics_equal_scikit_learn(seed: int) -> None
     assert wm.mae(actual, guess, one)[0] == pytest.approx(sk.mean_absolute_error(actual, guess), abs=1e-9)
     assert wm.r2(actual, guess, one)[0] == pytest.approx(sk.r2_score(actual, guess), abs=1e-9)
     assert wm.mape(actual, guess, one)[0] == pytest.approx(sk.mean_absolute_percentage_error(actual, guess), abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_roc_auc_on_resample_counts_is_the_exact_share_of_ordered_pairs(seed: int) -> None:
+    """Each weight row at once, ties counting half, exactly (counts stay integers): every (positive, negative) pair
+    of drawn rows counted by hand; a resample that drew one class only has no AUC."""
+    rng = np.random.default_rng(seed)
+    y = rng.random(40) < 0.4
+    s = np.round(rng.random(40), 1)  # many ties
+    counts = rng.integers(0, 3, size=(6, 40))
+    counts[-1] = np.where(y, 0, 1)  # negatives only
+    for row, value in zip(counts, wm.roc_auc(y, s, counts), strict=True):
+        pairs = [(i, j) for i in np.flatnonzero(y) for j in np.flatnonzero(~y)]
+        total = sum(int(row[i] * row[j]) for i, j in pairs)
+        if total == 0:
+            assert np.isnan(value)
+            continue
+        won = sum(
+            Fraction(int(row[i] * row[j])) * (int(s[i] > s[j]) + Fraction(int(s[i] == s[j]), 2)) for i, j in pairs
+        )
+        assert value == float(won / total)

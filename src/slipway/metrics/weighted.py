@@ -17,51 +17,56 @@ def _rows(w: np.ndarray) -> np.ndarray:
     return np.atleast_2d(np.asarray(w, dtype=np.float64))
 
 
-def _ties_last(sorted_scores: np.ndarray) -> np.ndarray:
-    """Index of the last element of each run of equal values in a sorted vector."""
-    change = np.flatnonzero(np.diff(sorted_scores)) if sorted_scores.size else np.array([], int)
-    return np.append(change, sorted_scores.size - 1) if sorted_scores.size else change
-
-
-def _running_at_ties(w: np.ndarray, y: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Running sums of the weights of the positive and of the negative rows (``w`` and ``y`` in score order) at the
-    end of each run of tied scores. Resample counts stay integers: their running sums are exact, and faster."""
-    every = np.cumsum(w, axis=1)
-    positive = np.cumsum(w * y, axis=1)
-    negative = every - positive
-    if len(last) < w.shape[1]:
-        positive, negative = positive[:, last], negative[:, last]
-    return positive, negative
-
-
-def _weights_in_order(w: np.ndarray, order: np.ndarray) -> np.ndarray:
+def _weights(w: np.ndarray) -> np.ndarray:
+    """Weight rows (r x n); resample counts stay integers: their sums are exact, and faster."""
     rows = np.atleast_2d(np.asarray(w))
-    return rows[:, order] if rows.dtype.kind in "iu" else rows.astype(np.float64)[:, order]
+    return rows if rows.dtype.kind in "iu" else rows.astype(np.float64)
+
+
+def _running_negatives(weights: np.ndarray, y: np.ndarray, s: np.ndarray, descending: bool) -> tuple[np.ndarray, ...]:
+    """The negative rows' weights summed in score order (ascending, or ``descending``), one leading zero column per
+    weight row, and their scores in that order: ``running[:, k]`` is the weight of the first k negatives."""
+    negatives = np.flatnonzero(~y)
+    key = -s[negatives] if descending else s[negatives]
+    order = negatives[np.argsort(key, kind="mergesort")]
+    running = np.zeros((weights.shape[0], len(order) + 1), dtype=weights.dtype)
+    np.cumsum(weights[:, order], axis=1, out=running[:, 1:])
+    return running, key[np.argsort(key, kind="mergesort")]
 
 
 def roc_auc(y: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Area under the ROC curve (ties count half), per weight row."""
-    order = np.argsort(s, kind="mergesort")
-    y, s = np.asarray(y)[order].astype(bool), np.asarray(s)[order]
-    pos_end, neg_end = _running_at_ties(_weights_in_order(w, order), y, _ties_last(s))
-    pos_by_group = np.diff(pos_end, axis=1, prepend=0)
-    neg_by_group = np.diff(neg_end, axis=1, prepend=0)
-    pairs = (pos_by_group * (neg_end - neg_by_group + 0.5 * neg_by_group)).sum(axis=1)
-    total = pos_end[:, -1] * neg_end[:, -1]
+    """Area under the ROC curve (ties count half), per weight row: each positive row's weight times the weight of
+    the negatives scored below it, plus half of those scored the same. A positive's place among the negatives does
+    not depend on the weights, so one running sum over the negatives serves every resample."""
+    y, s, weights = np.asarray(y).astype(bool), np.asarray(s), _weights(w)
+    running, negative_scores = _running_negatives(weights, y, s, descending=False)
+    positives = np.flatnonzero(y)
+    below = np.searchsorted(negative_scores, s[positives], side="left")
+    up_to = np.searchsorted(negative_scores, s[positives], side="right")
+    positive_weights = weights[:, positives]
+    doubled_pairs = (positive_weights * (running[:, below] + running[:, up_to])).sum(axis=1)
+    total = positive_weights.sum(axis=1) * running[:, -1]
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, pairs / total, np.nan)
+        return np.where(total > 0, doubled_pairs / 2 / total, np.nan)
 
 
 def average_precision(y: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Average precision (scikit-learn's step-wise PR AUC; tied scores form one threshold), per weight row."""
-    order = np.argsort(-np.asarray(s), kind="mergesort")
-    y, s = np.asarray(y)[order].astype(bool), np.asarray(s)[order]
-    tp, fp = _running_at_ties(_weights_in_order(w, order), y, _ties_last(-s))
-    positives = tp[:, -1:]
+    """Average precision (scikit-learn's step-wise PR AUC; tied scores form one threshold), per weight row: at each
+    distinct score of a positive row, the recall gained times the precision there. The negatives at or above a
+    threshold are a prefix of the negatives in descending score order, the same for every resample."""
+    y, s, weights = np.asarray(y).astype(bool), np.asarray(s), _weights(w)
+    running, negative_keys = _running_negatives(weights, y, s, descending=True)
+    positives = np.flatnonzero(y)
+    order = positives[np.argsort(-s[positives], kind="mergesort")]
+    keys = -s[order]
+    last = np.append(np.flatnonzero(np.diff(keys)), len(keys) - 1) if len(keys) else np.array([], int)
+    tp = np.cumsum(weights[:, order], axis=1)[:, last]
+    fp = running[:, np.searchsorted(negative_keys, keys[last], side="right")]
+    total = tp[:, -1:] if len(last) else np.zeros((weights.shape[0], 1), weights.dtype)
     with np.errstate(invalid="ignore", divide="ignore"):
         precision = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
-        recall_step = np.diff(tp, axis=1, prepend=0) / positives
-        return np.where(positives[:, 0] > 0, (recall_step * precision).sum(axis=1), np.nan)
+        recall_step = np.diff(tp, axis=1, prepend=0) / total
+        return np.where(total[:, 0] > 0, (recall_step * precision).sum(axis=1), np.nan)
 
 
 def _confusion(y: np.ndarray, predicted: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:
