@@ -69,9 +69,15 @@ def average_precision(y: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray
         return np.where(total[:, 0] > 0, (recall_step * precision).sum(axis=1), np.nan)
 
 
+def _weight_of(w: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The weight of the ``rows`` (a boolean mask) in each weight row: a matrix-vector product, exact for counts."""
+    return w @ np.asarray(rows).astype(w.dtype)
+
+
 def _confusion(y: np.ndarray, predicted: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:
-    y, predicted, w = np.asarray(y).astype(bool), np.asarray(predicted).astype(bool), _rows(w)
-    return (w * (y & predicted)).sum(1), (w * (~y & predicted)).sum(1), (w * (y & ~predicted)).sum(1), w.sum(1)
+    """True positives, false positives, false negatives and all rows, weighted, per weight row."""
+    y, predicted, w = np.asarray(y).astype(bool), np.asarray(predicted).astype(bool), _weights(w)
+    return _weight_of(w, y & predicted), _weight_of(w, ~y & predicted), _weight_of(w, y & ~predicted), w.sum(1)
 
 
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -95,9 +101,8 @@ def f1(y: np.ndarray, s: np.ndarray, w: np.ndarray, threshold: float) -> np.ndar
 
 
 def binary_accuracy(y: np.ndarray, s: np.ndarray, w: np.ndarray, threshold: float) -> np.ndarray:
-    w = _rows(w)
-    right = np.asarray(y).astype(bool) == (np.asarray(s) >= threshold)
-    return (w * right).sum(1) / w.sum(1)
+    w = _weights(w)
+    return _weight_of(w, np.asarray(y).astype(bool) == (np.asarray(s) >= threshold)) / w.sum(1)
 
 
 def binary_log_loss(y: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -113,13 +118,13 @@ def brier(y: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 def multiclass_accuracy(y_index: np.ndarray, proba: np.ndarray, w: np.ndarray) -> np.ndarray:
-    w = _rows(w)
-    return (w * (np.argmax(proba, axis=1) == y_index)).sum(1) / w.sum(1)
+    w = _weights(w)
+    return _weight_of(w, np.argmax(proba, axis=1) == y_index) / w.sum(1)
 
 
 def f1_macro(y_index: np.ndarray, proba: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Macro F1 over the classes present in the truth or the predictions of each resample."""
-    w = _rows(w)
+    w = _weights(w)
     predicted = np.argmax(proba, axis=1)
     scores, present = [], []
     for k in range(proba.shape[1]):
@@ -160,13 +165,13 @@ def r2(y: np.ndarray, predicted: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 def positive_rate(y: np.ndarray, s: np.ndarray, w: np.ndarray, threshold: float) -> np.ndarray:
     """Share of rows predicted positive (score at or above the threshold); ``y`` is not used."""
-    w = _rows(w)
-    return (w * (np.asarray(s) >= threshold)).sum(1) / w.sum(1)
+    w = _weights(w)
+    return _weight_of(w, np.asarray(s) >= threshold) / w.sum(1)
 
 
 def f1_weighted(y_index: np.ndarray, proba: np.ndarray, w: np.ndarray) -> np.ndarray:
     """F1 per class weighted by each class's (weighted) share of the truth."""
-    w = _rows(w)
+    w = _weights(w)
     predicted = np.argmax(proba, axis=1)
     total, support = np.zeros(w.shape[0]), np.zeros(w.shape[0])
     for k in range(proba.shape[1]):
