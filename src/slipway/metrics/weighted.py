@@ -14,6 +14,7 @@ EPS = float(np.finfo(np.float64).eps)  # scikit-learn clips probabilities to [ep
 
 
 def _rows(w: np.ndarray) -> np.ndarray:
+    """Weight rows (r x n) as floats, for the metrics that sum float losses or errors under the weights."""
     return np.atleast_2d(np.asarray(w, dtype=np.float64))
 
 
