@@ -24,15 +24,18 @@ def _weights(w: np.ndarray) -> np.ndarray:
     return rows if rows.dtype.kind in "iu" else rows.astype(np.float64)
 
 
-def _running_negatives(weights: np.ndarray, y: np.ndarray, s: np.ndarray, descending: bool) -> tuple[np.ndarray, ...]:
+def _running_negatives(
+    weights: np.ndarray, y: np.ndarray, s: np.ndarray, descending: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """The negative rows' weights summed in score order (ascending, or ``descending``), one leading zero column per
-    weight row, and their scores in that order: ``running[:, k]`` is the weight of the first k negatives."""
+    weight row, and their sort keys (scores, negated when ``descending``) in that order: ``running[:, k]`` is the
+    weight of the first k negatives."""
     negatives = np.flatnonzero(~y)
     key = -s[negatives] if descending else s[negatives]
-    order = negatives[np.argsort(key, kind="mergesort")]
-    running = np.zeros((weights.shape[0], len(order) + 1), dtype=weights.dtype)
-    np.cumsum(weights[:, order], axis=1, out=running[:, 1:])
-    return running, key[np.argsort(key, kind="mergesort")]
+    in_order = np.argsort(key, kind="mergesort")
+    running = np.zeros((weights.shape[0], len(negatives) + 1), dtype=weights.dtype)
+    np.cumsum(weights[:, negatives[in_order]], axis=1, out=running[:, 1:])
+    return running, key[in_order]
 
 
 def roc_auc(y: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -45,7 +48,10 @@ def roc_auc(y: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
     below = np.searchsorted(negative_scores, s[positives], side="left")
     up_to = np.searchsorted(negative_scores, s[positives], side="right")
     positive_weights = weights[:, positives]
-    doubled_pairs = (positive_weights * (running[:, below] + running[:, up_to])).sum(axis=1)
+    doubled_pairs = 2 * np.einsum("ij,ij->i", positive_weights, running[:, below])
+    if (tied := np.flatnonzero(up_to > below)).size:  # negatives scored like a positive count half
+        tied_negatives = running[:, up_to[tied]] - running[:, below[tied]]
+        doubled_pairs = doubled_pairs + np.einsum("ij,ij->i", positive_weights[:, tied], tied_negatives)
     total = positive_weights.sum(axis=1) * running[:, -1]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, doubled_pairs / 2 / total, np.nan)
