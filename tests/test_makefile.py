@@ -4,10 +4,11 @@ suite, and no test runs a linter itself."""
 from __future__ import annotations
 
 import ast
+import os
 from pathlib import Path
 
 import pytest
-from support import REPO_ROOT, run
+from support import REPO_ROOT, project_env, run
 
 LINTERS = {
     "ruff check": "ruff check .",
@@ -60,3 +61,16 @@ def test_no_test_runs_a_linter() -> None:
         if names
     }
     assert not found, f"tests that run linters (move them to `make lint`): {found}"
+
+
+def test_the_suite_runs_one_thread_per_process_and_one_worker_more_than_cores() -> None:
+    """The workers are the suite's parallelism; `OMP_NUM_THREADS=1` in the caller's environment (which `nproc`
+    obeys) does not cut the number of workers."""
+    cores = len(os.sched_getaffinity(0))  # what nproc counts
+    environment = project_env(REPO_ROOT, OMP_NUM_THREADS="1")
+    commands = run(["make", "-n", "--no-print-directory", "test"], REPO_ROOT, env=environment).stdout.splitlines()
+    suite = commands[_first(commands, "pytest ")]
+    assert "OMP_NUM_THREADS=1" in suite and "OPENBLAS_NUM_THREADS=1" in suite
+    assert f"PYTEST_XDIST_AUTO_NUM_WORKERS={cores + 1} " in suite
+    fast = _dry_run("test-fast")
+    assert "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 pytest" in fast[_first(fast, "pytest ")]
