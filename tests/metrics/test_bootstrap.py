@@ -3,6 +3,7 @@ its own threshold; the rows needed to decide are not inflated by rounding."""
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import partial
 
 import numpy as np
@@ -17,6 +18,7 @@ from slipway.metrics.bootstrap import (
     intervals,
     paired_change,
     paired_changes,
+    resample_counts,
     rows_to_decide,
     unpaired_change,
     unpaired_changes,
@@ -130,3 +132,15 @@ def test_paired_and_unpaired_changes_above_max_rows_keep_the_whole_splits_interv
         assert same_point == point  # the change itself is always on every row
         assert part.half_width == pytest.approx(full.half_width, rel=0.2)
         assert abs((part.low + part.high) / 2 - (full.low + full.high) / 2) <= 0.25 * full.half_width
+
+
+@pytest.mark.parametrize(("rows", "resamples"), [(1, 3), (7, 1), (500, 40)])
+def test_resample_counts_are_the_seeded_draws_counted(rows: int, resamples: int) -> None:
+    """Each resample draws ``rows`` rows with replacement from the seeded stream, in this order: how they are
+    counted may change, the draws (so the intervals in outputs/intervals.json) may not."""
+    counts = resample_counts(rows, resamples, np.random.default_rng(7))
+    drawn = np.random.default_rng(7).integers(0, rows, size=(resamples, rows))
+    assert counts.shape == (resamples, rows) and counts.dtype.kind == "i"
+    for resample in range(resamples):
+        assert dict(Counter(drawn[resample].tolist())) == {i: int(c) for i, c in enumerate(counts[resample]) if c}
+        assert counts[resample].sum() == rows
