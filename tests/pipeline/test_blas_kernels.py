@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 import yaml
 from support.demo import demo_params
 
-from slipway.pipeline.blas_kernels import CORETYPE_VARIABLE, PINNED_CORETYPE, _cpu_flags, pin_blas_kernels
+from slipway.pipeline.blas_kernels import CORETYPE_VARIABLE, PINNED_CORETYPE, pin_blas_kernels
 from slipway.pipeline.stage_host import HOST_ENV
 
 
@@ -64,7 +63,7 @@ def stage(config) -> int:
 
 
 @pytest.mark.skipif(
-    platform.machine() != "x86_64" or not {"avx2", "fma"} <= _cpu_flags(Path("/proc/cpuinfo")),
+    pin_blas_kernels({}) != PINNED_CORETYPE,
     reason="the pinned kernels need an x86-64 CPU with AVX2 and FMA",
 )
 def test_a_stage_script_trains_with_the_pinned_kernels(tmp_path: Path) -> None:

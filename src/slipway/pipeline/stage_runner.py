@@ -33,10 +33,11 @@ def run_stage(target: str | Callable[..., int | None], argv: list[str] | None = 
     """Run the stage function ``target``, named ``"module:function"`` (so that a script imports nothing heavy
     before it knows where it runs) or given itself: in the stage host if one serves this process, else here (parse
     the options, load params.yaml, run it). A ConfigError ends it with the message and exit code 2, no traceback;
-    the stage's return value is the exit code. The BLAS kernels are pinned first (:mod:`blas_kernels`)."""
-    pin_blas_kernels()
+    the stage's return value is the exit code. A stage run here pins the BLAS kernels first (:mod:`blas_kernels`;
+    the host pins its own)."""
     if argv is None and (code := run_in_host()) is not None:
         sys.exit(code)
+    pin_blas_kernels()
     stage = _stage_function(target) if isinstance(target, str) else target
     from slipway.config import ConfigError, load_config
 
