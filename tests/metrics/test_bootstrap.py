@@ -144,3 +144,29 @@ def test_resample_counts_are_the_seeded_draws_counted(rows: int, resamples: int)
     for resample in range(resamples):
         assert dict(Counter(drawn[resample].tolist())) == {i: int(c) for i, c in enumerate(counts[resample]) if c}
         assert counts[resample].sum() == rows
+
+
+def test_the_metrics_run_side_by_side_and_their_intervals_do_not_depend_on_the_cores(monkeypatch) -> None:
+    import threading
+
+    from slipway.metrics import bootstrap
+
+    y, scores, _ = _scores(rows=3_000)
+    functions = [m.function(0.5) for m in TASKS["binary"].metrics]
+    threads: set[int] = set()
+
+    def recorded(function: Metric) -> Metric:
+        def metric(y: np.ndarray, output: np.ndarray, w: np.ndarray) -> np.ndarray:
+            threads.add(threading.get_ident())
+            return function(y, output, w)
+
+        return metric
+
+    found = {}
+    for cores in (1, 2, 4):
+        monkeypatch.setattr(bootstrap, "_cores", lambda cores=cores: cores)
+        threads.clear()
+        found[cores] = intervals([recorded(f) for f in functions], y, scores, SETTINGS)
+        assert len(threads) == 1 if cores == 1 else len(threads) >= 2, (cores, threads)
+    assert found[1] == found[2] == found[4]
+    assert found[1] == [interval(f, y, scores, SETTINGS) for f in functions]
