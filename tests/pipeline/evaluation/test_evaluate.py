@@ -177,3 +177,28 @@ def test_the_predictions_file_round_trips_to_the_same_metrics(tmp_path: Path, ta
     y_back, output_back = metric_inputs(frame, task)
     assert metric_values(task_spec(task), y_back, output_back, SETTINGS.threshold) == result.metrics
     assert evaluate(task, fitted, x, y, SETTINGS).predictions["id"].tolist() == list(range(len(x)))  # no id column
+
+
+def test_the_intervals_run_beside_the_importance_and_equal_them_computed_alone(monkeypatch) -> None:
+    import threading
+
+    from slipway.metrics import bootstrap
+    from slipway.pipeline.evaluation import evaluate as module
+
+    frame, target = TABLES["binary"]
+    model, x, y = _fit(frame(), target, "binary")
+    drawing_threads: set[int] = set()
+    draw = bootstrap.resample_counts
+
+    def recorded(*args, **kwargs):
+        drawing_threads.add(threading.get_ident())
+        return draw(*args, **kwargs)
+
+    monkeypatch.setattr(bootstrap, "resample_counts", recorded)
+    result = evaluate("binary", model, x, y, SETTINGS)
+    assert drawing_threads and threading.get_ident() not in drawing_threads  # not on the caller's thread
+    scored_y, output = metric_inputs(result.predictions, "binary")
+    spec = task_spec("binary")
+    alone = metric_intervals(spec, scored_y, output, SETTINGS.threshold, module._bootstrap(SETTINGS))
+    assert result.intervals == alone
+    assert result.plots == module._plot_data(spec, model, x, y, scored_y, output, SETTINGS)

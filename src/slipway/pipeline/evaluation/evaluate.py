@@ -4,6 +4,7 @@ per-row predictions, metrics (and their bootstrap intervals) and plot data."""
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,12 +82,31 @@ def plot_settings(settings: EvaluateConfig, classes: tuple[object, ...] = ()) ->
 def evaluate(
     task: Task, model: Any, x: pd.DataFrame, label: np.ndarray, settings: EvaluateConfig, ids: np.ndarray | None = None
 ) -> Evaluation:
-    """Predictions, metrics, intervals and plot data of a fitted model on held-out rows, for the given task."""
+    """Predictions, metrics, intervals and plot data of a fitted model on held-out rows, for the given task.
+
+    The bootstrap intervals (numpy arithmetic, which releases the GIL) are computed in a thread beside the plot data
+    and the permutation importance (mostly scikit-learn's Python): each is seeded on its own, so the results are the
+    same as one after the other."""
     spec = task_spec(task)
     frame = predictions_frame(task, model, x, label, ids)
     y, output = metric_inputs(frame, task)
-    classes = tuple(getattr(model, "classes_", ()))
-    draw = plot_settings(settings, classes)
+    with ThreadPoolExecutor(1) as beside:
+        bounds = beside.submit(metric_intervals, spec, y, output, settings.threshold, _bootstrap(settings))
+        plots = _plot_data(spec, model, x, label, y, output, settings)
+        return Evaluation(
+            metrics=metric_values(spec, y, output, settings.threshold),
+            plots=plots,
+            predictions=frame,
+            intervals=bounds.result(),
+        )
+
+
+def _plot_data(
+    spec: TaskSpec, model: Any, x: pd.DataFrame, label: np.ndarray, y: np.ndarray, output: np.ndarray,
+    settings: EvaluateConfig,
+) -> dict[str, Rows]:  # fmt: skip
+    """Each of the task's plot data files: from the scored rows, or the model's permutation importance."""
+    draw = plot_settings(settings, tuple(getattr(model, "classes_", ())))
     plots = {}
     for plot in spec.plots:
         if plot.data is not None:
@@ -96,9 +116,4 @@ def evaluate(
                 model, x, label, settings.importance_repeats, settings.importance_max_rows, settings.seed,
                 scoring=spec.importance_scoring,
             )  # fmt: skip
-    return Evaluation(
-        metrics=metric_values(spec, y, output, settings.threshold),
-        plots=plots,
-        predictions=frame,
-        intervals=metric_intervals(spec, y, output, settings.threshold, _bootstrap(settings)),
-    )
+    return plots
