@@ -33,6 +33,7 @@ Metric = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 Verdict = Literal["pass", "fail", "inconclusive"]
 CHUNK = 200  # resamples evaluated per call: bounds memory at CHUNK x rows weights ...
 CELLS = 4_000_000  # ... and at this many weights (32 MB of float64) for large test splits
+THREADS = 4  # metrics evaluated at once at most: each holds its own temporaries of a chunk's size
 
 
 @dataclass(frozen=True)
@@ -75,12 +76,13 @@ def _cores() -> int:
 def _replicates(metrics: list[Callable[[np.ndarray], np.ndarray]], rows: int, settings: Bootstrap) -> np.ndarray:
     """Each metric (a function of the weights only) on every resample: an array (len(metrics), resamples).
 
-    The metrics of one chunk of resamples run side by side on the available cores (numpy releases the GIL in their
-    arithmetic); each is computed exactly as alone, so the values do not depend on the number of cores."""
+    The metrics of one chunk of resamples run side by side on the available cores, at most ``THREADS`` at once
+    (numpy releases the GIL in their arithmetic); each is computed exactly as alone, so the values do not depend on
+    the number of cores."""
     rng = np.random.default_rng(settings.seed)
     out = np.empty((len(metrics), settings.resamples))
     chunk = max(1, min(CHUNK, CELLS // max(rows, 1)))
-    with ThreadPoolExecutor(max(1, min(len(metrics), _cores()))) as pool:
+    with ThreadPoolExecutor(max(1, min(len(metrics), _cores(), THREADS))) as pool:
         for start in range(0, settings.resamples, chunk):
             counts = resample_counts(rows, min(chunk, settings.resamples - start), rng)
             for i, running in enumerate([pool.submit(metric, counts) for metric in metrics]):
