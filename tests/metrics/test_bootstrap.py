@@ -3,12 +3,14 @@ its own threshold; the rows needed to decide are not inflated by rounding."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from functools import partial
 
 import numpy as np
 import pytest
 
+from slipway.metrics import bootstrap
 from slipway.metrics import weighted as wm
 from slipway.metrics.bootstrap import (
     Bootstrap,
@@ -147,10 +149,6 @@ def test_resample_counts_are_the_seeded_draws_counted(rows: int, resamples: int)
 
 
 def test_the_metrics_run_side_by_side_a_few_at_once_and_their_intervals_do_not_depend_on_the_cores(monkeypatch) -> None:
-    import threading
-
-    from slipway.metrics import bootstrap
-
     y, scores, _ = _scores(rows=3_000)
     functions = [m.function(0.5) for m in TASKS["binary"].metrics]
     threads: set[int] = set()

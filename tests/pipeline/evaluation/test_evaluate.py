@@ -3,6 +3,7 @@ bootstrap intervals, plot files, and the per-row predictions they are computed f
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,9 @@ from sklearn import metrics as sk
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
 from slipway.config import EvaluateConfig, FeaturesConfig, Task, TrainConfig
+from slipway.metrics import bootstrap
 from slipway.metrics.bootstrap import Bootstrap
+from slipway.pipeline.evaluation import evaluate as module
 from slipway.pipeline.evaluation.evaluate import evaluate, metric_intervals, metric_values
 from slipway.pipeline.evaluation.predictions import metric_inputs
 from slipway.pipeline.model import build_pipeline
@@ -180,11 +183,6 @@ def test_the_predictions_file_round_trips_to_the_same_metrics(tmp_path: Path, ta
 
 
 def test_the_intervals_run_beside_the_importance_and_equal_them_computed_alone(monkeypatch) -> None:
-    import threading
-
-    from slipway.metrics import bootstrap
-    from slipway.pipeline.evaluation import evaluate as module
-
     frame, target = TABLES["binary"]
     model, x, y = _fit(frame(), target, "binary")
     drawing_threads: set[int] = set()

@@ -93,12 +93,9 @@ def evaluate(
     with ThreadPoolExecutor(1) as beside:
         bounds = beside.submit(metric_intervals, spec, y, output, settings.threshold, _bootstrap(settings))
         plots = _plot_data(spec, model, x, label, y, output, settings)
-        return Evaluation(
-            metrics=metric_values(spec, y, output, settings.threshold),
-            plots=plots,
-            predictions=frame,
-            intervals=bounds.result(),
-        )
+        found = bounds.result()
+    metrics = {name: bound["value"] for name, bound in found["metrics"].items()}  # metric_values, computed there
+    return Evaluation(metrics=metrics, plots=plots, predictions=frame, intervals=found)
 
 
 def _plot_data(
