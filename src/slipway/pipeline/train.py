@@ -11,7 +11,7 @@ from slipway.adapters.files import replace_on_success, write_json
 from slipway.artifact.persistence import save_model
 from slipway.config import Config
 from slipway.data.schema import load_schema, model_input_schema, save_schema
-from slipway.data.tables import read_table
+from slipway.data.tables import read_table, release_unused_memory
 from slipway.pipeline.features import model_input
 from slipway.pipeline.model import build_pipeline
 from slipway.pipeline.onnx_export import export_if_agrees
@@ -24,7 +24,8 @@ def fit_model(config: Config, train: Path) -> tuple[Pipeline, int]:
     model = build_pipeline(config.features, config.train, config.data.task)
     df = read_table(train, columns=[*config.features.all, config.data.target])
     x, y = model_input(df, config.features), df[config.data.target]
-    del df  # the text columns, now categoricals in ``x``: freed before fitting
+    del df  # the text columns, now categoricals in ``x``: freed before fitting ...
+    release_unused_memory()  # ... and their memory returned, not kept by Arrow through the fit
     model.fit(x, y)
     return model, len(y)
 
