@@ -21,17 +21,15 @@ def read_table(path: Path | str, columns: Sequence[str] | None = None) -> pd.Dat
         raise DataReadError(f"{path}: file not found")
     if path.stat().st_size == 0:
         raise DataReadError(f"{path}: file is empty")
+    if path.suffix not in {".parquet", ".csv", ".txt"}:
+        raise DataReadError(f"{path}: unknown format {path.suffix!r} (use .csv or .parquet)")
     wanted = None if columns is None else list(columns)
     try:
         if path.suffix == ".parquet":
             table = pd.read_parquet(path, columns=wanted)
-        elif path.suffix in {".csv", ".txt"}:
+        else:
             table = pd.read_csv(path, on_bad_lines="error", usecols=wanted)
             table = table if wanted is None else table[wanted]
-        else:
-            raise DataReadError(f"{path}: unknown format {path.suffix!r} (use .csv or .parquet)")
-    except DataReadError:
-        raise
     except Exception as error:
         raise DataReadError(f"{path}: cannot be read ({type(error).__name__}: {error})") from None
     release_unused_memory()  # what decoding used and freed
