@@ -1,4 +1,4 @@
-"""The evaluate stage: the held-out split scored as the model was fitted, written to its files."""
+"""The evaluate stage (`slipway.pipeline.evaluate`): the held-out split scored as the model was fitted."""
 
 from __future__ import annotations
 
