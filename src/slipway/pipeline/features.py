@@ -30,12 +30,13 @@ def build_transformer(features: FeaturesConfig) -> ColumnTransformer:
 
 
 def model_input(df: pd.DataFrame, features: FeaturesConfig) -> pd.DataFrame:
-    """The feature columns as the model is fitted on them: text columns of categorical features as pandas categoricals.
+    """The feature columns as the model is fitted and evaluated on them: text columns of categorical features as
+    pandas categoricals.
 
     The transformer turns its categorical columns into one array of Python objects. From a text column that is a new
     string object per row (tens of millions of them, gigabytes, for a table of ten million rows); from a categorical
-    it is the same object for every row of a category. The values and missing markers are the same, and so is the
-    fitted model, byte for byte.
+    it is the same object for every row of a category. The values and missing markers are the same, and so are the
+    fitted model, byte for byte, and its predictions.
     """
     x = df[features.all]  # copy-on-write: no column is copied until it is changed
     text = [name for name in features.categorical if isinstance(x[name].dtype, pd.StringDtype)]
