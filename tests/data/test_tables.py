@@ -1,7 +1,5 @@
-import subprocess
-import sys
-
 import pytest
+from support.memory import measured_in_fresh_interpreter
 
 from slipway.data.tables import DataReadError, read_table, split, write_table
 
@@ -42,11 +40,9 @@ import sys
 import numpy as np
 import pandas as pd
 import pyarrow
-from slipway.data.tables import read_table
+from support.memory import resident_bytes
 
-def resident() -> int:
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS"))
+from slipway.data.tables import read_table
 
 rows, path = 1_000_000, sys.argv[1]
 rng = np.random.default_rng(0)
@@ -57,9 +53,9 @@ frame.to_parquet(path, index=False)
 size = int(frame.memory_usage(deep=True).sum())
 del frame
 pyarrow.default_memory_pool().release_unused()
-before = resident()
+before = resident_bytes()
 table = read_table(path)
-print((resident() - before) / size)
+print((resident_bytes() - before) / size)
 """
 
 
@@ -67,9 +63,5 @@ print((resident() - before) / size)
 def test_reading_a_table_keeps_the_table_not_the_memory_that_decoding_it_used(tmp_path):
     """Arrow decodes a Parquet file in buffers it frees but keeps for itself; numpy and scikit-learn cannot use
     them, so a stage would carry them through its peak (on 10M rows: 2.2 GB after reading a 1.2 GB table)."""
-    ran = subprocess.run(
-        [sys.executable, "-c", MEMORY_AFTER_READING, str(tmp_path / "table.parquet")],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    held_per_table_byte = float(ran.stdout)
+    held_per_table_byte = measured_in_fresh_interpreter(MEMORY_AFTER_READING, str(tmp_path / "table.parquet"))
     assert held_per_table_byte < 1.6  # 2.3 when Arrow keeps what it freed; 1.3-1.4 when it hands it back

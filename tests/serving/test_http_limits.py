@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from support import free_port, start_server, stop_server, wait_ready
 from support.demo import VALID
+from support.memory import memory_kib
 
 from slipway.serving.app import ENDPOINTS
 from slipway.serving.body import DEFAULT_MAX_BODY_BYTES
@@ -169,20 +170,13 @@ def _send_big(port: int, size: int, chunked: bool, chunk: int = MB) -> tuple[int
         return response.status, response.read()
 
 
-def _memory_kib(pid: int, key: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{key}:"):
-            return int(line.split()[1])
-    raise AssertionError(f"{key} not in /proc/{pid}/status")
-
-
 @pytest.mark.slow
 def test_four_concurrent_100_mb_bodies_leave_memory_bounded(model_dir: Path) -> None:
     port = free_port()
     process = start_server(model_dir, port)
     try:
         wait_ready(port)
-        before = _memory_kib(process.pid, "VmHWM")
+        before = memory_kib(process.pid, "VmHWM")
         answers: list[tuple[int, bytes]] = []
         senders = [
             threading.Thread(target=lambda c=chunked: answers.append(_send_big(port, 100 * MB, c)))
@@ -192,7 +186,7 @@ def test_four_concurrent_100_mb_bodies_leave_memory_bounded(model_dir: Path) -> 
             sender.start()
         for sender in senders:
             sender.join()
-        peak = _memory_kib(process.pid, "VmHWM")
+        peak = memory_kib(process.pid, "VmHWM")
     finally:
         stop_server(process)
     print(f"server peak RSS: {before / 1024:.0f} MiB before, {peak / 1024:.0f} MiB after 4 x 100 MB bodies")
@@ -209,7 +203,7 @@ def test_concurrent_batches_at_the_body_limit_are_answered_one_at_a_time(model_d
     process = start_server(model_dir, port)
     try:
         wait_ready(port)
-        before = _memory_kib(process.pid, "VmHWM")
+        before = memory_kib(process.pid, "VmHWM")
         statuses: list[int] = []
         post = lambda: statuses.append(_request(port, "POST", "/predict", body)[0])  # noqa: E731
         clients = [threading.Thread(target=post) for _ in range(4)]
@@ -217,7 +211,7 @@ def test_concurrent_batches_at_the_body_limit_are_answered_one_at_a_time(model_d
             client.start()
         for client in clients:
             client.join()
-        peak = _memory_kib(process.pid, "VmHWM")
+        peak = memory_kib(process.pid, "VmHWM")
     finally:
         stop_server(process)
     print(f"4 x {rows:,}-row batches at once: peak RSS {before / 1024:.0f} MiB before, {peak / 1024:.0f} MiB after")
