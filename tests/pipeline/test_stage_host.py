@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from support import project_env
+from support.demo import demo_params_file
 
 from slipway.pipeline.stage_host import HOST_ENV, hosting, stage_modules
 
@@ -180,6 +181,44 @@ def test_a_signal_to_the_script_reaches_the_stage_it_handed_over(project: Path) 
     while _alive(worker) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(worker)
+
+
+def _wait_for(path: Path, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return path.exists()
+
+
+@slow
+def test_the_host_imports_a_stages_libraries_once_the_stage_before_it_is_handed_over(project: Path) -> None:
+    """One stage ahead: what stage 2 needs is not imported while stage 1 has not arrived (it would take a core from
+    DVC and the running stage, and keep an arriving stage waiting for an import it does not use), and is imported
+    as soon as stage 1 is handed to a worker."""
+    marks = {name: project / f"{name}-imported" for name in ("first", "second")}
+    for name, mark in marks.items():
+        (project / "lib" / f"{name}.py").write_text(
+            f"from pathlib import Path\nPath({str(mark)!r}).touch()\n\ndef go(config):\n    print('{name} ran')\n"
+        )
+    (project / "first_stage.py").write_text(
+        'from slipway.pipeline.stage_runner import run_stage\n\nif __name__ == "__main__":\n    run_stage("first:go")\n'
+    )
+    demo_params_file(project / "work")
+    with hosting(preload=("first", "second")) as env:
+        assert _wait_for(marks["first"])
+        time.sleep(0.5)  # were the host to import ahead, `second` would be imported by now
+        assert not marks["second"].exists()
+        ran = subprocess.run(
+            [sys.executable, str(project / "first_stage.py")],
+            cwd=project / "work",
+            env={**project_env(project), "PYTHONPATH": os.environ["PYTHONPATH"], **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert ran.returncode == 0, ran.stderr
+        assert SERVED in ran.stderr and "first ran" in ran.stdout
+        assert _wait_for(marks["second"])
 
 
 def _alive(pid: int) -> bool:

@@ -72,8 +72,11 @@ def test_a_stage_loads_no_library_its_work_does_not_need(loaded: dict[str, set[s
 HOSTED = """
 import json, runpy, sys
 from pathlib import Path
-from slipway.pipeline.stage_host import _importing, stage_modules
-list(_importing(stage_modules(Path(sys.argv.pop(1)))))
+from slipway.pipeline.stage_host import stage_modules
+from slipway.pipeline.stage_host_process import _importing
+seen = set()
+for module in stage_modules(Path(sys.argv.pop(1))):
+    list(_importing(module, seen))
 before = set(sys.modules)
 for script in sys.argv[1:]:
     sys.argv = [script]
