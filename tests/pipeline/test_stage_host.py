@@ -10,6 +10,7 @@ import os
 import resource
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -157,6 +158,19 @@ def test_another_user_cannot_reach_the_host(project: Path) -> None:
         os.waitpid(child, 0)
         assert os.read(read, 100).decode() == "PermissionError"
         assert SERVED in _stage(project, env).stderr  # its owner still can
+
+
+@slow
+@pytest.mark.parametrize("payload", [b"{}", b"[1, 2]", b'{"script": 3}', b"not json"])
+def test_a_malformed_request_is_dropped_and_the_host_serves_on(project: Path, payload: bytes) -> None:
+    with hosting(preload=("probe",)) as env:
+        with socket.socket(socket.AF_UNIX) as client:
+            client.connect(env[HOST_ENV])
+            socket.send_fds(client, [struct.pack("!I", len(payload))], [0, 1, 2])
+            client.sendall(payload)
+            client.settimeout(30)
+            assert client.recv(100) == b""  # closed without a worker or a reply
+        assert SERVED in _stage(project, env).stderr
 
 
 @slow

@@ -131,7 +131,9 @@ def _take_request(connection: socket.socket) -> tuple[dict[str, Any], list[int]]
     try:
         if len(fds) != STREAMS:
             raise ValueError("the standard streams did not arrive")
-        request: dict[str, Any] = json.loads(receive_exactly(connection, REQUEST_LENGTH.unpack(header)[0]))
+        request = json.loads(receive_exactly(connection, REQUEST_LENGTH.unpack(header)[0]))
+        if not isinstance(request, dict) or not isinstance(request.get("script"), str):
+            raise ValueError("not a request: no script named")
         return request, fds
     except BaseException:
         for fd in fds:
