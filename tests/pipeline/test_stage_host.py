@@ -10,7 +10,6 @@ import os
 import resource
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ import pytest
 from support import project_env
 from support.demo import demo_params_file
 
-from slipway.pipeline.stage_host import HOST_ENV, hosting, stage_modules
+from slipway.pipeline.stage_host import HOST_ENV, REQUEST_LENGTH, STREAMS, hosting, stage_modules
 
 slow = pytest.mark.slow
 
@@ -166,7 +165,7 @@ def test_a_malformed_request_is_dropped_and_the_host_serves_on(project: Path, pa
     with hosting(preload=("probe",)) as env:
         with socket.socket(socket.AF_UNIX) as client:
             client.connect(env[HOST_ENV])
-            socket.send_fds(client, [struct.pack("!I", len(payload))], [0, 1, 2])
+            socket.send_fds(client, [REQUEST_LENGTH.pack(len(payload))], list(range(STREAMS)))
             client.sendall(payload)
             client.settimeout(30)
             assert client.recv(100) == b""  # closed without a worker or a reply

@@ -41,6 +41,8 @@ def serve(listening_fd: int, preload: tuple[str, ...]) -> None:
         for stage, module in enumerate(preload):
             while host.reached < stage - 1 and os.getppid() == parent:
                 host.serve(wait=True)
+            if os.getppid() != parent:  # the command ended before this stage came: nothing more to import for
+                return
             for _ in _importing(module, seen):
                 host.serve(wait=False)
         while os.getppid() == parent:
