@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from support import free_port, project_env, run
 
-from slipway.adapters.dvc import dvc_file_md5, dvc_tracked_md5, remote_problem
+from slipway.adapters.dvc import remote_problem
 from slipway.artifact.digest import file_md5
 from slipway.release.materialise import Materialiser
 from slipway.release.registry import Registry
@@ -107,24 +107,3 @@ def test_the_materialiser_says_which_dvc_remote_it_could_not_reach(project: Path
         materialise("v0.1.0")
     expected = f"DVC remote 'storage' at {tmp_path / 'moved-away'} is unreachable: no such folder"
     assert any(line.startswith("v0.1.0: not from DVC (") and expected in line for line in logged), logged
-
-
-@pytest.mark.parametrize(
-    ("text", "md5"),
-    [
-        ("outs:\n- md5: 23291a.dir\n  path: data\n", "23291a.dir"),
-        ("outs:\n- path: data\n", None),  # not hashed yet
-        ("outs: []\n", None),
-        ("- a list, not a .dvc file\n", None),
-        ("outs: [broken\n", None),  # not YAML
-        ("outs:\n- just a string\n", None),
-        ("", None),
-    ],
-)
-def test_the_one_dvc_file_reader_answers_none_for_anything_but_a_recorded_hash(
-    tmp_path: Path, text: str, md5: str | None
-) -> None:
-    assert dvc_file_md5(text) == md5
-    (tmp_path / "data.dvc").write_text(text)
-    assert dvc_tracked_md5(tmp_path / "data.dvc") == md5
-    assert dvc_tracked_md5(tmp_path / "missing.dvc") is None

@@ -4,7 +4,7 @@ table the project has adopted. They read the project's params.yaml and schema.ya
 import pytest
 from support import REPO_ROOT, demo_config
 
-from slipway.adapters.dvc import dvc_tracked_md5
+from slipway.adapters.dvc_files import dvc_tracked_md5
 from slipway.config import Config, load_config
 from slipway.data.schema import load_schema
 from slipway.data.tables import read_table

@@ -1,6 +1,6 @@
 from support import project_env, run
 
-from slipway.adapters.dvc import dvc_tracked_md5
+from slipway.adapters.dvc_files import dvc_tracked_md5
 from slipway.artifact.digest import file_md5
 from slipway.pipeline.provenance import library_versions, training_metadata
 

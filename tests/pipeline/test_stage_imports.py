@@ -69,6 +69,37 @@ def test_a_stage_loads_no_library_its_work_does_not_need(loaded: dict[str, set[s
     assert not loaded[stage] & NOT_NEEDED[stage], f"{stage} loads {sorted(loaded[stage] & NOT_NEEDED[stage])}"
 
 
+PRELOADED = """
+import json, sys
+from pathlib import Path
+from slipway.pipeline.stage_host import stage_modules
+from slipway.pipeline.stage_host_process import _importing
+seen = set()
+for module in stage_modules(Path(sys.argv[1])):
+    list(_importing(module, seen))
+print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+
+
+def _packages(command: list[str], cwd: Path) -> set[str]:
+    """The third-party top-level packages loaded by a Python ``command`` that prints them last, as JSON."""
+    result = subprocess.run(command, cwd=cwd, env=project_env(REPO_ROOT), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
+    return {name for name in loaded if name not in sys.stdlib_module_names and not name.startswith("_")}
+
+
+def test_the_stage_host_preloads_no_library_that_no_stage_loads(project: Path) -> None:
+    """The host imports what the stages' modules import wherever the import sits; a library that only another verb
+    uses (DVC's repository API, whose import a module the stages share once held) costs the host time before the
+    stage that waits for it, and memory in every worker."""
+    preloaded = _packages([sys.executable, "-c", PRELOADED, str(REPO_ROOT)], project)
+    stages = set()
+    for stage in PIPELINE_ORDER:
+        stages |= _packages([sys.executable, "-c", RUN, str(REPO_ROOT / "pipelines" / f"{stage}.py")], project)
+    assert preloaded - stages - {"slipway"} == set(), f"only the host loads {sorted(preloaded - stages)}"
+
+
 HOSTED = """
 import json, runpy, sys
 from pathlib import Path

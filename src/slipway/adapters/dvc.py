@@ -1,4 +1,5 @@
-"""DVC at the edge: is the remote there, what a ``.dvc`` file records, fetching from any DVC URL.
+"""DVC at the edge: is the remote there, the pipeline's status, fetching from any DVC URL (what a ``.dvc`` file
+records is read in :mod:`slipway.adapters.dvc_files`, without DVC).
 
 DVC itself reports an unreachable remote as files "missing on the remote" (and ``dvc pull --allow-missing`` as
 success), so the places that need the remote ask here and name it instead:
@@ -13,8 +14,6 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from slipway.adapters.commands import CommandError, redact, run_command
 from slipway.adapters.files import replace_on_success
@@ -87,25 +86,6 @@ def remote_problem(repo: Path | str, name: str | None = None) -> str | None:
         return None
     reason = unreachable_reason(remote, repo)
     return None if reason is None else f"DVC remote '{remote.name}' at {remote.shown_url} is unreachable: {reason}"
-
-
-def dvc_file_md5(text: str | None) -> str | None:
-    """The hash a ``.dvc`` file's text records for its (first) output; None when there is none or the text is not
-    a ``.dvc`` file."""
-    try:
-        data = yaml.safe_load(text or "")
-    except yaml.YAMLError:
-        return None
-    outs = data.get("outs") if isinstance(data, dict) else None
-    first = outs[0] if isinstance(outs, list) and outs else None
-    md5 = first.get("md5") if isinstance(first, dict) else None
-    return md5 if isinstance(md5, str) else None
-
-
-def dvc_tracked_md5(dvc_file: Path | str) -> str | None:
-    """The hash recorded in a ``.dvc`` file (e.g. ``data.dvc``), if there is one."""
-    path = Path(dvc_file)
-    return dvc_file_md5(path.read_text()) if path.is_file() else None
 
 
 class DvcError(RuntimeError):

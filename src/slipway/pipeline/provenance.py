@@ -11,7 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from slipway.adapters.dvc import dvc_tracked_md5
+from slipway.adapters.dvc_files import dvc_tracked_md5
 from slipway.artifact.digest import file_md5
 
 LIBRARIES = ("scikit-learn", "pandas", "numpy", "pandera", "skops", "slipway")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from slipway.adapters.dvc import dvc_file_md5, dvc_tracked_md5
+from slipway.adapters.dvc_files import dvc_file_md5, dvc_tracked_md5
 from slipway.adapters.git import json_at, resolve_base, run_git, show_file
 from slipway.config import Config, parse_config
 from slipway.metrics.bootstrap import Bootstrap
