@@ -48,7 +48,7 @@ class BatchedScores:
     :meth:`record` is the scorer of a first pass (it keeps a copy of each table and answers 0), :meth:`replay`
     gives the scorer of a second pass asking for the same tables in the same order (it answers their scores)."""
 
-    def __init__(self, model: Any, scorer: Callable[..., float], batch_rows: int = BATCH_ROWS) -> None:
+    def __init__(self, model: Any, scorer: Callable[..., float], batch_rows: int) -> None:
         self.model = model
         self.scorer = scorer
         self.batch_rows = batch_rows
