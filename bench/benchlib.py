@@ -270,6 +270,27 @@ def critical_path(walls: dict[str, float], needs: dict[str, list[str]]) -> tuple
     return chain, total
 
 
+def bookkeeping_only(pipeline: dict[str, Any]) -> dict[str, Any]:
+    """A dvc.yaml's content with every stage's command ``true`` and every output kept (``persist``), the rest as it
+    was: `dvc repro --force` of it does DVC's own work for that pipeline (start, each stage's dependency checks, the
+    outputs' hashes and cache, the lock updates, the end) without the stages' work. DVC removes a stage's outputs
+    before running its command unless they persist; here they must stay, since ``true`` writes nothing."""
+
+    def kept(entries: list[Any]) -> list[dict[str, Any]]:
+        pairs = [(entry, None) if isinstance(entry, str) else next(iter(entry.items())) for entry in entries]
+        return [{path: {**(options or {}), "persist": True}} for path, options in pairs]
+
+    stages = {
+        name: {
+            **stage,
+            "cmd": "true",
+            **{kind: kept(stage[kind]) for kind in ("outs", "metrics", "plots") if kind in stage},
+        }
+        for name, stage in pipeline.get("stages", {}).items()
+    }
+    return {**pipeline, "stages": stages}
+
+
 def profiled(command: Sequence[str], out: Path) -> list[str]:
     """``command`` run under pyinstrument, its session saved to ``out``: ``python script ...`` (any interpreter
     path) keeps the script,

@@ -3,15 +3,18 @@ the critical path of a workflow, percentiles. No timing is asserted here: benchm
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
 from benchlib import (
     STARTUP,
     PhaseRule,
+    bookkeeping_only,
     critical_path,
     growth_per_tenfold,
     job_walls,
@@ -22,6 +25,7 @@ from benchlib import (
     shares,
     step_times,
 )
+from support import project_env
 
 
 @dataclass
@@ -157,3 +161,36 @@ def test_run_with_usage_kills_the_whole_tree_past_its_timeout(tmp_path: Path) ->
     child = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'import time; time.sleep(60)'])"
     usage = run_with_usage([sys.executable, "-c", child], tmp_path, timeout=1)
     assert usage.timed_out and usage.returncode == -9
+
+
+@pytest.mark.slow
+def test_the_bookkeeping_pipeline_runs_no_command_and_keeps_every_output(tmp_path: Path) -> None:
+    """DVC's own work measured on the real dvc.yaml: the stages' commands do not run (a command that ran would
+    write a new stamp) and their outputs, which DVC removes before a command that does not persist them, stay."""
+    env = project_env(tmp_path)
+    for command in (["git", "init", "-q"], [sys.executable, "-m", "dvc", "init", "-q"]):
+        subprocess.run(command, cwd=tmp_path, env=env, check=True)
+    (tmp_path / "dep.txt").write_text("input")
+    outputs = ("out.txt", "log.txt", "m.json")
+    stamp = f"import pathlib, time; [pathlib.Path(n).write_text(str(time.time_ns())) for n in {outputs!r}]"
+    pipeline = {
+        "stages": {
+            "write": {
+                "cmd": f'{sys.executable} -c "{stamp}"',
+                "deps": ["dep.txt"],
+                "outs": ["out.txt", {"log.txt": {"cache": False}}],
+                "metrics": [{"m.json": {"cache": False}}],
+            }
+        }
+    }
+    (tmp_path / "dvc.yaml").write_text(yaml.safe_dump(pipeline))
+    repro = [sys.executable, "-m", "dvc", "repro", "--force"]
+    subprocess.run(repro, cwd=tmp_path, env=env, check=True, capture_output=True)
+    written = {name: (tmp_path / name).read_text() for name in outputs}
+
+    (tmp_path / "dvc.yaml").write_text(yaml.safe_dump(bookkeeping_only(pipeline)))
+    ran = subprocess.run(repro, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "Running stage 'write'" in ran.stdout
+    assert {name: (tmp_path / name).read_text() for name in written} == written
+    assert bookkeeping_only(pipeline)["stages"]["write"]["deps"] == ["dep.txt"]
