@@ -4,7 +4,9 @@ its own threshold; the rows needed to decide are not inflated by rounding."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from functools import partial
 
 import numpy as np
@@ -168,3 +170,39 @@ def test_the_metrics_run_side_by_side_a_few_at_once_and_their_intervals_do_not_d
         assert len(threads) == 1 if cores == 1 else 2 <= len(threads) <= bootstrap.THREADS, (cores, threads)
     assert found[1] == found[2] == found[64]
     assert found[1] == [interval(f, y, scores, SETTINGS) for f in functions]
+
+
+def test_the_next_chunk_of_resamples_is_drawn_while_this_one_is_scored(monkeypatch) -> None:
+    """Drawing a chunk's counts is a fifth of the work on a large split: it runs beside the metrics of the chunk
+    before (the draws stay in order, so the intervals are the same)."""
+    y, scores, _ = _scores(rows=2_000)
+    draws: list[int] = []
+    scored: list[int] = []
+    next_drawn_meanwhile: list[bool] = []
+
+    def recorded_draw(rows: int, resamples: int, rng: np.random.Generator) -> np.ndarray:
+        draws.append(resamples)
+        return resample_counts(rows, resamples, rng)
+
+    def scoring(y: np.ndarray, output: np.ndarray, w: np.ndarray) -> np.ndarray:
+        scored.append(len(w))
+        if sum(scored) < 400:  # a chunk with another after it: that one's draw starts while this one is scored
+            next_drawn_meanwhile.append(_waited_for(lambda: len(draws) > len(scored)))
+        return wm.brier(y, output, w)
+
+    monkeypatch.setattr(bootstrap, "resample_counts", recorded_draw)
+    monkeypatch.setattr(bootstrap, "_cores", lambda: 2)
+    monkeypatch.setattr(bootstrap, "CHUNK", 100)
+    found = intervals([scoring, wm.roc_auc], y, scores, Bootstrap(resamples=400, seed=3))
+    assert draws == [100] * 4 and next_drawn_meanwhile == [True] * 3
+    assert found == intervals([wm.brier, wm.roc_auc], y, scores, Bootstrap(resamples=400, seed=3))
+
+
+def _waited_for(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
+    """Whether ``condition`` became true within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True

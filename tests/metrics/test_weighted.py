@@ -99,3 +99,14 @@ def test_roc_auc_on_resample_counts_is_the_exact_share_of_ordered_pairs(seed: in
             Fraction(int(row[i] * row[j])) * (int(s[i] > s[j]) + Fraction(int(s[i] == s[j]), 2)) for i, j in pairs
         )
         assert value == float(won / total)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.float64])
+def test_roc_auc_is_exact_when_its_pair_sums_outgrow_the_counts_own_width(dtype: type) -> None:
+    """The bootstrap's counts are int32 (a resample's counts sum to the number of rows), but the weight of the
+    pairs of a positive and a negative row is a product of two counts: 50,000 x 50,000 does not fit 32 bits."""
+    y = np.array([True, False, True, False])
+    s = np.array([0.9, 0.2, 0.5, 0.5])  # the second positive ties the second negative
+    counts = np.array([[50_000, 50_000, 0, 0], [0, 0, 50_000, 50_000], [30_000, 10_000, 20_000, 40_000]], dtype=dtype)
+    expected = [1.0, 0.5, (30_000 * 50_000 + 20_000 * (10_000 + 40_000 / 2)) / (50_000 * 50_000)]
+    assert wm.roc_auc(y, s, counts).tolist() == expected

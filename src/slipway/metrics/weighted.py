@@ -19,9 +19,16 @@ def _rows(w: np.ndarray) -> np.ndarray:
 
 
 def _weights(w: np.ndarray) -> np.ndarray:
-    """Weight rows (r x n); resample counts stay integers: their sums are exact, and faster."""
+    """Weight rows (r x n); resample counts stay integers: their sums are exact, and faster. Counts may be int32
+    (the bootstrap's: half the memory to read), as a row of counts sums to the number of rows; a sum of products
+    of two counts may not fit 32 bits, so it is taken in ``_sums``' type."""
     rows = np.atleast_2d(np.asarray(w))
     return rows if rows.dtype.kind in "iu" else rows.astype(np.float64)
+
+
+def _sums(weights: np.ndarray) -> type:
+    """The type of a sum of products of weights: int64 for counts (exact whatever their width), else float64."""
+    return np.int64 if weights.dtype.kind in "iu" else np.float64
 
 
 def _columns(rows: np.ndarray, index: np.ndarray) -> np.ndarray:
@@ -53,10 +60,13 @@ def roc_auc(y: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
     below = np.searchsorted(negative_scores, s[positives], side="left")
     up_to = np.searchsorted(negative_scores, s[positives], side="right")
     positive_weights = _columns(weights, positives)
-    doubled_pairs = 2 * np.einsum("ij,ij->i", positive_weights, _columns(running, below))
+    sums = _sums(weights)
+    doubled_pairs = 2 * np.einsum("ij,ij->i", positive_weights, _columns(running, below), dtype=sums)
     if (tied := np.flatnonzero(up_to > below)).size:  # negatives scored like a positive count half
         tied_negatives = _columns(running, up_to[tied]) - _columns(running, below[tied])
-        doubled_pairs = doubled_pairs + np.einsum("ij,ij->i", _columns(positive_weights, tied), tied_negatives)
+        doubled_pairs = doubled_pairs + np.einsum(
+            "ij,ij->i", _columns(positive_weights, tied), tied_negatives, dtype=sums
+        )
     total = positive_weights.sum(axis=1) * running[:, -1]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, doubled_pairs / 2 / total, np.nan)
