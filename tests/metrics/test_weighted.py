@@ -110,3 +110,23 @@ def test_roc_auc_is_exact_when_its_pair_sums_outgrow_the_counts_own_width(dtype:
     counts = np.array([[50_000, 50_000, 0, 0], [0, 0, 50_000, 50_000], [30_000, 10_000, 20_000, 40_000]], dtype=dtype)
     expected = [1.0, 0.5, (30_000 * 50_000 + 20_000 * (10_000 + 40_000 / 2)) / (50_000 * 50_000)]
     assert wm.roc_auc(y, s, counts).tolist() == expected
+
+
+@pytest.mark.parametrize("metric", [wm.brier, wm.binary_log_loss, wm.rmse, wm.mae, wm.r2, wm.mape])
+def test_float_losses_under_resample_counts_hold_no_float_copy_of_the_counts(metric) -> None:
+    """A loss times a count is computed as a float by numpy as it goes: the counts (the bootstrap's biggest array)
+    are not first copied as floats, so a metric holds one float array of their size (the products) at a time."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    y, s = rng.integers(0, 2, 20_000), rng.random(20_000)
+    counts = rng.integers(0, 4, size=(50, 20_000)).astype(np.int32)
+    expected = metric(y, s, counts.astype(np.float64))
+    tracemalloc.start()
+    try:
+        found = metric(y, s, counts)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert found.tolist() == expected.tolist()  # the same products, summed in the same order
+    assert peak < 1.5 * counts.size * 8, f"{peak:,} bytes at peak for {counts.size * 8:,} bytes of float products"

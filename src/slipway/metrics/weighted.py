@@ -13,15 +13,11 @@ import numpy as np
 EPS = float(np.finfo(np.float64).eps)  # scikit-learn clips probabilities to [eps, 1 - eps] for the log loss
 
 
-def _rows(w: np.ndarray) -> np.ndarray:
-    """Weight rows (r x n) as floats, for the metrics that sum float losses or errors under the weights."""
-    return np.atleast_2d(np.asarray(w, dtype=np.float64))
-
-
 def _weights(w: np.ndarray) -> np.ndarray:
-    """Weight rows (r x n); resample counts stay integers: their sums are exact, and faster. Counts may be int32
-    (the bootstrap's: half the memory to read), as a row of counts sums to the number of rows; a sum of products
-    of two counts may not fit 32 bits, so it is taken in ``_sums``' type."""
+    """Weight rows (r x n); resample counts stay integers: their sums are exact, and faster, and a float loss times
+    a count is the same product as times the count made a float, without a float copy of the counts. Counts may be
+    int32 (the bootstrap's: half the memory to read), as a row of counts sums to the number of rows; a sum of
+    products of two counts may not fit 32 bits, so it is taken in ``_sums``' type."""
     rows = np.atleast_2d(np.asarray(w))
     return rows if rows.dtype.kind in "iu" else rows.astype(np.float64)
 
@@ -92,14 +88,16 @@ def average_precision(y: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray
 
 
 def _weight_of(w: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """The weight of the ``rows`` (a boolean mask) in each weight row: a matrix-vector product, exact for counts."""
-    return w @ np.asarray(rows).astype(w.dtype)
+    """The weight of the ``rows`` (a boolean mask) in each weight row: a matrix-vector product, exact for counts
+    (their integer sum, by ``einsum``: three times as fast as numpy's integer matrix product)."""
+    mask = np.asarray(rows).astype(w.dtype)
+    return np.einsum("ij,j->i", w, mask) if w.dtype.kind in "iu" else w @ mask
 
 
-def _confusion(y: np.ndarray, predicted: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:
-    """True positives, false positives, false negatives and all rows, weighted, per weight row."""
+def _confusion(y: np.ndarray, predicted: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """True positives, false positives and false negatives, weighted, per weight row."""
     y, predicted, w = np.asarray(y).astype(bool), np.asarray(predicted).astype(bool), _weights(w)
-    return _weight_of(w, y & predicted), _weight_of(w, ~y & predicted), _weight_of(w, y & ~predicted), w.sum(1)
+    return _weight_of(w, y & predicted), _weight_of(w, ~y & predicted), _weight_of(w, y & ~predicted)
 
 
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -108,17 +106,17 @@ def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def precision(y: np.ndarray, s: np.ndarray, w: np.ndarray, threshold: float) -> np.ndarray:
-    tp, fp, _, _ = _confusion(y, s >= threshold, w)
+    tp, fp, _ = _confusion(y, s >= threshold, w)
     return _ratio(tp, tp + fp)
 
 
 def recall(y: np.ndarray, s: np.ndarray, w: np.ndarray, threshold: float) -> np.ndarray:
-    tp, _, fn, _ = _confusion(y, s >= threshold, w)
+    tp, _, fn = _confusion(y, s >= threshold, w)
     return _ratio(tp, tp + fn)
 
 
 def f1(y: np.ndarray, s: np.ndarray, w: np.ndarray, threshold: float) -> np.ndarray:
-    tp, fp, fn, _ = _confusion(y, s >= threshold, w)
+    tp, fp, fn = _confusion(y, s >= threshold, w)
     return _ratio(2 * tp, 2 * tp + fp + fn)
 
 
@@ -130,12 +128,12 @@ def binary_accuracy(y: np.ndarray, s: np.ndarray, w: np.ndarray, threshold: floa
 def binary_log_loss(y: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
     p = np.clip(np.asarray(s, dtype=np.float64), EPS, 1 - EPS)
     loss = -np.where(np.asarray(y).astype(bool), np.log(p), np.log1p(-p))
-    w = _rows(w)
+    w = _weights(w)
     return (w * loss).sum(1) / w.sum(1)
 
 
 def brier(y: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
-    w = _rows(w)
+    w = _weights(w)
     return (w * (np.asarray(s, dtype=np.float64) - np.asarray(y, dtype=np.float64)) ** 2).sum(1) / w.sum(1)
 
 
@@ -150,7 +148,7 @@ def f1_macro(y_index: np.ndarray, proba: np.ndarray, w: np.ndarray) -> np.ndarra
     predicted = np.argmax(proba, axis=1)
     scores, present = [], []
     for k in range(proba.shape[1]):
-        tp, fp, fn, _ = _confusion(y_index == k, predicted == k, w)
+        tp, fp, fn = _confusion(y_index == k, predicted == k, w)
         scores.append(_ratio(2 * tp, 2 * tp + fp + fn))
         present.append((tp + fp + fn) > 0)
     scores_arr, present_arr = np.array(scores), np.array(present)
@@ -161,22 +159,22 @@ def multiclass_log_loss(y_index: np.ndarray, proba: np.ndarray, w: np.ndarray) -
     p = np.asarray(proba, dtype=np.float64)
     p = np.clip(p / p.sum(axis=1, keepdims=True), EPS, 1 - EPS)
     loss = -np.log(p[np.arange(len(y_index)), y_index])
-    w = _rows(w)
+    w = _weights(w)
     return (w * loss).sum(1) / w.sum(1)
 
 
 def rmse(y: np.ndarray, predicted: np.ndarray, w: np.ndarray) -> np.ndarray:
-    w = _rows(w)
+    w = _weights(w)
     return np.sqrt((w * (np.asarray(predicted, float) - np.asarray(y, float)) ** 2).sum(1) / w.sum(1))
 
 
 def mae(y: np.ndarray, predicted: np.ndarray, w: np.ndarray) -> np.ndarray:
-    w = _rows(w)
+    w = _weights(w)
     return (w * np.abs(np.asarray(predicted, float) - np.asarray(y, float))).sum(1) / w.sum(1)
 
 
 def r2(y: np.ndarray, predicted: np.ndarray, w: np.ndarray) -> np.ndarray:
-    w = _rows(w)
+    w = _weights(w)
     y = np.asarray(y, float)
     total = w.sum(1, keepdims=True)
     mean = (w * y).sum(1, keepdims=True) / total
@@ -197,7 +195,7 @@ def f1_weighted(y_index: np.ndarray, proba: np.ndarray, w: np.ndarray) -> np.nda
     predicted = np.argmax(proba, axis=1)
     total, support = np.zeros(w.shape[0]), np.zeros(w.shape[0])
     for k in range(proba.shape[1]):
-        tp, fp, fn, _ = _confusion(y_index == k, predicted == k, w)
+        tp, fp, fn = _confusion(y_index == k, predicted == k, w)
         class_support = tp + fn
         total += _ratio(2 * tp, 2 * tp + fp + fn) * class_support
         support += class_support
@@ -211,7 +209,7 @@ def roc_auc_ovr(y_index: np.ndarray, proba: np.ndarray, w: np.ndarray) -> np.nda
 
 def mape(y: np.ndarray, predicted: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Mean absolute percentage error (a share, as scikit-learn reports it)."""
-    w = _rows(w)
+    w = _weights(w)
     y = np.asarray(y, float)
     eps = np.finfo(np.float64).eps
     errors = np.abs(np.asarray(predicted, float) - y) / np.maximum(np.abs(y), eps)
