@@ -137,3 +137,24 @@ def test_the_stage_host_preloads_every_expensive_library_the_stages_import(proje
     assert (project / "outputs/metrics.json").exists()
     loaded_late = set(json.loads(result.stdout.strip().splitlines()[-1]))
     assert not loaded_late & EXPENSIVE, f"loaded after the host's preload: {sorted(loaded_late & EXPENSIVE)}"
+
+
+HANDED_OVER = """
+import json, sys
+from slipway.pipeline.stage_runner import run_stage
+print(json.dumps(sorted(sys.modules)))
+"""
+NOT_FOR_HANDING_OVER = {"argparse", "inspect", "logging", "ast", "pathlib", "platform", "slipway.config"}
+"""What a stage script run in its own process uses (options, logging, params.yaml, the BLAS pin), and the host's
+side of ``stage_host`` (reading dvc.yaml and the scripts): five stage scripts a repro would import for nothing."""
+
+
+def test_a_stage_script_loads_only_what_handing_it_to_the_host_takes(project: Path) -> None:
+    """Under `slipway repro` every stage script is a fresh interpreter that hands itself to the stage host: what it
+    imports before it knows a host serves it is paid once per stage, on the pipeline's critical path."""
+    result = subprocess.run(
+        [sys.executable, "-c", HANDED_OVER], cwd=project, env=project_env(REPO_ROOT), capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
+    assert not loaded & NOT_FOR_HANDING_OVER, f"imported before handing over: {sorted(loaded & NOT_FOR_HANDING_OVER)}"

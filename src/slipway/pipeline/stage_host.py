@@ -20,7 +20,6 @@ nothing heavy at the top: stage scripts import it before anything else.
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import signal
@@ -29,8 +28,11 @@ import struct
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # (the client side, which every stage script runs first, imports no more than it uses)
+    import ast
+    from pathlib import Path
 
 HOST_ENV = "SLIPWAY_STAGE_HOST"
 """The host's socket path, for the stage scripts it serves."""
@@ -152,12 +154,16 @@ def stage_modules(root: Path) -> tuple[str, ...]:
 
 def script_stage_modules(script: Path) -> list[str]:
     """The modules whose stage functions a stage script runs by name (``run_stage("module:function")``)."""
+    import ast
+
     tree = ast.parse(script.read_bytes())
     return [target.partition(":")[0] for node in ast.walk(tree) if (target := _run_stage_target(node))]
 
 
 def _run_stage_target(node: ast.AST) -> str | None:
     """``"module:function"`` if ``node`` is a call ``run_stage("module:function", ...)``."""
+    import ast
+
     if not isinstance(node, ast.Call) or getattr(node.func, "id", getattr(node.func, "attr", None)) != "run_stage":
         return None
     first = node.args[0] if node.args else None
@@ -182,7 +188,7 @@ def hosting(preload: tuple[str, ...]) -> Iterator[dict[str, str]]:
         tempfile.TemporaryDirectory(prefix="slipway-stage-host-") as private,  # mode 0700: only its owner enters
         socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener,
     ):
-        path = str(Path(private) / "socket")
+        path = os.path.join(private, "socket")
         listener.bind(path)
         listener.listen(16)
         host = subprocess.Popen(

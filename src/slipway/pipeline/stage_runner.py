@@ -1,26 +1,29 @@
 """Running one stage as a script (``pipelines/<stage>.py``): in the stage host when one runs (`slipway repro`),
-options from the stage's signature, logging, and a readable exit on configuration errors."""
+options from the stage's signature, logging, and a readable exit on configuration errors.
+
+A script handed over to the host only imports what handing over takes (``slipway.pipeline.stage_host``'s client
+side): everything else here is imported when the stage runs in the script's own process."""
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import inspect
-import logging
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from slipway.pipeline.blas_kernels import pin_blas_kernels
 from slipway.pipeline.stage_host import run_in_host
 
 if TYPE_CHECKING:
+    import argparse
+
     from slipway.config import Config
 
 
 def stage_parser(stage: Callable[..., Any]) -> argparse.ArgumentParser:
     """``--params`` plus one ``--<name>`` option per path the stage takes, defaulting to the stage's own default."""
+    import argparse
+    import inspect
+    from pathlib import Path
+
     parser = argparse.ArgumentParser(prog=f"{stage.__name__} stage", description=inspect.getdoc(stage))
     parser.add_argument("--params", default="params.yaml", help="params.yaml to read")
     for name, parameter in inspect.signature(stage).parameters.items():
@@ -37,6 +40,10 @@ def run_stage(target: str | Callable[..., int | None], argv: list[str] | None = 
     the host pins its own)."""
     if argv is None and (code := run_in_host()) is not None:
         sys.exit(code)
+    import logging
+
+    from slipway.pipeline.blas_kernels import pin_blas_kernels
+
     pin_blas_kernels()
     stage = _stage_function(target) if isinstance(target, str) else target
     from slipway.config import ConfigError, load_config
@@ -53,6 +60,8 @@ def run_stage(target: str | Callable[..., int | None], argv: list[str] | None = 
 
 
 def _stage_function(target: str) -> Callable[..., int | None]:
+    import importlib
+
     module, _, name = target.partition(":")
     stage: Callable[..., int | None] = getattr(importlib.import_module(module), name)
     return stage
