@@ -34,6 +34,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -288,16 +289,24 @@ def in_process(model_dir: Path, records: list[dict], repeats: int) -> dict[str, 
     return out
 
 
+LOG_DIR = Path(tempfile.gettempdir()) / f"slipway-bench-prediction-log-{os.getpid()}"
+SLIPWAY_SERVERS = {
+    "slipway-onnx": ["--backend", "onnx"],
+    "slipway-onnx + log": ["--backend", "onnx", "--prediction-log", str(LOG_DIR)],  # as served in production
+    "slipway-sklearn": ["--backend", "sklearn"],
+}
+
+
 def start_servers(model_dir: Path, records: list[dict], notes: dict[str, Any]) -> list[Server]:
     single = json.dumps(EXAMPLE_RECORD).encode()
     batch = json.dumps({"records": records}).encode()
     columnar = json.dumps({"columns": {name: [r[name] for r in records] for name in records[0]}}).encode()
     servers = []
-    for backend in ("onnx", "sklearn"):
+    for name, options in SLIPWAY_SERVERS.items():
         port = free_port()
-        command = [str(BIN / "slipway"), "serve", "--model-dir", str(model_dir), "--port", str(port)]
-        process = start([*command, "--backend", backend], "/ready", f"slipway serve --backend {backend}", port)
-        servers.append(Server(f"slipway-{backend}", process, port, "/predict", single, batch, columnar))
+        command = [str(BIN / "slipway"), "serve", "--model-dir", str(model_dir), "--port", str(port), *options]
+        process = start(command, "/ready", f"slipway serve {' '.join(options)}", port)
+        servers.append(Server(name, process, port, "/predict", single, batch, columnar))
     try:
         python = mlflow_env()
         mlflow_dir = mlflow_model(python, model_dir)
@@ -388,6 +397,7 @@ def main() -> None:
     finally:
         for server in servers:
             server.stop()
+        shutil.rmtree(LOG_DIR, ignore_errors=True)
     for name in names:
         entry: dict[str, Any] = {}
         for clients in args.clients:
@@ -441,6 +451,7 @@ def ratios(results: dict[str, Any], clients: int) -> dict[str, float]:
             "mlflow_p99_over_slipway_onnx_p99": p99("mlflow") / p99("slipway-onnx"),
             "slipway_onnx_over_mlflow_batch_rows_per_s": batch("slipway-onnx") / batch("mlflow"),
             "slipway_onnx_columnar_over_mlflow_batch_rows_per_s": columnar("slipway-onnx") / batch("mlflow"),
+            "slipway_onnx_logged_over_mlflow_req_per_s": rps("slipway-onnx + log") / rps("mlflow"),
         }
     return {k: round(v, 2) for k, v in out.items()}
 
@@ -456,7 +467,8 @@ def report(results: dict[str, Any], names: list[str], clients: list[int], path: 
             f"{results['mlflow'][f'clients_{clients[0]}']['p99_ms']:.2f} ms); scikit-learn backend "
             f"{r['slipway_sklearn_over_mlflow_req_per_s']:.1f}x; 10k-row batch "
             f"{r['slipway_onnx_over_mlflow_batch_rows_per_s']:.1f}x rows/s "
-            f'({r["slipway_onnx_columnar_over_mlflow_batch_rows_per_s"]:.1f}x as {{"columns": ...}})'
+            f'({r["slipway_onnx_columnar_over_mlflow_batch_rows_per_s"]:.1f}x as {{"columns": ...}}); with the '
+            f"prediction log on {r['slipway_onnx_logged_over_mlflow_req_per_s']:.1f}x req/s"
         )
     else:
         print(f"MLflow anchor unavailable: {results['notes'].get('mlflow_unavailable')}")

@@ -1,9 +1,11 @@
-"""The background writer: the caller never waits on the disk unless the queue is full, and nothing is lost."""
+"""The background writer: the caller never waits on the disk unless the queue is full, nothing is lost, and a
+stream of requests is written in a few rounds a second, not one per request."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from slipway.serving.log_writer import BackgroundWriter
 
@@ -66,3 +68,47 @@ def test_a_failed_write_is_logged_and_the_writer_carries_on(caplog) -> None:
         writer.close()
     assert written == ["good"]
     assert "test writer: could not write 1 item(s): OSError: No space left on device" in caplog.text
+
+
+def _rounds_within(rounds: list[list[int]], seconds: float) -> bool:
+    """Whether a round was written within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not rounds and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return bool(rounds)
+
+
+def test_a_stream_of_requests_is_written_in_one_round_per_linger_not_one_per_request() -> None:
+    """Single-record requests arrive a few hundred microseconds apart: woken for each, the writer would take the
+    GIL and a write from the server every time. It waits ``linger`` after a round's first item; a flush does not."""
+    rounds: list[list[int]] = []
+    writer = BackgroundWriter(rounds.append, "test writer", max_pending=1000, linger=30.0)
+    for item in range(40):
+        writer.submit(item)
+        time.sleep(0.002)  # time enough for a writer woken by each item to write it
+    assert rounds == []  # still lingering
+    started = time.monotonic()
+    writer.flush()
+    assert time.monotonic() - started < 10, "flush waited for the linger"
+    assert rounds == [list(range(40))]
+    writer.submit(40)
+    started = time.monotonic()
+    writer.close()
+    assert time.monotonic() - started < 10, "close waited for the linger"
+    assert rounds == [list(range(40)), [40]]
+
+
+def test_a_round_starts_by_itself_after_the_linger_or_at_once_when_half_the_room_is_taken() -> None:
+    rounds: list[list[int]] = []
+    writer = BackgroundWriter(rounds.append, "test writer", max_pending=10, linger=0.05)
+    writer.submit(0)
+    assert _rounds_within(rounds, 10), "the round did not start after its linger"
+    writer.close()
+    rounds.clear()
+    writer = BackgroundWriter(rounds.append, "test writer", max_pending=10, linger=30.0)
+    writer.submit(1, weight=4)
+    assert not _rounds_within(rounds, 0.2)  # lingering: less than half the room taken
+    writer.submit(2)
+    assert _rounds_within(rounds, 10), "half the room taken, and the round still lingered"
+    writer.close()
+    assert [item for items in rounds for item in items] == [1, 2]
