@@ -107,7 +107,8 @@ def test_roc_auc_is_exact_when_its_pair_sums_outgrow_the_counts_own_width(dtype:
     pairs of a positive and a negative row is a product of two counts: 50,000 x 50,000 does not fit 32 bits."""
     y = np.array([True, False, True, False])
     s = np.array([0.9, 0.2, 0.5, 0.5])  # the second positive ties the second negative
-    counts = np.array([[50_000, 50_000, 0, 0], [0, 0, 50_000, 50_000], [30_000, 10_000, 20_000, 40_000]], dtype=dtype)
+    rows = [[50_000, 50_000, 0, 0], [0, 0, 50_000, 50_000], [30_000, 10_000, 20_000, 40_000]]
+    counts: np.ndarray = np.array(rows, dtype=dtype)
     expected = [1.0, 0.5, (30_000 * 50_000 + 20_000 * (10_000 + 40_000 / 2)) / (50_000 * 50_000)]
     assert wm.roc_auc(y, s, counts).tolist() == expected
 
