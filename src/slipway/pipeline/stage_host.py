@@ -31,7 +31,6 @@ from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # (the client side, which every stage script runs first, imports no more than it uses)
-    import ast
     from pathlib import Path
 
 HOST_ENV = "SLIPWAY_STAGE_HOST"
@@ -156,18 +155,15 @@ def script_stage_modules(script: Path) -> list[str]:
     """The modules whose stage functions a stage script runs by name (``run_stage("module:function")``)."""
     import ast
 
+    def target(node: ast.AST) -> str | None:
+        """``"module:function"`` if ``node`` is a call ``run_stage("module:function", ...)``."""
+        if not isinstance(node, ast.Call) or getattr(node.func, "id", getattr(node.func, "attr", None)) != "run_stage":
+            return None
+        first = node.args[0] if node.args else None
+        return first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
+
     tree = ast.parse(script.read_bytes())
-    return [target.partition(":")[0] for node in ast.walk(tree) if (target := _run_stage_target(node))]
-
-
-def _run_stage_target(node: ast.AST) -> str | None:
-    """``"module:function"`` if ``node`` is a call ``run_stage("module:function", ...)``."""
-    import ast
-
-    if not isinstance(node, ast.Call) or getattr(node.func, "id", getattr(node.func, "attr", None)) != "run_stage":
-        return None
-    first = node.args[0] if node.args else None
-    return first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
+    return [name.partition(":")[0] for node in ast.walk(tree) if (name := target(node))]
 
 
 @contextmanager
