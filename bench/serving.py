@@ -4,7 +4,8 @@
 
 Servers, all on loopback with one worker, all running at once (rounds alternate between them, so a busy machine
 slows all alike):
-- Slipway (`slipway serve`), ONNX backend (the default when the export exists) and scikit-learn backend;
+- Slipway (`slipway serve`), ONNX backend (the default when the export exists), the same with the prediction log on
+  (as production serves: the log's folder is a temporary one, removed at the end) and scikit-learn backend;
 - the anchor: `mlflow models serve --env-manager local -w 1` on the same fitted pipeline (model.skops loaded with
   skops and its exact trusted types, saved with ``mlflow.sklearn.save_model`` in skops format, predicting
   probabilities). MLflow lives in its own environment, bench/.mlflow-venv (gitignored, created with uv on first use,
