@@ -4,13 +4,12 @@ its own threshold; the rows needed to decide are not inflated by rounding."""
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
-from collections.abc import Callable
 from functools import partial
 
 import numpy as np
 import pytest
+from support.waiting import became_true
 
 from slipway.metrics import bootstrap
 from slipway.metrics import weighted as wm
@@ -187,7 +186,7 @@ def test_the_next_chunk_of_resamples_is_drawn_while_this_one_is_scored(monkeypat
     def scoring(y: np.ndarray, output: np.ndarray, w: np.ndarray) -> np.ndarray:
         scored.append(len(w))
         if sum(scored) < 400:  # a chunk with another after it: that one's draw starts while this one is scored
-            next_drawn_meanwhile.append(_waited_for(lambda: len(draws) > len(scored)))
+            next_drawn_meanwhile.append(became_true(lambda: len(draws) > len(scored), 5))
         return wm.brier(y, output, w)
 
     monkeypatch.setattr(bootstrap, "resample_counts", recorded_draw)
@@ -196,13 +195,3 @@ def test_the_next_chunk_of_resamples_is_drawn_while_this_one_is_scored(monkeypat
     found = intervals([scoring, wm.roc_auc], y, scores, Bootstrap(resamples=400, seed=3))
     assert draws == [100] * 4 and next_drawn_meanwhile == [True] * 3
     assert found == intervals([wm.brier, wm.roc_auc], y, scores, Bootstrap(resamples=400, seed=3))
-
-
-def _waited_for(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
-    """Whether ``condition`` became true within ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.005)
-    return True

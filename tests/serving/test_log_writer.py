@@ -7,6 +7,8 @@ import logging
 import threading
 import time
 
+from support.waiting import became_true
+
 from slipway.serving.log_writer import BackgroundWriter
 
 
@@ -70,14 +72,6 @@ def test_a_failed_write_is_logged_and_the_writer_carries_on(caplog) -> None:
     assert "test writer: could not write 1 item(s): OSError: No space left on device" in caplog.text
 
 
-def _rounds_within(rounds: list[list[int]], seconds: float) -> bool:
-    """Whether a round was written within ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while not rounds and time.monotonic() < deadline:
-        time.sleep(0.005)
-    return bool(rounds)
-
-
 def test_a_stream_of_requests_is_written_in_one_round_per_linger_not_one_per_request() -> None:
     """Single-record requests arrive a few hundred microseconds apart: woken for each, the writer would take the
     GIL and a write from the server every time. It waits ``linger`` after a round's first item; a flush does not."""
@@ -102,13 +96,13 @@ def test_a_round_starts_by_itself_after_the_linger_or_at_once_when_half_the_room
     rounds: list[list[int]] = []
     writer = BackgroundWriter(rounds.append, "test writer", max_pending=10, linger=0.05)
     writer.submit(0)
-    assert _rounds_within(rounds, 10), "the round did not start after its linger"
+    assert became_true(lambda: bool(rounds), 10), "the round did not start after its linger"
     writer.close()
     rounds.clear()
     writer = BackgroundWriter(rounds.append, "test writer", max_pending=10, linger=30.0)
     writer.submit(1, weight=4)
-    assert not _rounds_within(rounds, 0.2)  # lingering: less than half the room taken
+    assert not became_true(lambda: bool(rounds), 0.2)  # lingering: less than half the room taken
     writer.submit(2)
-    assert _rounds_within(rounds, 10), "half the room taken, and the round still lingered"
+    assert became_true(lambda: bool(rounds), 10), "half the room taken, and the round still lingered"
     writer.close()
     assert [item for items in rounds for item in items] == [1, 2]
