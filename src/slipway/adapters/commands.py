@@ -135,7 +135,8 @@ def git_auth_env(remote_url: str, token: str | None, env: Mapping[str, str]) -> 
 
 # ---------------------------------------------------------------- I/O: running a command
 
-_QUIET_TOOLS = {"DVC_NO_ANALYTICS": "1", "ITERATIVE_DO_NOT_TRACK": "1", "GIT_TERMINAL_PROMPT": "0"}
+QUIET_TOOLS = {"DVC_NO_ANALYTICS": "1", "ITERATIVE_DO_NOT_TRACK": "1", "GIT_TERMINAL_PROMPT": "0"}
+"""What every tool this project runs is told: no usage reports, no prompt for credentials."""
 
 
 def run_command(
@@ -157,7 +158,7 @@ def run_command(
     in ``env``. ``capture=False`` lets the output go to the terminal (for long-running, chatty tools). Output is
     read as UTF-8, line endings as they are; bytes that are not UTF-8 never fail the call (:func:`as_bytes`
     restores them exactly)."""
-    full_env = {**os.environ, **_QUIET_TOOLS, **(env or {})}
+    full_env = {**os.environ, **QUIET_TOOLS, **(env or {})}
     hidden = {*secrets_in(full_env), *(secret for secret in secrets if secret)}
     shown = display([redact(str(word), hidden) for word in command])
     log.debug("running %s in %s", shown, cwd or ".")

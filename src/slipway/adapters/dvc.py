@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import sys
 import urllib.parse
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from slipway.adapters.commands import CommandError, redact, run_command
+from slipway.adapters.commands import QUIET_TOOLS, CommandError, redact, run_command
 from slipway.adapters.files import replace_on_success
 from slipway.adapters.http import request
 
@@ -100,6 +101,17 @@ def get_url(source: str, target: Path | str) -> None:
             run_command([sys.executable, "-m", "dvc", "get-url", source, str(written)])
         except CommandError as error:
             raise DvcError(f"cannot fetch {redact(source, [])}: {error}") from None
+
+
+def run_dvc(args: Sequence[str], env: Mapping[str, str]) -> int:
+    """Run the ``dvc`` command line with ``args`` in this process (DVC's own entry point, as the ``dvc`` script
+    does), its output on this process's streams; ``env`` is added to the environment the stage commands inherit.
+    Returns DVC's exit code (its errors are reported by DVC itself, as one line)."""
+    from dvc.cli import main
+
+    os.environ.update({**QUIET_TOOLS, **env})
+    code: int = main(list(args))
+    return code
 
 
 def pipeline_status(repo: Path | str) -> dict[str, Any]:

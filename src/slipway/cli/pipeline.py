@@ -7,19 +7,20 @@ from typing import Annotated
 
 import typer
 
-from slipway.cli.app import Failure, ParamsOption, app
+from slipway.cli.app import Failure, ParamsOption, app, exit_at_once
 
 
 @app.command("repro", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def repro(context: typer.Context) -> None:
     """`dvc repro` with its options, its stages run in one stage host: the libraries are imported once, not once
-    per stage (the same stages, outputs and dvc.lock as `dvc repro`)."""
-    from slipway.adapters.commands import run_command
+    per stage (the same stages, outputs and dvc.lock as `dvc repro`). DVC runs in this process, which then ends
+    without tearing down the modules DVC imported."""
+    from slipway.adapters.dvc import run_dvc
     from slipway.pipeline.stage_host import hosting, stage_modules
 
     with hosting(stage_modules(Path.cwd())) as env:
-        ran = run_command(["dvc", "repro", *context.args], env=env, check=False, capture=False)
-    raise typer.Exit(ran.returncode)
+        code = run_dvc(["repro", *context.args], env=env)
+    exit_at_once(code)
 
 
 @app.command("verify-lock")
