@@ -1,5 +1,5 @@
-"""`slipway repro` runs DVC in its own process (its entry point, not a `dvc` found on PATH) and passes DVC's output
-and exit code through (slow: processes)."""
+"""`slipway repro` runs DVC in its own process (its entry point, not a `dvc` found on PATH), passes DVC's output
+and exit code through, and ends without the interpreter's teardown (slow: processes)."""
 
 from __future__ import annotations
 
@@ -36,16 +36,34 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-def _slipway(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+TEARDOWN_SHOWN = """\
+import sys
+from slipway.cli import app
+
+class Teardown:
+    def __del__(self):
+        print("torn down", flush=True)
+
+kept = Teardown()
+sys.argv = ["slipway", *sys.argv[1:]]
+app()
+"""
+
+
+def _slipway(project: Path, *args: str, teardown_shown: bool = False) -> subprocess.CompletedProcess[str]:
+    """`slipway repro <args>`; with ``teardown_shown``, in a process where an object prints "torn down" if the
+    interpreter's teardown collects it."""
     env = project_env(project, PYTHONPATH=str(REPO_ROOT / "src"))
     env["PATH"] = f"{project.parent / 'decoy'}:{env['PATH']}"
-    return run([str(VENV_BIN / "slipway"), "repro", *args], project, check=False, env=env)
+    command = [str(VENV_BIN / "python"), "-c", TEARDOWN_SHOWN] if teardown_shown else [str(VENV_BIN / "slipway")]
+    return run([*command, "repro", *args], project, check=False, env=env)
 
 
 def test_repro_runs_dvc_in_its_own_process_and_passes_its_output_and_exit_code_through(project: Path) -> None:
-    ran = _slipway(project, "write")
+    ran = _slipway(project, "write", teardown_shown=True)
     assert ran.returncode == 0, ran.stderr
     assert "Running stage 'write'" in ran.stdout  # printed, and flushed before the process ended
+    assert "torn down" not in ran.stdout  # it ended without the interpreter's teardown
     assert (project / "out.txt").read_text() == "written"
     assert (project / "dvc.lock").is_file()
     assert "didn't change, skipping" in _slipway(project, "write").stdout

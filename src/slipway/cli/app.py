@@ -66,14 +66,14 @@ def show_failure(verb: str, message: str) -> None:
 def exit_at_once(code: int) -> NoReturn:
     """End the process with ``code`` once its exit handlers have run and its output is flushed, without the
     interpreter's teardown of every module it imported (after DVC, about a thousand: a tenth of a second or more).
-    A normal exit instead when the standard streams are not the process's own (a test runner captures them) or a
-    thread the teardown would wait for is still running."""
+    A normal exit instead when the standard streams do not write to the process's own descriptors (a test runner
+    captures them) or a thread the teardown would wait for is still running."""
     import atexit
     import os
     import sys
     import threading
 
-    if (sys.stdout, sys.stderr) != (sys.__stdout__, sys.__stderr__) or any(
+    if not (_writes_to(sys.stdout, 1) and _writes_to(sys.stderr, 2)) or any(
         thread is not threading.main_thread() and not thread.daemon for thread in threading.enumerate()
     ):
         raise SystemExit(code)
@@ -81,6 +81,14 @@ def exit_at_once(code: int) -> NoReturn:
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     os._exit(code)
+
+
+def _writes_to(stream: Any, fd: int) -> bool:
+    """Whether ``stream`` writes to the descriptor ``fd`` (through any wrapper, such as colorama's)."""
+    try:
+        return bool(stream.fileno() == fd)
+    except (AttributeError, OSError, ValueError):  # an in-memory stream
+        return False
 
 
 class _Verbs(TyperGroup):
