@@ -1,8 +1,10 @@
 """`slipway repro` runs DVC in its own process (its entry point, not a `dvc` found on PATH), passes DVC's output
-and exit code through, and ends without the interpreter's teardown (slow: processes)."""
+and exit code through, gives DVC and its stages no input (a question is answered no, even on a terminal), and ends
+without the interpreter's teardown (slow: processes)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -19,6 +21,10 @@ stages:
       - out.txt
   broken:
     cmd: python -c "raise SystemExit(3)"
+  reads:
+    cmd: python -c "import sys; open('read.txt', 'w').write(repr(sys.stdin.read()))"
+    outs:
+      - read.txt
 """
 
 
@@ -73,3 +79,26 @@ def test_repro_runs_dvc_in_its_own_process_and_passes_its_output_and_exit_code_t
     assert "failed to reproduce 'broken'" in failed.stderr
     assert _slipway(project, "--no-such-option").returncode == 254  # DVC's usage error
     assert not (project.parent / "decoy-ran").exists()
+
+
+def test_on_a_terminal_dvc_and_its_stages_read_no_input_so_nothing_waits_for_a_reader(project: Path) -> None:
+    """A CI runner (act) gives the steps a terminal nobody types into: DVC's question (here `--interactive`'s) and
+    a stage reading its input must get an empty input at once, not wait on that terminal."""
+    env = project_env(project, PYTHONPATH=str(REPO_ROOT / "src"))
+    terminal, user_side = os.openpty()
+    try:
+        for args in (["--interactive", "reads"], ["reads"]):
+            asked = subprocess.run(
+                [str(VENV_BIN / "slipway"), "repro", *args],
+                cwd=project, env=env, stdin=user_side, stdout=user_side, stderr=subprocess.PIPE, text=True, timeout=120,
+            )  # fmt: skip
+            if "--interactive" in args:
+                assert asked.returncode == 255
+                assert "reproduction aborted by the user" in asked.stderr  # the question, answered no
+                assert not (project / "read.txt").exists()
+            else:
+                assert asked.returncode == 0, asked.stderr
+                assert (project / "read.txt").read_text() == "''"  # the stage read an empty input
+    finally:
+        os.close(terminal)
+        os.close(user_side)

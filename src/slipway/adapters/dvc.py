@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 import sys
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from slipway.adapters.commands import QUIET_TOOLS, CommandError, redact, run_command
 from slipway.adapters.files import replace_on_success
@@ -106,12 +107,29 @@ def get_url(source: str, target: Path | str) -> None:
 def run_dvc(args: Sequence[str], env: Mapping[str, str]) -> int:
     """Run the ``dvc`` command line with ``args`` in this process (DVC's own entry point, as the ``dvc`` script
     does), its output on this process's streams; ``env`` is added to the environment the stage commands inherit.
-    Returns DVC's exit code (its errors are reported by DVC itself, as one line)."""
+    Its input is empty, as for any command this project runs: a question DVC asks on a terminal (may it remove an
+    output it has no cache for?) is answered no at once instead of waiting for a reader who is not there (a CI
+    runner's terminal). Returns DVC's exit code (its errors are reported by DVC itself, as one line)."""
     from dvc.cli import main
 
     os.environ.update({**QUIET_TOOLS, **env})
-    code: int = main(list(args))
+    with open(os.devnull) as empty, _standard_input(empty):
+        code: int = main(list(args))
     return code
+
+
+@contextmanager
+def _standard_input(stream: TextIO) -> Iterator[None]:
+    """``stream`` as this process's standard input, descriptor 0 included (what its children inherit)."""
+    saved, previous = os.dup(0), sys.stdin
+    os.dup2(stream.fileno(), 0)
+    sys.stdin = stream
+    try:
+        yield
+    finally:
+        os.dup2(saved, 0)
+        os.close(saved)
+        sys.stdin = previous
 
 
 def pipeline_status(repo: Path | str) -> dict[str, Any]:
