@@ -30,7 +30,7 @@ stages:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A DVC project of two stages, and a `dvc` first on PATH that leaves a mark and fails if anything runs it."""
+    """A DVC project of three stages, and a `dvc` first on PATH that leaves a mark and fails if anything runs it."""
     root = tmp_path / "project"
     root.mkdir()
     run([str(VENV_BIN / "dvc"), "init", "--no-scm", "-q"], root)
@@ -86,19 +86,21 @@ def test_on_a_terminal_dvc_and_its_stages_read_no_input_so_nothing_waits_for_a_r
     a stage reading its input must get an empty input at once, not wait on that terminal."""
     env = project_env(project, PYTHONPATH=str(REPO_ROOT / "src"))
     terminal, user_side = os.openpty()
+
+    def on_the_terminal(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(VENV_BIN / "slipway"), "repro", *args],
+            cwd=project, env=env, stdin=user_side, stdout=user_side, stderr=subprocess.PIPE, text=True, timeout=120,
+        )  # fmt: skip
+
     try:
-        for args in (["--interactive", "reads"], ["reads"]):
-            asked = subprocess.run(
-                [str(VENV_BIN / "slipway"), "repro", *args],
-                cwd=project, env=env, stdin=user_side, stdout=user_side, stderr=subprocess.PIPE, text=True, timeout=120,
-            )  # fmt: skip
-            if "--interactive" in args:
-                assert asked.returncode == 255
-                assert "reproduction aborted by the user" in asked.stderr  # the question, answered no
-                assert not (project / "read.txt").exists()
-            else:
-                assert asked.returncode == 0, asked.stderr
-                assert (project / "read.txt").read_text() == "''"  # the stage read an empty input
+        asked = on_the_terminal("--interactive", "reads")
+        assert asked.returncode == 255
+        assert "reproduction aborted by the user" in asked.stderr  # the question, answered no
+        assert not (project / "read.txt").exists()
+        ran = on_the_terminal("reads")
+        assert ran.returncode == 0, ran.stderr
+        assert (project / "read.txt").read_text() == "''"  # the stage read an empty input
     finally:
         os.close(terminal)
         os.close(user_side)

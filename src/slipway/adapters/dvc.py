@@ -107,9 +107,10 @@ def get_url(source: str, target: Path | str) -> None:
 def run_dvc(args: Sequence[str], env: Mapping[str, str]) -> int:
     """Run the ``dvc`` command line with ``args`` in this process (DVC's own entry point, as the ``dvc`` script
     does), its output on this process's streams; ``env`` is added to the environment the stage commands inherit.
-    Its input is empty, as for any command this project runs: a question DVC asks on a terminal (may it remove an
-    output it has no cache for?) is answered no at once instead of waiting for a reader who is not there (a CI
-    runner's terminal). Returns DVC's exit code (its errors are reported by DVC itself, as one line)."""
+    Its input is empty, as for any command this project runs: a question DVC asks on a terminal (may it go on
+    without a directory's cache? may it run this stage, with ``--interactive``?) is answered no at once instead of
+    waiting for a reader who is not there (a CI runner's terminal). Returns DVC's exit code (its errors are
+    reported by DVC itself, as one line)."""
     from dvc.cli import main
 
     os.environ.update({**QUIET_TOOLS, **env})
