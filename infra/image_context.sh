@@ -22,11 +22,16 @@ mkdir -p "$out/wheels" "$cache/wheels"
 if [[ ! -x $cache/pip/bin/pip ]]; then
     "${uv[@]}" venv --quiet --seed "$cache/pip"  # any Python: pip downloads for --python-version 3.11
 fi
-"$cache/pip/bin/pip" download --quiet --disable-pip-version-check --only-binary=:all: \
-    --python-version 3.11 --implementation cp --abi cp311 --abi abi3 --abi none \
-    --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
-    --platform manylinux_2_5_x86_64 --platform manylinux1_x86_64 --platform any \
-    -r "$out/requirements.txt" -d "$cache/wheels"
+download() {  # the wheels of requirements.txt for CPython 3.11 on manylinux x86_64, into the cache; "$@": pip options
+    "$cache/pip/bin/pip" download --quiet --disable-pip-version-check --only-binary=:all: "$@" \
+        --python-version 3.11 --implementation cp --abi cp311 --abi abi3 --abi none \
+        --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+        --platform manylinux_2_5_x86_64 --platform manylinux1_x86_64 --platform any \
+        -r "$out/requirements.txt" -d "$cache/wheels"
+}
+# From the cache alone when it holds every wheel (any build after the first: no network, 1 s instead of 5),
+# else from the package index.
+download --no-index --find-links "$cache/wheels" >/dev/null 2>&1 || download
 # Only the wheels this lock needs (the cache may hold older versions too).
 "$cache/pip/bin/python" - "$out/requirements.txt" "$cache/wheels" "$out/wheels" <<'PY'
 import shutil, sys
