@@ -84,11 +84,12 @@ def corrupt_data(repo: Path) -> None:
     run(["dvc", "push", "-q", "data.dvc"], repo, env=env)
 
 
-def act(repo: Path, record: Path, head_repository: str | None = None) -> ActRun:
+def act(repo: Path, record: Path, head_repository: str | None = None, mypy_cache: Path | None = None) -> ActRun:
     event = pull_request_event(number=7, base="main", head="feature", head_repository=head_repository)
     return run_workflow(
-        repo, WORKFLOW, "pull_request", event, record_dir=record, variables={"PR_PYTEST_ARGS": TESTS_IN_ACT}
-    )
+        repo, WORKFLOW, "pull_request", event, record_dir=record, mypy_cache=mypy_cache,
+        variables={"PR_PYTEST_ARGS": TESTS_IN_ACT},
+    )  # fmt: skip
 
 
 def uploaded_report(record: Path) -> str:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support import project_env, records, run
+from support import REPO_ROOT, project_env, records, run
 from workflows.act_harness import (
     STANDINS,
     ActRun,
@@ -239,3 +239,28 @@ def test_jobs_starting_together_share_one_setup_python_venv(tmp_path: Path) -> N
     assert result.job_results == {f"j{i}": "success" for i in range(6)}, result.describe()
     prefixes = {line for line in result.output().splitlines() if line.startswith("prefix ")}
     assert len(prefixes) == 1 and "/tool_cache/python-standin-3." in prefixes.pop()
+
+
+@pytest.mark.slow
+@skip_under_act()
+@act_missing()
+@retried_if_act_failed()
+def test_steps_get_the_checkouts_mypy_cache_unless_a_run_asks_for_another(tmp_path: Path) -> None:
+    workflow = """on: pull_request
+permissions: {}
+jobs:
+  lint:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "mypy cache at $MYPY_CACHE_DIR"
+"""
+    repo = _repo(tmp_path, workflow)
+    warm = run_workflow(
+        repo, ".github/workflows/harness.yml", "pull_request", pull_request_event(), record_dir=tmp_path / "warm"
+    )
+    cold = run_workflow(
+        repo, ".github/workflows/harness.yml", "pull_request", pull_request_event(), record_dir=tmp_path / "cold",
+        mypy_cache=tmp_path / "empty",
+    )  # fmt: skip
+    assert f"mypy cache at {REPO_ROOT / '.mypy_cache'}" in warm.output("lint"), warm.describe()
+    assert f"mypy cache at {tmp_path / 'empty'}" in cold.output("lint"), cold.describe()
