@@ -1,6 +1,6 @@
 """The pull-request loop: pr.yml under act on a fresh clone, with a warm package cache.
 
-    python bench/pr_workflow.py [--remote shared|embedded] [--out bench/results/pr_workflow.json]
+    python bench/pr_workflow.py [--remote shared|embedded] [--mypy-cache none|earlier-push] [--out ...]
 
 A fresh clone gets a `feature` branch changing one training parameter (so train and evaluate must run), and pr.yml
 runs on it with act exactly as tests/workflows/test_pr_workflow.py runs it (the same harness, stand-ins and warm uv
@@ -39,6 +39,7 @@ from benchlib import (
 
 sys.path.insert(0, str(ROOT / "tests"))
 
+from support import project_env, run
 from workflows.pr_scenarios import WORKFLOW, act, open_pull_request, set_params
 
 # A `run:` step whose command is one of these is the job's own work; `make setup` (uv sync) is set-up.
@@ -64,24 +65,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--remote", choices=["shared", "embedded"], default="shared")
+    parser.add_argument("--mypy-cache", choices=["none", "earlier-push"], default="none")
     args = parser.parse_args()
 
-    results: dict = {"machine": machine(), "remote": args.remote}
+    results: dict = {"machine": machine(), "remote": args.remote, "mypy_cache": args.mypy_cache}
     with tempfile.TemporaryDirectory() as tmp:
         holder: dict = {}
         shared = Path(tmp) / "remote" if args.remote == "shared" else None
         change = set_params(**{"train.logreg.C": 0.3})
         prepare_s = timed(lambda: holder.setdefault("repo", open_pull_request(Path(tmp), change, "C", shared)))
         record = Path(tmp) / "record"
-        run = act(holder["repo"], record, mypy_cache=Path(tmp) / "mypy-cache")  # cold: pr.yml keeps no mypy cache
+        caches = {}
+        if args.mypy_cache == "earlier-push":
+            caches["mypy-Linux-earlier-push"] = earlier = Path(tmp) / "mypy-cache"
+            run(["mypy"], holder["repo"], env=project_env(holder["repo"]) | {"MYPY_CACHE_DIR": str(earlier)})
+        workflow_run = act(holder["repo"], record, caches=caches)
         log = record / ".act" / "log.jsonl"
         RESULTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(log, RESULTS / "pr_workflow-act-log.jsonl")  # the raw log, to look into a figure
-    if run.returncode != 0:
-        sys.exit(f"pr.yml failed under act, no timing reported:\n{run.describe()}")
+    if workflow_run.returncode != 0:
+        sys.exit(f"pr.yml failed under act, no timing reported:\n{workflow_run.describe()}")
 
-    walls = job_walls(run.events)
-    steps = [s for s in step_times(run.events) if s.stage == "Main" and s.step.split(" ", 1)[0].count("/") == 0]
+    walls = job_walls(workflow_run.events)
+    steps = step_times(workflow_run.events)
+    steps = [s for s in steps if s.stage == "Main" and s.step.split(" ", 1)[0].count("/") == 0]
     jobs = {}
     for job, wall in walls.items():
         own = {s.step: round(s.seconds, 1) for s in steps if s.job == job and own_work(s.step)}
@@ -94,9 +101,9 @@ def main() -> None:
         }
     results |= {
         "fresh_clone_and_branch_s": round(prepare_s, 1),  # with --remote shared: main's pipeline run and push too
-        "act_total_s": round(run.seconds, 1),
+        "act_total_s": round(workflow_run.seconds, 1),
         "load_avg_end": load_average(),
-        "job_results": run.job_results,
+        "job_results": workflow_run.job_results,
         "jobs": jobs,
     }
     needs = {
@@ -112,7 +119,8 @@ def main() -> None:
     path = write_results("pr_workflow", results, args.out)
 
     print(
-        f"pr.yml under act (fresh clone, warm uv cache, {args.remote} DVC remote): {run.seconds:.1f} s wall, "
+        f"pr.yml under act (fresh clone, warm uv cache, {args.remote} DVC remote, mypy cache {args.mypy_cache}): "
+        f"{workflow_run.seconds:.1f} s wall, "
         f"load {results['machine']}"
     )
     rows = [
@@ -127,7 +135,7 @@ def main() -> None:
     )
     print(
         f"critical path {' -> '.join(path_jobs)}: {path_s:.0f} s of job time, {results['critical_path_own_s']:.0f} s "
-        f"of it the jobs' own steps; the rest of the {run.seconds:.0f} s is act and job set-up"
+        f"of it the jobs' own steps; the rest of the {workflow_run.seconds:.0f} s is act and job set-up"
     )
     print(f"load averages at the end: {results['load_avg_end']}  ->  {path}")
 

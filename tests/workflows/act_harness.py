@@ -17,8 +17,9 @@ act copies the repository itself. An action without a stand-in is an error that 
 
 Stand-ins write what they were asked into ``record_dir`` (env ``SLIPWAY_ACT_RECORD``), see their action.yml.
 The package cache the ``setup-uv`` stand-in hands to uv is ``uv_cache`` (default: the host's uv cache, so runs
-are warm; pass an empty folder for a cold run). mypy's cache is ``mypy_cache`` (default: the checkout's, which
-`make test` fills when it lints first, so pr.yml's `make lint` type-checks warm: ~20 s less a run).
+are warm; pass an empty folder for a cold run). The ``actions/cache`` stand-in restores from ``caches`` (key -> a
+folder with the cached path's contents, as a workflow's earlier runs would have saved it; default: none, every
+cache step misses).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from typing import Any
 
 import pytest
 import yaml
-from support import REPO_ROOT, VENV_BIN
+from support import VENV_BIN
 
 STANDINS = Path(__file__).resolve().parent / "standins"
 ACT = VENV_BIN / "act"
@@ -243,7 +244,7 @@ def run_workflow(
     *,
     record_dir: Path,
     uv_cache: Path | None = None,
-    mypy_cache: Path | None = None,
+    caches: dict[str, Path] | None = None,
     job: str | None = None,
     env: dict[str, str] | None = None,
     variables: dict[str, str] | None = None,
@@ -275,6 +276,11 @@ def run_workflow(
     cache_path = work / "action-cache"
     shutil.rmtree(cache_path, ignore_errors=True)
     uv_cache = uv_cache or Path(os.environ.get("UV_CACHE_DIR", Path.home() / ".cache" / "uv"))
+    cache_store = work / "caches"
+    shutil.rmtree(cache_store, ignore_errors=True)
+    cache_store.mkdir()
+    for key, folder in (caches or {}).items():
+        (cache_store / key).symlink_to(folder.resolve(), target_is_directory=True)
     command = [
         str(ACT),
         event_name,
@@ -303,7 +309,7 @@ def run_workflow(
     step_env = {
         "SLIPWAY_ACT_RECORD": str(record_dir),
         "SLIPWAY_ACT_UV_CACHE": str(uv_cache),
-        "MYPY_CACHE_DIR": str(mypy_cache or REPO_ROOT / ".mypy_cache"),
+        "SLIPWAY_ACT_CACHES": str(cache_store),
         "SLIPWAY_ACT_UV": host_uv(),
         "SLIPWAY_ACT_STANDINS": str(STANDINS),  # act copies only an action's own folder; shared helpers live here
     } | (env or {})

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
-from support import REPO_ROOT, project_env, records, run
+from support import project_env, records, run
 from workflows.act_harness import (
     STANDINS,
     ActRun,
@@ -245,22 +246,48 @@ def test_jobs_starting_together_share_one_setup_python_venv(tmp_path: Path) -> N
 @skip_under_act()
 @act_missing()
 @retried_if_act_failed()
-def test_steps_get_the_checkouts_mypy_cache_unless_a_run_asks_for_another(tmp_path: Path) -> None:
-    workflow = """on: pull_request
-permissions: {}
+def test_cache_stand_in_restores_an_entry_by_key_or_by_the_newest_restore_key_match(tmp_path: Path) -> None:
+    workflow = f"""on: pull_request
+permissions: {{}}
 jobs:
   lint:
     runs-on: ubuntu-latest
     steps:
-      - run: echo "mypy cache at $MYPY_CACHE_DIR"
+      - uses: {PINS["checkout"]}
+        with:
+          persist-credentials: false
+      - id: tool
+        uses: {PINS["cache"]}
+        with:
+          path: tool-cache
+          key: tool-${{{{ hashFiles('dvc.lock') }}}}
+          restore-keys: |
+            other-
+            tool-
+      - run: echo "hit=$HIT found=$(cat tool-cache/state 2>/dev/null || echo none)"
+        env:
+          HIT: ${{{{ steps.tool.outputs.cache-hit }}}}
 """
     repo = _repo(tmp_path, workflow)
-    warm = run_workflow(
-        repo, ".github/workflows/harness.yml", "pull_request", pull_request_event(), record_dir=tmp_path / "warm"
-    )
-    cold = run_workflow(
-        repo, ".github/workflows/harness.yml", "pull_request", pull_request_event(), record_dir=tmp_path / "cold",
-        mypy_cache=tmp_path / "empty",
-    )  # fmt: skip
-    assert f"mypy cache at {REPO_ROOT / '.mypy_cache'}" in warm.output("lint"), warm.describe()
-    assert f"mypy cache at {tmp_path / 'empty'}" in cold.output("lint"), cold.describe()
+    entries = {}
+    for key, state in (("tool-old", "old"), ("tool-newer", "newer"), ("unrelated", "unrelated")):
+        entries[key] = tmp_path / "store" / key
+        entries[key].mkdir(parents=True)
+        (entries[key] / "state").write_text(state)
+    os.utime(entries["tool-old"], (1, 1))
+
+    def lint_output(caches: dict[str, Path], record: str) -> tuple[str, list[dict[str, str]]]:
+        result = run_workflow(
+            repo, ".github/workflows/harness.yml", "pull_request", pull_request_event(),
+            record_dir=tmp_path / record, caches=caches,
+        )  # fmt: skip
+        assert result.job_results == {"lint": "success"}, result.describe()
+        return result.output("lint"), records(tmp_path / record, "cache")
+
+    output, (call,) = lint_output(entries, "prefix")
+    assert "hit=false found=newer" in output
+    assert call["path"] == "tool-cache" and call["key"].startswith("tool-") and call["restored"] == "tool-newer"
+    output, (call,) = lint_output({call["key"]: entries["tool-old"]} | entries, "exact")
+    assert "hit=true found=old" in output and call["restored"] == call["key"]
+    output, (call,) = lint_output({"unrelated": entries["unrelated"]}, "miss")
+    assert "hit=false found=none" in output and call["restored"] == ""

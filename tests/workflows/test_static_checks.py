@@ -5,6 +5,7 @@ GitHub environment that docs/secrets-and-tokens.md describes, pinned actions and
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +92,17 @@ def test_actions_are_pinned_and_checkouts_keep_no_credentials(workflow: Path) ->
             sha, _, comment = ref.partition(" # ")
             assert len(sha) == 40 and comment.startswith("v"), line
     assert text.count("actions/checkout@") == text.count("persist-credentials: false")
+
+
+def test_pr_type_check_restores_mypys_cache_keyed_by_everything_mypy_reads() -> None:
+    """A later push of a pull request type-checks warm; the key changes with any file mypy reads, so a re-run of
+    the same sources hits and an edit saves a new entry (restored next time by the prefix)."""
+    steps = _jobs(REPO_ROOT / ".github" / "workflows" / "pr.yml")["tests"]["steps"]
+    lint = next(i for i, step in enumerate(steps) if step.get("run") == "make lint")
+    (cache,) = [step for step in steps[:lint] if step.get("with", {}).get("path") == ".mypy_cache"]
+    assert cache["uses"].startswith("actions/cache@")
+    mypy_files = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["files"]
+    hashed = re.fullmatch(r"mypy-\$\{\{ runner.os \}\}-\$\{\{ hashFiles\((.*)\) \}\}", cache["with"]["key"])
+    assert hashed, cache["with"]["key"]
+    assert {f"'{folder}/**'" for folder in mypy_files} | {"'uv.lock'", "'pyproject.toml'"} == set(hashed[1].split(", "))
+    assert cache["with"]["restore-keys"] == "mypy-${{ runner.os }}-"
