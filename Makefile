@@ -32,7 +32,7 @@ export UV_COMPILE_BYTECODE := 1
 # pytest process rewrites them again, seconds per worker) and Python its compiled src/ modules. Git and DVC ignore it.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help setup data run repro test test-fast lint format bench bench-scale bench-pr clean
+.PHONY: help setup data run repro test test-fast lint typecheck format bench bench-scale bench-pr clean
 
 help: ## list the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ lint: setup check-workflows hadolint k8s-validate ## every linter: ruff, mypy, i
 	ruff format --check .
 	mypy
 	lint-imports
+
+typecheck: setup ## mypy over src, pipelines and tests (main.yml runs it on every push: pull requests reuse its cache)
+	mypy
 
 format: setup ## apply ruff fixes and formatting
 	ruff check --fix .

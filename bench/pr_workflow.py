@@ -1,6 +1,6 @@
 """The pull-request loop: pr.yml under act on a fresh clone, with a warm package cache.
 
-    python bench/pr_workflow.py [--remote shared|embedded] [--mypy-cache none|earlier-push] [--out ...]
+    python bench/pr_workflow.py [--remote shared|embedded] [--mypy-cache saved|none] [--out ...]
 
 A fresh clone gets a `feature` branch changing one training parameter (so train and evaluate must run), and pr.yml
 runs on it with act exactly as tests/workflows/test_pr_workflow.py runs it (the same harness, stand-ins and warm uv
@@ -65,7 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--remote", choices=["shared", "embedded"], default="shared")
-    parser.add_argument("--mypy-cache", choices=["none", "earlier-push"], default="none")
+    parser.add_argument("--mypy-cache", choices=["saved", "none"], default="saved")
     args = parser.parse_args()
 
     results: dict = {"machine": machine(), "remote": args.remote, "mypy_cache": args.mypy_cache}
@@ -76,9 +76,9 @@ def main() -> None:
         prepare_s = timed(lambda: holder.setdefault("repo", open_pull_request(Path(tmp), change, "C", shared)))
         record = Path(tmp) / "record"
         caches = {}
-        if args.mypy_cache == "earlier-push":
-            caches["mypy-Linux-earlier-push"] = earlier = Path(tmp) / "mypy-cache"
-            run(["mypy"], holder["repo"], env=project_env(holder["repo"]) | {"MYPY_CACHE_DIR": str(earlier)})
+        if args.mypy_cache == "saved":
+            caches["mypy-Linux-saved"] = saved = Path(tmp) / "mypy-cache"
+            run(["mypy"], holder["repo"], env=project_env(holder["repo"]) | {"MYPY_CACHE_DIR": str(saved)})
         workflow_run = act(holder["repo"], record, caches=caches)
         log = record / ".act" / "log.jsonl"
         RESULTS.mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,7 @@ from typing import Any
 
 import pytest
 import yaml
-from support import VENV_BIN
+from support import REPO_ROOT, VENV_BIN
 
 STANDINS = Path(__file__).resolve().parent / "standins"
 ACT = VENV_BIN / "act"
@@ -53,6 +53,9 @@ STANDIN_FOR = {
 }
 HANDLED_BY_ACT = {"actions/checkout"}
 GH = STANDINS / "gh"
+# For ``caches``: mypy's cache as an earlier run of .github/actions/mypy-cache would have saved it (the entry matches
+# its restore key); the checkout's own, which `make test` fills when it lints first, so a type-check runs warm.
+SAVED_MYPY_CACHE = {"mypy-Linux-saved": REPO_ROOT / ".mypy_cache"}
 DOCKER = STANDINS / "bin"
 
 # The host environment leaks into host-mode steps, so act gets only these (plus PATH without any virtualenv).

@@ -13,16 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from support import REPO_ROOT, fresh_clone, project_env, run
-from workflows.act_harness import ActRun, pull_request_event, run_workflow
+from support import fresh_clone, project_env, run
+from workflows.act_harness import SAVED_MYPY_CACHE, ActRun, pull_request_event, run_workflow
 
 WORKFLOW = ".github/workflows/pr.yml"
 WATERMARK = "--watermark-title=Slipway model report"
 TESTS_IN_ACT = "-p no:cacheprovider tests/review/test_gate.py"
 ORIGIN_URL = "https://github.com/example/slipway.git"
-# What the tests job's mypy cache step restores (by its restore-key prefix): as if an earlier push of the pull
-# request had saved it. The checkout's own cache, which `make test` fills when it lints first.
-EARLIER_MYPY_CACHE = {"mypy-Linux-earlier-push": REPO_ROOT / ".mypy_cache"}
 
 
 def share_main_outputs(main: Path, remote: Path) -> None:
@@ -88,10 +85,10 @@ def corrupt_data(repo: Path) -> None:
 
 
 def act(
-    repo: Path, record: Path, head_repository: str | None = None, caches: dict[str, Path] | None = EARLIER_MYPY_CACHE
+    repo: Path, record: Path, head_repository: str | None = None, caches: dict[str, Path] | None = SAVED_MYPY_CACHE
 ) -> ActRun:
     """pr.yml for pull request 7 (``head_repository``: from a fork). ``caches``: what its cache steps restore
-    (default: mypy's cache from an earlier push; ``{}`` for a pull request's first run)."""
+    (default: mypy's cache as main or an earlier push saved it; ``{}``: none, mypy type-checks cold)."""
     event = pull_request_event(number=7, base="main", head="feature", head_repository=head_repository)
     return run_workflow(
         repo, WORKFLOW, "pull_request", event, record_dir=record, caches=caches,

@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 import yaml
 from support import free_port, fresh_clone, git_clone, git_tags, run
-from workflows.act_harness import DOCKER, act_missing, retried_if_act_failed, run_workflow, skip_under_act
+from workflows.act_harness import (
+    DOCKER,
+    SAVED_MYPY_CACHE,
+    act_missing,
+    retried_if_act_failed,
+    run_workflow,
+    skip_under_act,
+)
 
 from slipway.artifact.digest import file_md5
 
@@ -43,11 +50,12 @@ def test_main_workflow_promotes_then_rolls_back_a_broken_candidate(tmp_path: Pat
     record = tmp_path / "record"
     first = run_workflow(
         repo, ".github/workflows/main.yml", "push", _push_event(repo),
-        record_dir=record, tools=(DOCKER,), variables={"PUBLISH_IMAGE": "true"},
+        record_dir=record, tools=(DOCKER,), variables={"PUBLISH_IMAGE": "true"}, caches=SAVED_MYPY_CACHE,
     )  # fmt: skip
     assert first.returncode == 0, first.describe()
     assert first.job_results == {
-        "register": "success", "image": "success", "staging": "success", "production": "success"
+        "register": "success", "typecheck": "success", "image": "success", "staging": "success",
+        "production": "success",
     }, first.describe()  # fmt: skip
     assert {"model@v0.1.0", "model#staging#1", "model#prod#2"} <= git_tags(origin)
     docker = (record / "docker-calls.txt").read_text().splitlines()
@@ -83,6 +91,7 @@ def test_main_workflow_promotes_then_rolls_back_a_broken_candidate(tmp_path: Pat
     second = run_workflow(
         repo, ".github/workflows/main.yml", "push", _push_event(repo),
         record_dir=tmp_path / "record2", tools=(DOCKER,), variables={"PUBLISH_IMAGE": "true"},
+        caches=SAVED_MYPY_CACHE,
     )  # fmt: skip
     assert second.returncode != 0, second.describe()
     assert second.job_results["register"] == "success", second.describe()

@@ -60,7 +60,7 @@ def test_a_pull_request_restores_what_main_computed_and_gets_its_comment_from_th
     assert all(set(p.values()) == {"read"} for p in granted.values()), granted
     assert records(record, "cml") == [] and records(record, "setup-cml") == []
     (mypy_cache,) = [call for call in records(record, "cache") if call["path"] == ".mypy_cache"]
-    assert mypy_cache["job"] == "tests" and mypy_cache["restored"] == "mypy-Linux-earlier-push"  # the lint ran warm
+    assert mypy_cache["job"] == "tests" and mypy_cache["restored"] == "mypy-Linux-saved"  # the lint ran warm
     report = uploaded_report(record)
     assert "**Tests** ✅ passed · **Data checks** ✅ passed · **Gate** ✅ passed" in report
     assert "| `train.logreg.C` | 1.0000 | 0.3000 |" in report

@@ -94,13 +94,16 @@ def test_actions_are_pinned_and_checkouts_keep_no_credentials(workflow: Path) ->
     assert text.count("actions/checkout@") == text.count("persist-credentials: false")
 
 
-def test_pr_type_check_restores_mypys_cache_keyed_by_everything_mypy_reads() -> None:
-    """A later push of a pull request type-checks warm; the key changes with any file mypy reads, so a re-run of
-    the same sources hits and an edit saves a new entry (restored next time by the prefix)."""
-    steps = _jobs(REPO_ROOT / ".github" / "workflows" / "pr.yml")["tests"]["steps"]
-    lint = next(i for i, step in enumerate(steps) if step.get("run") == "make lint")
-    (cache,) = [step for step in steps[:lint] if step.get("with", {}).get("path") == ".mypy_cache"]
-    assert cache["uses"].startswith("actions/cache@")
+def test_mypys_cache_is_restored_before_every_type_check_and_keyed_by_everything_mypy_reads() -> None:
+    """pr.yml's lint and main.yml's type-check restore and save one cache (main's starts pull requests warm); the
+    key changes with any file mypy reads, so a re-run of the same sources hits and an edit saves a new entry."""
+    action = "./.github/actions/mypy-cache"
+    for workflow, job, command in (("pr.yml", "tests", "make lint"), ("main.yml", "typecheck", "make typecheck")):
+        steps = _jobs(REPO_ROOT / ".github" / "workflows" / workflow)[job]["steps"]
+        uses = [step.get("uses") for step in steps[: next(i for i, s in enumerate(steps) if s.get("run") == command)]]
+        assert action in uses, f"{workflow}:{job} type-checks without {action}"
+    (cache,) = yaml.safe_load((REPO_ROOT / action / "action.yml").read_text())["runs"]["steps"]
+    assert cache["uses"].startswith("actions/cache@") and cache["with"]["path"] == ".mypy_cache"
     mypy_files = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["files"]
     hashed = re.fullmatch(r"mypy-\$\{\{ runner.os \}\}-\$\{\{ hashFiles\((.*)\) \}\}", cache["with"]["key"])
     assert hashed, cache["with"]["key"]
