@@ -40,6 +40,7 @@ from benchlib import (
 sys.path.insert(0, str(ROOT / "tests"))
 
 from support import project_env, run
+from workflows.act_harness import host_uv_cache
 from workflows.pr_scenarios import WORKFLOW, act, open_pull_request, set_params
 
 # A `run:` step whose command is one of these is the job's own work; `make setup` (uv sync) is set-up.
@@ -79,7 +80,8 @@ def main() -> None:
         if args.mypy_cache == "saved":
             caches["mypy-Linux-saved"] = saved = Path(tmp) / "mypy-cache"
             run(["mypy"], holder["repo"], env=project_env(holder["repo"]) | {"MYPY_CACHE_DIR": str(saved)})
-        workflow_run = act(holder["repo"], record, caches=caches)
+        # the host's uv cache as it is: on GitHub a job's fresh environment compiles what it imports
+        workflow_run = act(holder["repo"], record, caches=caches, uv_cache=host_uv_cache())
         log = record / ".act" / "log.jsonl"
         RESULTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(log, RESULTS / "pr_workflow-act-log.jsonl")  # the raw log, to look into a figure

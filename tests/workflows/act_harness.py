@@ -16,10 +16,11 @@ the refs are read from the workflow files, so pins are never copied here. ``acti
 act copies the repository itself. An action without a stand-in is an error that names it.
 
 Stand-ins write what they were asked into ``record_dir`` (env ``SLIPWAY_ACT_RECORD``), see their action.yml.
-The package cache the ``setup-uv`` stand-in hands to uv is ``uv_cache`` (default: the host's uv cache, so runs
-are warm; pass an empty folder for a cold run). The ``actions/cache`` stand-in restores from ``caches`` (key -> a
-folder with the cached path's contents, as a workflow's earlier runs would have saved it; default: none, every
-cache step misses).
+The package cache the ``setup-uv`` stand-in hands to uv is ``uv_cache`` (default: the host's uv cache with its
+packages' bytecode compiled, ``support.package_cache``, so runs are warm and their environments start compiled;
+``host_uv_cache()`` for the host's own, whose environments compile what they import, as on GitHub; an empty
+folder for a cold run). The ``actions/cache`` stand-in restores from ``caches`` (key -> a folder with the cached
+path's contents, as a workflow's earlier runs would have saved it; default: none, every cache step misses).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from typing import Any
 import pytest
 import yaml
 from support import REPO_ROOT, VENV_BIN
+from support.package_cache import compiled_package_cache
 
 STANDINS = Path(__file__).resolve().parent / "standins"
 ACT = VENV_BIN / "act"
@@ -239,6 +241,11 @@ def parse_log(stdout: str) -> tuple[list[dict[str, Any]], dict[str, str], dict[s
     return events, jobs, summaries
 
 
+def host_uv_cache() -> Path:
+    """The uv cache of the machine running the tests (``UV_CACHE_DIR``, else uv's default)."""
+    return Path(os.environ.get("UV_CACHE_DIR", Path.home() / ".cache" / "uv"))
+
+
 def run_workflow(
     repo: Path,
     workflow: str,
@@ -278,7 +285,7 @@ def run_workflow(
     event_file.write_text(json.dumps(event))
     cache_path = work / "action-cache"
     shutil.rmtree(cache_path, ignore_errors=True)
-    uv_cache = uv_cache or Path(os.environ.get("UV_CACHE_DIR", Path.home() / ".cache" / "uv"))
+    uv_cache = uv_cache or compiled_package_cache(host_uv_cache())
     cache_store = work / "caches"
     shutil.rmtree(cache_store, ignore_errors=True)
     cache_store.mkdir()

@@ -85,13 +85,18 @@ def corrupt_data(repo: Path) -> None:
 
 
 def act(
-    repo: Path, record: Path, head_repository: str | None = None, caches: dict[str, Path] | None = SAVED_MYPY_CACHE
+    repo: Path,
+    record: Path,
+    head_repository: str | None = None,
+    caches: dict[str, Path] | None = SAVED_MYPY_CACHE,
+    uv_cache: Path | None = None,
 ) -> ActRun:
     """pr.yml for pull request 7 (``head_repository``: from a fork). ``caches``: what its cache steps restore
-    (default: mypy's cache as main or an earlier push saved it; ``{}``: none, mypy type-checks cold)."""
+    (default: mypy's cache as main or an earlier push saved it; ``{}``: none, mypy type-checks cold); ``uv_cache``
+    as ``run_workflow``'s."""
     event = pull_request_event(number=7, base="main", head="feature", head_repository=head_repository)
     return run_workflow(
-        repo, WORKFLOW, "pull_request", event, record_dir=record, caches=caches,
+        repo, WORKFLOW, "pull_request", event, record_dir=record, caches=caches, uv_cache=uv_cache,
         variables={"PR_PYTEST_ARGS": TESTS_IN_ACT},
     )  # fmt: skip
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from support import project_env, records, run
+from support.package_cache import compiled_package_cache
 from workflows.act_harness import (
     STANDINS,
     ActRun,
@@ -291,3 +295,37 @@ jobs:
     assert "hit=true found=old" in output and call["restored"] == call["key"]
     output, (call,) = lint_output({"unrelated": entries["unrelated"]}, "miss")
     assert "hit=false found=none" in output and call["restored"] == ""
+
+
+def test_package_cache_copy_links_the_hosts_files_and_adds_bytecode_an_environment_uses(tmp_path: Path) -> None:
+    host = tmp_path / "host"
+    package = host / "archive-v0" / "AAA" / "pkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "mod.py").write_text("ANSWER = 42\n")
+    (host / "wheels-v8" / "pypi" / "pkg").mkdir(parents=True)
+    (host / "wheels-v8" / "pypi" / "pkg" / "1.0").symlink_to("../../../archive-v0/AAA")
+    target = tmp_path / "compiled"
+
+    assert compiled_package_cache(host, target) == target
+    copy = target / "archive-v0" / "AAA" / "pkg"
+    assert (copy / "mod.py").stat().st_ino == (package / "mod.py").stat().st_ino  # linked, not copied
+    assert os.readlink(target / "wheels-v8" / "pypi" / "pkg" / "1.0") == "../../../archive-v0/AAA"
+    assert not list(host.rglob("__pycache__"))  # the host's cache is never written
+    compiled = copy / "__pycache__" / f"mod.{sys.implementation.cache_tag}.pyc"
+    # an environment made from the copy (uv hard-links every file of the package, __pycache__ included) imports
+    # the compiled module instead of compiling it
+    site = tmp_path / "env" / "site"
+    shutil.copytree(target / "archive-v0" / "AAA", site, copy_function=os.link)
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(site), "PYTHONDONTWRITEBYTECODE": "1"}
+    imported = subprocess.run([sys.executable, "-v", "-c", "import pkg.mod"], env=env, capture_output=True, text=True)
+    pyc = site / "pkg" / "__pycache__" / compiled.name
+    assert f"code object from '{pyc}'" in imported.stderr, imported.stderr[-2000:]
+
+    # later: only what the host's cache gained is linked and compiled
+    stamp = compiled.stat().st_mtime_ns
+    (host / "archive-v0" / "BBB" / "other").mkdir(parents=True)
+    (host / "archive-v0" / "BBB" / "other" / "__init__.py").write_text("X = 1\n")
+    assert compiled_package_cache(host, target) == target
+    assert (target / "archive-v0" / "BBB" / "other" / "__pycache__").is_dir()
+    assert compiled.stat().st_mtime_ns == stamp

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 from support import records
-from workflows.act_harness import act_missing, retried_if_act_failed, skip_under_act
+from workflows.act_harness import act_missing, host_uv_cache, retried_if_act_failed, skip_under_act
 from workflows.comment_scenarios import (
     IMAGE_BRANCH,
     RUN_ID,
@@ -59,6 +59,9 @@ def test_a_pull_request_restores_what_main_computed_and_gets_its_comment_from_th
     granted = {name: job.get("permissions") for name, job in workflow["jobs"].items()}
     assert all(set(p.values()) == {"read"} for p in granted.values()), granted
     assert records(record, "cml") == [] and records(record, "setup-cml") == []
+    # every job's environment came from the package cache with compiled bytecode (support.package_cache)
+    compiled = f"{host_uv_cache().name}.slipway-compiled"
+    assert {Path(call["uv-cache"]).name for call in records(record, "setup-uv")} == {compiled}
     (mypy_cache,) = [call for call in records(record, "cache") if call["path"] == ".mypy_cache"]
     assert mypy_cache["job"] == "tests" and mypy_cache["restored"] == "mypy-Linux-saved"  # the lint ran warm
     report = uploaded_report(record)
