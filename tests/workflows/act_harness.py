@@ -16,15 +16,16 @@ the refs are read from the workflow files, so pins are never copied here. ``acti
 act copies the repository itself. An action without a stand-in is an error that names it.
 
 Stand-ins write what they were asked into ``record_dir`` (env ``SLIPWAY_ACT_RECORD``), see their action.yml.
-The package cache the ``setup-uv`` stand-in hands to uv is ``uv_cache`` (default: the host's uv cache with its
-packages' bytecode compiled, ``support.package_cache``, so runs are warm and their environments start compiled;
-``host_uv_cache()`` for the host's own, whose environments compile what they import, as on GitHub; an empty
-folder for a cold run). The ``actions/cache`` stand-in restores from ``caches`` (key -> a folder with the cached
-path's contents, as a workflow's earlier runs would have saved it; default: none, every cache step misses).
+The package cache the ``setup-uv`` stand-in hands to uv is ``uv_cache`` (default: ``compiled_uv_cache()``, the
+host's uv cache with the packages' bytecode, so runs are warm and their environments start compiled;
+``host_uv_cache()``: the host's own, whose environments compile what they import, as on GitHub; an empty folder: a
+cold run). The ``actions/cache`` stand-in restores from ``caches`` (key -> a folder with the cached path's contents,
+as a workflow's earlier runs would have saved it; default: none, every cache step misses).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -246,6 +247,13 @@ def host_uv_cache() -> Path:
     return Path(os.environ.get("UV_CACHE_DIR", Path.home() / ".cache" / "uv"))
 
 
+@functools.cache
+def compiled_uv_cache() -> Path:
+    """The host's uv cache with the bytecode of this checkout's environment (``support.package_cache``), brought up
+    to date once per process."""
+    return compiled_package_cache(host_uv_cache(), VENV_BIN.parent)
+
+
 def run_workflow(
     repo: Path,
     workflow: str,
@@ -285,7 +293,7 @@ def run_workflow(
     event_file.write_text(json.dumps(event))
     cache_path = work / "action-cache"
     shutil.rmtree(cache_path, ignore_errors=True)
-    uv_cache = uv_cache or compiled_package_cache(host_uv_cache())
+    uv_cache = uv_cache or compiled_uv_cache()
     cache_store = work / "caches"
     shutil.rmtree(cache_store, ignore_errors=True)
     cache_store.mkdir()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import py_compile
 import shutil
 import subprocess
 import sys
@@ -297,7 +299,15 @@ jobs:
     assert "hit=false found=none" in output and call["restored"] == ""
 
 
-def test_package_cache_copy_links_the_hosts_files_and_adds_bytecode_an_environment_uses(tmp_path: Path) -> None:
+def _environment_from(cache: Path, site: Path) -> Path:
+    """What uv does: hard-link every file of the unpacked package (its __pycache__ included) into site-packages."""
+    shutil.copytree(cache / "archive-v0" / "AAA", site, copy_function=os.link, dirs_exist_ok=True)
+    return site
+
+
+def test_package_cache_copy_links_the_hosts_files_and_the_bytecode_of_an_environment_made_from_it(
+    tmp_path: Path,
+) -> None:
     host = tmp_path / "host"
     package = host / "archive-v0" / "AAA" / "pkg"
     package.mkdir(parents=True)
@@ -305,27 +315,30 @@ def test_package_cache_copy_links_the_hosts_files_and_adds_bytecode_an_environme
     (package / "mod.py").write_text("ANSWER = 42\n")
     (host / "wheels-v8" / "pypi" / "pkg").mkdir(parents=True)
     (host / "wheels-v8" / "pypi" / "pkg" / "1.0").symlink_to("../../../archive-v0/AAA")
+    checkout = tmp_path / "checkout-venv"  # the checkout's environment, made from the host's cache and compiled
+    site = _environment_from(host, checkout / "lib" / "python3.11" / "site-packages")
+    py_compile.compile(
+        str(site / "pkg" / "mod.py"), cfile=importlib.util.cache_from_source(str(site / "pkg" / "mod.py"))
+    )
     target = tmp_path / "compiled"
 
-    assert compiled_package_cache(host, target) == target
+    assert compiled_package_cache(host, checkout, target) == target
     copy = target / "archive-v0" / "AAA" / "pkg"
     assert (copy / "mod.py").stat().st_ino == (package / "mod.py").stat().st_ino  # linked, not copied
     assert os.readlink(target / "wheels-v8" / "pypi" / "pkg" / "1.0") == "../../../archive-v0/AAA"
     assert not list(host.rglob("__pycache__"))  # the host's cache is never written
-    compiled = copy / "__pycache__" / f"mod.{sys.implementation.cache_tag}.pyc"
-    # an environment made from the copy (uv hard-links every file of the package, __pycache__ included) imports
-    # the compiled module instead of compiling it
-    site = tmp_path / "env" / "site"
-    shutil.copytree(target / "archive-v0" / "AAA", site, copy_function=os.link)
-    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(site), "PYTHONDONTWRITEBYTECODE": "1"}
+    compiled = Path(importlib.util.cache_from_source(str(copy / "mod.py")))
+    assert compiled.stat().st_ino == Path(importlib.util.cache_from_source(str(site / "pkg" / "mod.py"))).stat().st_ino
+    # a job's environment made from the copy imports the compiled module instead of compiling it
+    job_site = _environment_from(target, tmp_path / "job-venv" / "site")
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(job_site), "PYTHONDONTWRITEBYTECODE": "1"}
     imported = subprocess.run([sys.executable, "-v", "-c", "import pkg.mod"], env=env, capture_output=True, text=True)
-    pyc = site / "pkg" / "__pycache__" / compiled.name
-    assert f"code object from '{pyc}'" in imported.stderr, imported.stderr[-2000:]
+    assert f"code object from '{job_site / 'pkg' / '__pycache__' / compiled.name}'" in imported.stderr
 
-    # later: only what the host's cache gained is linked and compiled
-    stamp = compiled.stat().st_mtime_ns
+    # later calls link what the host's cache gained; without a source in the cache, bytecode is left out
     (host / "archive-v0" / "BBB" / "other").mkdir(parents=True)
     (host / "archive-v0" / "BBB" / "other" / "__init__.py").write_text("X = 1\n")
-    assert compiled_package_cache(host, target) == target
-    assert (target / "archive-v0" / "BBB" / "other" / "__pycache__").is_dir()
-    assert compiled.stat().st_mtime_ns == stamp
+    (site / "pkg" / "__pycache__" / "gone.cpython-311.pyc").write_bytes(b"")
+    assert compiled_package_cache(host, checkout, target) == target
+    assert (target / "archive-v0" / "BBB" / "other" / "__init__.py").exists()
+    assert not (copy / "__pycache__" / "gone.cpython-311.pyc").exists()
