@@ -199,8 +199,9 @@ comment: setup ## post a report folder (SLIPWAY_REPORT_DIR, default report/) as 
 prune-report-images: setup ## drop the image branch's folders of closed pull requests (report.images: github)
 	slipway prune-report-images
 
-check-workflows: setup ## static checks of .github: workflow schema, actionlint (with shellcheck), zizmor (auditor)
+check-workflows: setup ## static checks of .github: workflow and action schemas, actionlint (with shellcheck), zizmor (auditor)
 	check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	check-jsonschema --builtin-schema vendor.github-actions .github/actions/*/action.yml
 	actionlint
 	zizmor --offline --no-progress --persona=auditor .github
 

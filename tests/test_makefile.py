@@ -16,6 +16,7 @@ LINTERS = {
     "mypy": "mypy",
     "import contracts": "lint-imports",
     "workflow schema": "check-jsonschema --builtin-schema vendor.github-workflows",
+    "action schema": "check-jsonschema --builtin-schema vendor.github-actions",
     "actionlint": "actionlint",
     "zizmor": "zizmor --offline --no-progress --persona=auditor",
     "hadolint": "hadolint --failure-threshold info infra/Dockerfile",
