@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import free_port, fresh_clone, git_clone, git_tags, run
+from support import free_port, fresh_clone, git_clone, git_tags, records, run
 from workflows.act_harness import (
     DOCKER,
     SAVED_MYPY_CACHE,
@@ -58,6 +58,8 @@ def test_main_workflow_promotes_then_rolls_back_a_broken_candidate(tmp_path: Pat
         "production": "success",
     }, first.describe()  # fmt: skip
     assert {"model@v0.1.0", "model#staging#1", "model#prod#2"} <= git_tags(origin)
+    (mypy_cache,) = [call for call in records(record, "cache") if call["path"] == ".mypy_cache"]
+    assert mypy_cache["job"] == "typecheck"  # main's type-check starts from (and saves) the cache pull requests read
     docker = (record / "docker-calls.txt").read_text().splitlines()
     assert docker[0].startswith("login ghcr.io --username ")
     assert any(call.startswith("build ") and "--tag ghcr.io/example/slipway-model:v0.1.0" in call for call in docker)
