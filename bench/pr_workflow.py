@@ -40,7 +40,7 @@ from benchlib import (
 sys.path.insert(0, str(ROOT / "tests"))
 
 from support import project_env, run
-from workflows.act_harness import host_uv_cache
+from workflows.act_harness import SAVED_MYPY_CACHE, host_uv_cache
 from workflows.pr_scenarios import WORKFLOW, act, open_pull_request, set_params
 
 # A `run:` step whose command is one of these is the job's own work; `make setup` (uv sync) is set-up.
@@ -78,7 +78,8 @@ def main() -> None:
         record = Path(tmp) / "record"
         caches = {}
         if args.mypy_cache == "saved":
-            caches["mypy-Linux-saved"] = saved = Path(tmp) / "mypy-cache"
+            (key,) = SAVED_MYPY_CACHE  # the entry the harness names for a saved cache, made from this clone here
+            caches[key] = saved = Path(tmp) / "mypy-cache"
             run(["mypy"], holder["repo"], env=project_env(holder["repo"]) | {"MYPY_CACHE_DIR": str(saved)})
         # the host's uv cache as it is: on GitHub a job's fresh environment compiles what it imports
         workflow_run = act(holder["repo"], record, caches=caches, uv_cache=host_uv_cache())
