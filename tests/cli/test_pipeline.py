@@ -44,7 +44,7 @@ def project(tmp_path: Path) -> Path:
 
 TEARDOWN_SHOWN = """\
 import sys
-from slipway.cli import app
+from slipway.cli.main import main
 
 class Teardown:
     def __del__(self):
@@ -52,7 +52,7 @@ class Teardown:
 
 kept = Teardown()
 sys.argv = ["slipway", *sys.argv[1:]]
-app()
+main()
 """
 
 

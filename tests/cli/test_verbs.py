@@ -1,22 +1,19 @@
 """The verbs' one error style: an expected failure is one line ``<verb>: <message>`` on stderr, secrets masked,
-with the verb's documented exit code; bad options exit 2. A verb that ends the process at once (`slipway repro`)
-still runs the exit handlers and flushes its output first."""
+with the verb's documented exit code; bad options exit 2."""
 
 from __future__ import annotations
 
 import importlib
 import secrets
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from support import REPO_ROOT, project_env, run
 from typer.testing import CliRunner
 
-from slipway.cli import app
-from slipway.cli.app import EXPECTED_FAILURES, is_expected
+from slipway.cli.app import app
+from slipway.cli.root import EXPECTED_FAILURES, is_expected
 
 TOKEN = "ghs_" + secrets.token_hex(20)
 
@@ -87,32 +84,3 @@ def test_every_expected_failure_names_an_exception_the_library_has(name: str) ->
     found = getattr(importlib.import_module(module), kind)
     assert issubclass(found, Exception) and is_expected(found.__new__(found))
     assert not is_expected(RuntimeError("x")) and not is_expected(KeyError("x"))
-
-
-EXIT = """\
-import atexit, sys, threading, time
-from slipway.cli.app import exit_at_once
-
-class Teardown:
-    def __del__(self):
-        print("torn down", flush=True)
-
-kept = Teardown()
-atexit.register(print, "exit handler ran")
-if sys.argv[1] == "thread":
-    threading.Thread(target=lambda: (time.sleep(0.2), print("thread finished", flush=True))).start()
-print("buffered", end=" ")
-exit_at_once(3)
-"""
-
-
-@pytest.mark.slow
-def test_exit_at_once_runs_the_exit_handlers_flushes_and_skips_the_teardown_unless_a_thread_still_runs() -> None:
-    def exiting(mode: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-c", EXIT, mode], capture_output=True, text=True, timeout=60)
-
-    at_once = exiting("alone")
-    assert (at_once.returncode, at_once.stdout) == (3, "buffered exit handler ran\n")  # no "torn down"
-    waited = exiting("thread")  # the normal exit waits for the thread, then tears down
-    assert waited.returncode == 3
-    assert waited.stdout.splitlines() == ["buffered thread finished", "exit handler ran", "torn down"]

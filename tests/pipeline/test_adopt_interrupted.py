@@ -223,7 +223,7 @@ def test_sigterm_undoes_the_adoption_before_exiting(project, table, point):
 
 RECOVERY = {  # the next command after a SIGKILL: the recovery verb, or any other verb
     "journal opened": ["slipway", "adopt", "--recover"],
-    "table swapped in": ["slipway", "validate", "data/churn.csv"],
+    "table swapped in": ["slipway", "repro", "--dry", "validate"],  # run without the typer app (slipway.cli.main)
     "params.yaml written": ["slipway", "adopt", "--recover"],
     "dvc add working (holds its lock)": ["slipway", "validate", "data/churn.csv"],
     "data.dvc written by dvc add": ["slipway", "adopt", "--recover"],

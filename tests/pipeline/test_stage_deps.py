@@ -1,8 +1,8 @@
 """Each dvc.yaml stage depends on every slipway module its command runs, so changing one reruns the stage.
 
 The modules are found statically: the stage script's imports (function-level ones included), followed through the
-package; for a ``slipway <verb>`` stage, the CLI module's top-level imports and the verb's own. Imports under
-``if TYPE_CHECKING:`` never run and are not followed. A dep covers a module when it is its file or a folder
+package (a stage is a ``python pipelines/<stage>.py`` script). Imports under ``if TYPE_CHECKING:`` never run and
+are not followed. A dep covers a module when it is its file or a folder
 holding it.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import shlex
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeGuard
@@ -44,16 +43,14 @@ def _is_type_checking(node: ast.AST) -> TypeGuard[ast.If]:
     return isinstance(test, ast.Name | ast.Attribute) and ast.unparse(test).endswith("TYPE_CHECKING")
 
 
-def _runtime_nodes(node: ast.AST, descend: bool = True) -> Iterator[ast.AST]:
-    """``node``'s descendants that can run (not under ``if TYPE_CHECKING:``); only its direct statements when
-    ``descend`` is false (a module's top level without its functions)."""
+def _runtime_nodes(node: ast.AST) -> Iterator[ast.AST]:
+    """``node``'s descendants that can run (not under ``if TYPE_CHECKING:``)."""
     for child in ast.iter_child_nodes(node):
         if _is_type_checking(child):
-            yield from (n for stmt in child.orelse for n in [stmt, *_runtime_nodes(stmt, descend)])
+            yield from (n for stmt in child.orelse for n in [stmt, *_runtime_nodes(stmt)])
             continue
         yield child
-        if descend or not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            yield from _runtime_nodes(child, descend)
+        yield from _runtime_nodes(child)
 
 
 def _imports(nodes: Iterator[ast.AST], package: str) -> set[str]:
@@ -80,13 +77,10 @@ def _with_packages(name: str) -> set[str]:
     return {".".join(parts[: i + 1]) for i in range(len(parts))}
 
 
-def _closure(start: set[str], followed: frozenset[str] = frozenset()) -> set[Path]:
-    """The files of ``start`` and of every slipway module they import, transitively (function-level included).
-
-    Modules in ``followed`` are not read again: the caller has already taken their imports into account.
-    """
-    pending = set().union(*(_with_packages(name) for name in start)) - followed if start else set()
-    seen: set[str] = set(followed)
+def _closure(start: set[str]) -> set[Path]:
+    """The files of ``start`` and of every slipway module they import, transitively (function-level included)."""
+    pending = set().union(*(_with_packages(name) for name in start)) if start else set()
+    seen: set[str] = set()
     files: set[Path] = set()
     while pending:
         name = pending.pop()
@@ -100,26 +94,6 @@ def _closure(start: set[str], followed: frozenset[str] = frozenset()) -> set[Pat
     return files
 
 
-def _cli_entry() -> tuple[str, str]:
-    """The module and app object behind the ``slipway`` command (pyproject's ``[project.scripts]``)."""
-    scripts = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    module, app = scripts[PACKAGE].split(":")
-    return module, app
-
-
-def _verb_function(tree: ast.Module, app: str, verb: str) -> ast.FunctionDef:
-    for node in tree.body:
-        if not isinstance(node, ast.FunctionDef):
-            continue
-        for decorator in node.decorator_list:
-            if not (isinstance(decorator, ast.Call) and ast.unparse(decorator.func) == f"{app}.command"):
-                continue
-            named = [arg.value for arg in decorator.args if isinstance(arg, ast.Constant)]
-            if (named[0] if named else node.name.replace("_", "-")) == verb:
-                return node
-    raise AssertionError(f"`{PACKAGE} {verb}`: no such verb in the CLI")
-
-
 def stage_files(cmd: str, root: Path = REPO_ROOT) -> set[Path]:
     """The repository files a stage command runs: its script and the slipway modules it imports."""
     words = shlex.split(cmd)
@@ -128,14 +102,6 @@ def stage_files(cmd: str, root: Path = REPO_ROOT) -> set[Path]:
         tree = ast.parse(script.read_text(), str(script))
         named = set(script_stage_modules(script))  # run_stage("module:function") imports the module when it runs
         return {script} | _closure(_imports(_runtime_nodes(tree), "") | named)
-    if len(words) >= 2 and words[0] == PACKAGE:
-        module, app = _cli_entry()
-        path = _module_file(module)
-        assert path is not None
-        tree = ast.parse(path.read_text(), str(path))
-        top_level = _imports(_runtime_nodes(tree, descend=False), _package_of(path))
-        verb = _imports(_runtime_nodes(_verb_function(tree, app, words[1])), _package_of(path))
-        return {path} | _closure(top_level | verb | _with_packages(module), frozenset({module}))
     raise AssertionError(f"cannot tell which modules `{cmd}` runs: use `python pipelines/<stage>.py`")
 
 

@@ -20,7 +20,7 @@ from support import tree_digest
 from support.demo import DEMO_SCHEMA, demo_params
 from typer.testing import CliRunner
 
-from slipway.cli import app
+from slipway.cli.app import app
 from slipway.config import load_config
 
 pytestmark = pytest.mark.slow  # starts processes or servers

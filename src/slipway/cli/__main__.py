@@ -1,5 +1,5 @@
 """``python -m slipway.cli``: the `slipway` command."""
 
-from slipway.cli import app
+from slipway.cli.main import main
 
-app()
+main()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from slipway.cli.app import Failure, app
+from slipway.cli.root import Failure, app
 
 TASKS = ("auto", "binary", "multiclass", "regression")
 

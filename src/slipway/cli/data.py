@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from slipway.cli.app import ParamsOption, app
+from slipway.cli.root import ParamsOption, app
 
 
 @app.command()

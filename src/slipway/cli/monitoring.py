@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from slipway.cli.app import Failure, ParamsOption, app
+from slipway.cli.root import Failure, ParamsOption, app
 
 
 @app.command()

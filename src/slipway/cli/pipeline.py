@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
-from slipway.cli.app import Failure, ParamsOption, app, exit_at_once
+from slipway.cli.main import exit_at_once
+from slipway.cli.repro import reproduce
+from slipway.cli.root import Failure, ParamsOption, app
 
 
 @app.command("repro", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -15,12 +17,7 @@ def repro(context: typer.Context) -> None:
     """`dvc repro` with its options, its stages run in one stage host: the libraries are imported once, not once
     per stage (the same stages, outputs and dvc.lock as `dvc repro`). DVC runs in this process, which then ends
     without tearing down the modules DVC imported."""
-    from slipway.adapters.dvc import run_dvc
-    from slipway.pipeline.stage_host import hosting, stage_modules
-
-    with hosting(stage_modules(Path.cwd())) as env:
-        code = run_dvc(["repro", *context.args], env=env)
-    exit_at_once(code)
+    exit_at_once(reproduce(context.args))
 
 
 @app.command("verify-lock")

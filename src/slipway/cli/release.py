@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from slipway.cli.app import Failure, ParamsOption, app
+from slipway.cli.root import Failure, ParamsOption, app
 
 StageOption = Annotated[str, typer.Option("--stage", help="stage name from params.yaml deploy.stages")]
 

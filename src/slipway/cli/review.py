@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from slipway.cli.app import ParamsOption, app
+from slipway.cli.root import ParamsOption, app
 from slipway.pipeline.paths import METRICS
 
 if TYPE_CHECKING:

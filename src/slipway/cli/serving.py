@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, TypedDict, cast
 
 import typer
 
-from slipway.cli.app import ParamsOption, app
+from slipway.cli.root import ParamsOption, app
 
 if TYPE_CHECKING:
     from slipway.serving.model import Backend

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from slipway.cli.app import Failure, app
+from slipway.cli.root import Failure, app
 
 OutOption = Annotated[Path, typer.Option("--out", help="folder for the prepared update (bundle, title, text)")]
 DEFAULT_OUT = Path("build/template-update")
