@@ -10,6 +10,8 @@ slows all alike):
   skops and its exact trusted types, saved with ``mlflow.sklearn.save_model`` in skops format, predicting
   probabilities). MLflow lives in its own environment, bench/.mlflow-venv (gitignored, created with uv on first use,
   scikit-learn/skops/pandas/numpy pinned to this environment's versions); it never enters the project's lock;
+- uvicorn serving an ASGI app that answers a fixed body, with `slipway serve`'s server options (uvloop, httptools):
+  the server's own floor, what any app on it costs at least;
 - a trivial asyncio HTTP server answering a fixed body: what the client itself can do (its ceiling).
 
 Measured with one client (keep-alive ``http.client`` connection, bodies encoded once): single-record requests/s and
@@ -91,6 +93,27 @@ async def main():
         await server.serve_forever()
 asyncio.run(main())
 """
+
+
+SERVER_FLOOR = """
+import sys
+import uvicorn
+from slipway.cli.serving import server_options
+BODY = b'{"predictions": [[0.5, 0.5]]}'
+HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode())]
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    more = True
+    while more:
+        more = (await receive()).get("more_body", False)
+    await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+    await send({"type": "http.response.body", "body": BODY})
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), workers=1, access_log=False, log_level="warning",
+            **server_options())
+"""
+FLOORS = ("uvicorn, empty app (server floor)", "trivial (client ceiling)")
+"""The servers that answer a fixed body: baselines, not models."""
 
 
 @dataclass
@@ -337,9 +360,10 @@ def start_servers(model_dir: Path, records: list[dict], notes: dict[str, Any]) -
     except (RuntimeError, OSError) as error:
         notes["mlflow_unavailable"] = str(error)
         print(f"MLflow anchor unavailable: {error}\nfalling back to ONNX vs scikit-learn only", flush=True)
-    port = free_port()
-    process = start([sys.executable, "-c", TRIVIAL_SERVER, str(port)], "/", "trivial server", port)
-    servers.append(Server("trivial (client ceiling)", process, port, "/", single, batch))
+    for name, script in zip(FLOORS, (SERVER_FLOOR, TRIVIAL_SERVER), strict=True):
+        port = free_port()
+        process = start([sys.executable, "-c", script, str(port)], "/", name, port)
+        servers.append(Server(name, process, port, "/", single, batch))
     return servers
 
 
@@ -367,7 +391,7 @@ def main() -> None:
     batch_times: dict[str, list[float]] = {n: [] for n in names}
     columnar_times: dict[str, list[float]] = {s.name: [] for s in servers if s.columnar}
     try:
-        agreement = {s.name: probabilities(s.name, post(s, s.single)[1])[0] for s in servers[:-1]}
+        agreement = {s.name: probabilities(s.name, post(s, s.single)[1])[0] for s in servers if s.name not in FLOORS}
         results["notes"]["probability_of_the_example_record"] = agreement
         with mp.get_context("spawn").Pool(max(args.clients)) as pool:
             for server in servers:  # warm-up
@@ -393,7 +417,7 @@ def main() -> None:
         results["notes"]["batch_max_abs_difference_vs_slipway_sklearn"] = {
             name: max(abs(a - b) for a, b in zip(probabilities(name, answer), reference, strict=True))
             for name, answer in answers.items()
-            if not name.startswith("trivial")
+            if name not in FLOORS
         }
     finally:
         for server in servers:
@@ -443,7 +467,8 @@ def ratios(results: dict[str, Any], clients: int) -> dict[str, float]:
     out = {
         "onnx_over_sklearn_req_per_s": rps("slipway-onnx") / rps("slipway-sklearn"),
         "onnx_over_sklearn_batch_rows_per_s": batch("slipway-onnx") / batch("slipway-sklearn"),
-        "slipway_onnx_over_client_ceiling_req_per_s": rps("slipway-onnx") / rps("trivial (client ceiling)"),
+        "slipway_onnx_over_client_ceiling_req_per_s": rps("slipway-onnx") / rps(FLOORS[1]),
+        "slipway_onnx_over_server_floor_req_per_s": rps("slipway-onnx") / rps(FLOORS[0]),
     }
     if "mlflow" in results:
         out |= {
@@ -453,6 +478,7 @@ def ratios(results: dict[str, Any], clients: int) -> dict[str, float]:
             "slipway_onnx_over_mlflow_batch_rows_per_s": batch("slipway-onnx") / batch("mlflow"),
             "slipway_onnx_columnar_over_mlflow_batch_rows_per_s": columnar("slipway-onnx") / batch("mlflow"),
             "slipway_onnx_logged_over_mlflow_req_per_s": rps("slipway-onnx + log") / rps("mlflow"),
+            "server_floor_over_mlflow_req_per_s": rps(FLOORS[0]) / rps("mlflow"),
         }
     return {k: round(v, 2) for k, v in out.items()}
 
@@ -479,7 +505,10 @@ def report(results: dict[str, Any], names: list[str], clients: list[int], path: 
     )
     print(
         f"client ceiling: Slipway (ONNX) reaches {r['slipway_onnx_over_client_ceiling_req_per_s']:.0%} of what the "
-        f"client does against a trivial server\n"
+        f"client does against a trivial server; server floor: "
+        f"{r['slipway_onnx_over_server_floor_req_per_s']:.0%} of what uvicorn answers with an app that does nothing"
+        + (f" (that app ÷ MLflow: {r['server_floor_over_mlflow_req_per_s']:.1f}x)" if "mlflow" in results else "")
+        + "\n"
     )
     rows = []
     for name in names:

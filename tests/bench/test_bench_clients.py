@@ -1,5 +1,5 @@
-"""The serving benchmark's client against its trivial server (the client's own ceiling), the parsing of both
-servers' answers, and which act steps count as a job's own work."""
+"""The serving benchmark's client against its fixed-answer servers (the client's own ceiling, uvicorn's floor), the
+parsing of both servers' answers, and which act steps count as a job's own work."""
 
 from __future__ import annotations
 
@@ -12,18 +12,19 @@ from pr_workflow import own_work
 from support import free_port
 
 
-def test_the_keep_alive_client_runs_against_the_trivial_server() -> None:
+@pytest.mark.parametrize("script", [serving.TRIVIAL_SERVER, serving.SERVER_FLOOR], ids=["trivial", "uvicorn floor"])
+def test_the_keep_alive_client_runs_against_the_fixed_answer_servers(script: str) -> None:
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-c", serving.TRIVIAL_SERVER, str(port)], start_new_session=True, stdout=subprocess.DEVNULL
-    )
+    process = subprocess.Popen([sys.executable, "-c", script, str(port)], start_new_session=True)
     try:
-        serving.wait_ready(process, port, "/", "trivial server", timeout=60)
+        serving.wait_ready(process, port, "/", "fixed-answer server", timeout=60)
         latencies = serving.closed_loop((port, "/predict", 50, b'{"x": 1}'))
+        _, answer = serving.post(serving.Server("floor", process, port, "/predict", b"", b'{"records": []}'), b"{}")
     finally:
         process.terminate()
         process.wait(timeout=30)
     assert len(latencies) == 50 and all(x > 0 for x in latencies)
+    assert answer == {"predictions": [[0.5, 0.5]]}
 
 
 def test_a_server_that_dies_is_reported_not_waited_for() -> None:
