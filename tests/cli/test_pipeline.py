@@ -1,6 +1,6 @@
-"""`slipway repro` runs DVC in its own process (its entry point, not a `dvc` found on PATH), passes DVC's output
-and exit code through, gives DVC and its stages no input (a question is answered no, even on a terminal), and ends
-without the interpreter's teardown (slow: processes)."""
+"""`slipway repro` runs DVC in its own process (its entry point, not a `dvc` found on PATH) without building the
+typer app (`--help` aside), passes DVC's output and exit code through, gives DVC and its stages no input (a question
+is answered no, even on a terminal), and ends without the interpreter's teardown (slow: processes)."""
 
 from __future__ import annotations
 
@@ -79,6 +79,18 @@ def test_repro_runs_dvc_in_its_own_process_and_passes_its_output_and_exit_code_t
     assert "failed to reproduce 'broken'" in failed.stderr
     assert _slipway(project, "--no-such-option").returncode == 254  # DVC's usage error
     assert not (project.parent / "decoy-ran").exists()
+
+
+def test_repro_runs_dvc_without_building_the_app(project: Path) -> None:
+    command = [str(VENV_BIN / "python"), "-X", "importtime", "-m", "slipway.cli", "repro", "write"]
+    ran = run(command, project, env=project_env(project, PYTHONPATH=str(REPO_ROOT / "src")))
+    assert (project / "out.txt").read_text() == "written"
+    timed = [line for line in ran.stderr.splitlines() if line.startswith("import time")]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in timed}  # (the modules this process imported)
+    assert {"dvc.cli", "slipway.pipeline.stage_host"} <= imported
+    assert not {"typer", "click", "pydantic", "slipway.cli.app"} & imported
+    helped = run([str(VENV_BIN / "slipway"), "repro", "--help"], project, env=project_env(project))
+    assert "Usage: slipway repro" in helped.stdout and "stage host" in helped.stdout  # the app's help, not DVC's
 
 
 def test_on_a_terminal_dvc_and_its_stages_read_no_input_so_nothing_waits_for_a_reader(project: Path) -> None:
