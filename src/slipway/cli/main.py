@@ -5,7 +5,8 @@ teardown (:func:`exit_at_once`).
 A verb whose whole command line is another tool's (`slipway repro`: DVC's) runs from here without the typer app
 (:mod:`slipway.cli.app`): building it costs a quarter of a second (every verb's command, and pydantic, which typer
 imports to parse even `--help`), which `slipway repro`'s stage host would wait for before its first import and a
-no-op repro would add to DVC's own. Its `--help` still comes from the app. This module imports nothing at the top."""
+no-op repro would add to DVC's own. Its `--help` still comes from the app. Only the standard library is imported at
+the top of this module."""
 
 from __future__ import annotations
 
