@@ -203,6 +203,12 @@ def _wait_for(path: Path, seconds: float = 30) -> bool:
     return path.exists()
 
 
+def _run_stage_script(path: Path, target: str) -> None:
+    """A stage script as the pipeline's are: ``run_stage("module:function")``."""
+    script = f'if __name__ == "__main__":\n    run_stage("{target}")\n'
+    path.write_text(f"from slipway.pipeline.stage_runner import run_stage\n\n{script}")
+
+
 @slow
 def test_the_host_imports_a_stages_libraries_once_the_stage_before_it_is_handed_over(project: Path) -> None:
     """One stage ahead: what stage 2 needs is not imported while stage 1 has not arrived (it would take a core from
@@ -213,9 +219,7 @@ def test_the_host_imports_a_stages_libraries_once_the_stage_before_it_is_handed_
         (project / "lib" / f"{name}.py").write_text(
             f"from pathlib import Path\nPath({str(mark)!r}).touch()\n\ndef go(config):\n    print('{name} ran')\n"
         )
-    (project / "first_stage.py").write_text(
-        'from slipway.pipeline.stage_runner import run_stage\n\nif __name__ == "__main__":\n    run_stage("first:go")\n'
-    )
+    _run_stage_script(project / "first_stage.py", "first:go")
     demo_params_file(project / "work")
     with hosting(preload=("first", "second")) as env:
         assert _wait_for(marks["first"])
@@ -232,6 +236,31 @@ def test_the_host_imports_a_stages_libraries_once_the_stage_before_it_is_handed_
         assert ran.returncode == 0, ran.stderr
         assert SERVED in ran.stderr and "first ran" in ran.stdout
         assert _wait_for(marks["second"])
+
+
+@slow
+def test_a_stage_that_comes_while_an_earlier_stages_libraries_are_imported_waits_for_its_own(project: Path) -> None:
+    """DVC skipped the stages before it: the stage is started once the host has imported its libraries, not at once
+    with what is loaded so far (it would import them again itself, beside the host)."""
+    (project / "lib" / "first.py").write_text("import time\ntime.sleep(1.5)\n")  # a long import
+    (project / "lib" / "second.py").write_text(
+        "import os\n\nIMPORTED_BY = os.getpid()\n\ndef go(config):\n    print(IMPORTED_BY, os.getpid(), os.getppid())\n"
+    )
+    _run_stage_script(project / "second_stage.py", "second:go")
+    demo_params_file(project / "work")
+    with hosting(preload=("first", "second")) as env:
+        ran = subprocess.run(  # comes while the host imports `first`
+            [sys.executable, str(project / "second_stage.py")],
+            cwd=project / "work",
+            env={**project_env(project), "PYTHONPATH": os.environ["PYTHONPATH"], **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert ran.returncode == 0, ran.stderr
+    assert SERVED in ran.stderr
+    imported_by, worker, host = (int(word) for word in ran.stdout.split())
+    assert imported_by == host != worker  # `second` came with the fork: the host imported it, not the worker
 
 
 def _alive(pid: int) -> bool:

@@ -171,7 +171,8 @@ def hosting(preload: tuple[str, ...]) -> Iterator[dict[str, str]]:
     """Start a stage host that imports the stage modules ``preload`` (in pipeline order) and their libraries for
     the duration of the block, and yield the environment variable that points stage scripts at it (nothing off
     Linux: the stages then run as usual). The socket listens before the host starts importing: a stage that
-    connects early waits, and is served as soon as the host is between two imports."""
+    connects early waits, and is served as soon as the host is between two imports of its own libraries, or has
+    imported them (:func:`slipway.pipeline.stage_host_process.serve`)."""
     if not sys.platform.startswith("linux"):  # forking a process that loaded these libraries is Linux's to do
         yield {}
         return

@@ -29,10 +29,11 @@ _CREDENTIALS = struct.calcsize("3i")
 def serve(listening_fd: int, preload: tuple[str, ...]) -> None:
     """Import the stage modules ``preload`` (in pipeline order) with their libraries (:func:`_importing`) and fork
     one worker per connection on the listening socket ``listening_fd`` until the parent process dies or a signal ends
-    the host. It imports one stage ahead: stage i's libraries once stage i-1, or a later stage, has been handed to a
-    worker. Importing what no stage needs yet would take a core from the running stage and from DVC, and a stage
-    that connects mid-import waits for that import to end (it is served between two imports, with what is loaded
-    so far, and imports the rest itself)."""
+    the host. It imports one stage ahead: stage i's libraries once stage i-1, or a later stage, has come. Importing
+    what no stage needs yet would take a core from the running stage and from DVC. A stage that connects while its
+    own libraries are being imported is served between two imports, with what is loaded so far, and imports the
+    rest itself; one that connects while an earlier stage's are still being imported (DVC skipped or restored the
+    stages before it) waits until its own are, rather than import them a second time beside the host."""
     parent = os.getppid()
     host = _Host(socket.socket(fileno=listening_fd), preload)
     signal.signal(signal.SIGTERM, _stop)
@@ -45,6 +46,7 @@ def serve(listening_fd: int, preload: tuple[str, ...]) -> None:
                 return
             for _ in _importing(module, seen):
                 host.serve(wait=False)
+            host.imported_stage(stage)
         while os.getppid() == parent:
             host.serve(wait=True)
     except ImportError as error:  # the stages then run in their own processes, and fail there if they must
@@ -69,18 +71,34 @@ def _reap(block: bool = False) -> None:
             pass
 
 
+class _Request:
+    """A stage's request as the host took it: the connection to answer on, the request and the client's streams."""
+
+    def __init__(self, connection: socket.socket, request: dict[str, Any], fds: list[int], stage: int) -> None:
+        self.connection, self.request, self.fds, self.stage = connection, request, fds, stage
+
+    def close(self) -> None:
+        for fd in self.fds:
+            os.close(fd)
+        self.connection.close()
+
+
 class _Host:
-    """The listening socket, the module files imported so far with their stamps, and the furthest stage served."""
+    """The listening socket, the module files imported so far with their stamps, the furthest stage that came, the
+    furthest whose libraries are imported, and the stages waiting for theirs."""
 
     def __init__(self, listener: socket.socket, preload: tuple[str, ...]) -> None:
         self.listener = listener
         self.preload = preload
         self.loaded: dict[str, tuple[int, int]] = {}
         self.reached = -1
-        """The furthest stage (index in ``preload``) whose script has been handed to a worker."""
+        """The furthest stage (index in ``preload``) whose script has come (handed to a worker, or waiting)."""
+        self.imported = -1
+        """The furthest stage whose libraries are all imported (the host is importing the next one's)."""
+        self.waiting: list[_Request] = []
 
     def serve(self, wait: bool) -> None:
-        """Fork a worker for each connection waiting; with ``wait``, first wait up to a second for one."""
+        """Take each connection waiting; with ``wait``, first wait up to a second for one."""
         self.listener.settimeout(_PARENT_CHECK_SECONDS if wait else 0)
         while True:
             try:
@@ -88,35 +106,54 @@ class _Host:
             except (BlockingIOError, TimeoutError):
                 _reap()
                 return
-            with connection:
-                self._hand_over(connection)
+            self._take(connection)
             self.listener.settimeout(0)
 
-    def _hand_over(self, connection: socket.socket) -> None:
-        """Take the request, then fork the worker that runs it; the client runs a request refused here itself."""
+    def imported_stage(self, stage: int) -> None:
+        """Stage ``stage``'s libraries are imported: start the stages that were waiting for theirs up to it."""
+        self.imported = stage
+        ready = [request for request in self.waiting if request.stage <= stage]
+        self.waiting = [request for request in self.waiting if request.stage > stage]
+        for request in ready:
+            self._start(request)
+
+    def _take(self, connection: socket.socket) -> None:
+        """Take the request and start its worker, at once or (a stage beyond the one being imported) once its
+        stage's libraries are imported; the client runs a request refused here itself."""
         connection.settimeout(_REQUEST_SECONDS)
         uid = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _CREDENTIALS))[2]
         if uid != os.getuid():
-            connection.sendall(message_line({"refused": f"uid {uid} is not the host's"}))
+            with connection:
+                connection.sendall(message_line({"refused": f"uid {uid} is not the host's"}))
             return
         try:
             request, fds = _take_request(connection)
         except (OSError, ValueError, struct.error):  # the client went or sent no request it could have sent
+            connection.close()
             return
+        taken = _Request(connection, request, fds, self._stage_of(request["script"]))
+        self.reached = max(self.reached, taken.stage)
+        if taken.stage > self.imported + 1:
+            self.waiting.append(taken)
+        else:
+            self._start(taken)
+
+    def _start(self, taken: _Request) -> None:
+        """Fork the worker that runs ``taken``."""
         try:
-            self.reached = max(self.reached, self._stage_of(request["script"]))
             self.loaded.update({file: _stamp(file) for file in _module_files() if file not in self.loaded})
             gc.freeze()  # what the host imported stays out of the workers' collections: they do not copy its pages
             if os.fork() == 0:
                 code = 1
-                try:  # a worker never returns into the host's loop
+                try:  # a worker never returns into the host's loop, nor holds the other stages' connections
                     self.listener.close()
-                    code = _work(connection, request, fds, self.loaded)
+                    for other in self.waiting:
+                        other.close()
+                    code = _work(taken.connection, taken.request, taken.fds, self.loaded)
                 finally:
                     os._exit(code)
         finally:
-            for fd in fds:
-                os.close(fd)
+            taken.close()
 
     def _stage_of(self, script: str) -> int:
         """The furthest stage of ``preload`` that ``script`` runs (-1: none of them)."""
