@@ -63,9 +63,11 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _stage(project: Path, env: dict[str, str], *args: str, stdin: str = "", **extra: str):
+def _stage(
+    project: Path, env: dict[str, str], *args: str, stdin: str = "", script: str = "stage.py", **extra: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(project / "stage.py"), *args],
+        [sys.executable, str(project / script), *args],
         cwd=project / "work",
         env={**project_env(project), "PYTHONPATH": os.environ["PYTHONPATH"], **env, **extra},
         input=stdin,
@@ -203,7 +205,7 @@ def _wait_for(path: Path, seconds: float = 30) -> bool:
     return path.exists()
 
 
-def _run_stage_script(path: Path, target: str) -> None:
+def _write_stage_script(path: Path, target: str) -> None:
     """A stage script as the pipeline's are: ``run_stage("module:function")``."""
     script = f'if __name__ == "__main__":\n    run_stage("{target}")\n'
     path.write_text(f"from slipway.pipeline.stage_runner import run_stage\n\n{script}")
@@ -219,20 +221,13 @@ def test_the_host_imports_a_stages_libraries_once_the_stage_before_it_is_handed_
         (project / "lib" / f"{name}.py").write_text(
             f"from pathlib import Path\nPath({str(mark)!r}).touch()\n\ndef go(config):\n    print('{name} ran')\n"
         )
-    _run_stage_script(project / "first_stage.py", "first:go")
+    _write_stage_script(project / "first_stage.py", "first:go")
     demo_params_file(project / "work")
     with hosting(preload=("first", "second")) as env:
         assert _wait_for(marks["first"])
         time.sleep(0.5)  # were the host to import ahead, `second` would be imported by now
         assert not marks["second"].exists()
-        ran = subprocess.run(
-            [sys.executable, str(project / "first_stage.py")],
-            cwd=project / "work",
-            env={**project_env(project), "PYTHONPATH": os.environ["PYTHONPATH"], **env},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        ran = _stage(project, env, script="first_stage.py")
         assert ran.returncode == 0, ran.stderr
         assert SERVED in ran.stderr and "first ran" in ran.stdout
         assert _wait_for(marks["second"])
@@ -246,17 +241,10 @@ def test_a_stage_that_comes_while_an_earlier_stages_libraries_are_imported_waits
     (project / "lib" / "second.py").write_text(
         "import os\n\nIMPORTED_BY = os.getpid()\n\ndef go(config):\n    print(IMPORTED_BY, os.getpid(), os.getppid())\n"
     )
-    _run_stage_script(project / "second_stage.py", "second:go")
+    _write_stage_script(project / "second_stage.py", "second:go")
     demo_params_file(project / "work")
     with hosting(preload=("first", "second")) as env:
-        ran = subprocess.run(  # comes while the host imports `first`
-            [sys.executable, str(project / "second_stage.py")],
-            cwd=project / "work",
-            env={**project_env(project), "PYTHONPATH": os.environ["PYTHONPATH"], **env},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        ran = _stage(project, env, script="second_stage.py")  # comes while the host imports `first`
     assert ran.returncode == 0, ran.stderr
     assert SERVED in ran.stderr
     imported_by, worker, host = (int(word) for word in ran.stdout.split())
