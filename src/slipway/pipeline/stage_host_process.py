@@ -15,6 +15,7 @@ import struct
 import sys
 from collections.abc import Iterator
 from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,11 +72,15 @@ def _reap(block: bool = False) -> None:
             pass
 
 
+@dataclass
 class _Request:
-    """A stage's request as the host took it: the connection to answer on, the request and the client's streams."""
+    """A stage's request as the host took it: the connection to answer on, the request, the client's streams, and
+    the stage (index in the host's preload, -1 for none) its script runs."""
 
-    def __init__(self, connection: socket.socket, request: dict[str, Any], fds: list[int], stage: int) -> None:
-        self.connection, self.request, self.fds, self.stage = connection, request, fds, stage
+    connection: socket.socket
+    request: dict[str, Any]
+    fds: list[int]
+    stage: int
 
     def close(self) -> None:
         for fd in self.fds:
