@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -91,3 +92,19 @@ def test_the_body_limit_comes_from_the_environment(monkeypatch) -> None:
         monkeypatch.setenv("SLIPWAY_MAX_BODY_BYTES", bad)
         with pytest.raises(ValueError, match="SLIPWAY_MAX_BODY_BYTES must be a positive number of bytes"):
             max_body_from_env()
+
+
+def test_a_big_body_is_parsed_a_piece_at_a_time_by_orjson_too(monkeypatch) -> None:
+    """No single parse holds the GIL for the whole body: the event loop answers /health between two pieces."""
+    sizes: list[int] = []
+    loads = orjson.loads
+
+    def recording_loads(data: bytes | str) -> object:
+        sizes.append(len(data))
+        return loads(data)
+
+    monkeypatch.setattr(orjson, "loads", recording_loads)
+    records = [{"customer_id": f"C{i:08d}", "age": i % 90, "contract": "month-to-month"} for i in range(2_000)]
+    raw = json.dumps({"records": records}).encode()
+    assert parse_json(raw, piece=4_096) == {"records": records}
+    assert len(sizes) > 10 and max(sizes) < 4_096 + 100, sizes  # a piece, and at most one record more

@@ -8,10 +8,10 @@ faster) whenever orjson reads the body the same way: orjson refuses what the sta
 extensions (``NaN``, ``Infinity``, lone surrogates, a byte-order mark...) and reads an integer beyond 64 bits as a
 float, so a body it refuses, or with a run of 19 digits, is read by the standard parser.
 
-A big batch is handled in a worker thread, but a single ``json.loads`` holds the GIL for the whole parse (about
-20 ms per MB), and freeing 100,000 parsed records in one go does too: either would stall the event loop, and
-``/health``, for a third of a second or more. The standard parser therefore parses the records of a big
-``{"records": [...]}`` body in pieces of about ``PIECE_BYTES`` (orjson takes about 3 ms per MB), and
+A big batch is handled in a worker thread, but a single parse holds the GIL for the whole body (``json.loads``
+about 20 ms per MB, orjson about 10), and freeing 100,000 parsed records in one go does too: either would stall the
+event loop, and ``/health``, for a fifth of a second or more (three times that on a loaded machine). Both parsers
+therefore read the records of a big ``{"records": [...]}`` body in pieces of about ``PIECE_BYTES``, and
 :func:`release` empties big lists a slice at a time.
 """
 
@@ -90,25 +90,31 @@ def parse_json(raw: bytes, piece: int = PIECE_BYTES) -> Any:
     """What ``json.loads(raw)`` gives (or raises): orjson's reading when it is the same (see the module docstring)."""
     if _LONG_NUMBER not in raw.translate(_DIGITS):
         try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            pass  # refused by orjson: the standard parser decides (it may read it, or give its own error)
+            if len(raw) <= piece:
+                return orjson.loads(raw)
+            return _parse_in_pieces(raw.decode(), orjson.loads, piece)  # orjson reads UTF-8 only, as does decode()
+        except ValueError:  # refused by orjson (or not UTF-8): the standard parser decides (it may read it)
+            pass
     return parse_standard(raw, piece)
 
 
 def parse_standard(raw: bytes, piece: int = PIECE_BYTES) -> Any:
-    """What ``json.loads(raw)`` gives (or raises), parsing a big ``{"records": [...]}`` body a piece at a time.
+    """What ``json.loads(raw)`` gives (or raises), parsing a big ``{"records": [...]}`` body a piece at a time."""
+    if len(raw) <= piece:
+        return json.loads(raw)
+    return _parse_in_pieces(raw.decode(json.detect_encoding(raw), "surrogatepass"), json.loads, piece)  # as json.loads
+
+
+def _parse_in_pieces(text: str, loads: Callable[[str], Any], piece: int) -> Any:
+    """What ``loads(text)`` gives (or raises), the records of a ``{"records": [...]}`` body parsed a piece at a time.
 
     The records are cut after a ``}`` followed by ``,`` about every ``piece`` characters, and each piece is parsed as
     a JSON array. A cut that is not between two records (inside a string, or inside a nested value) leaves a piece
-    that is not valid JSON, and then the whole body is parsed at once, so the result is always ``json.loads``'.
+    that is not valid JSON, and then the whole text is parsed at once, so the result is always ``loads``'.
     """
-    if len(raw) <= piece:
-        return json.loads(raw)
-    text = raw.decode(json.detect_encoding(raw), "surrogatepass")  # as json.loads decodes bytes
     head, tail = _RECORDS_HEAD.match(text), _RECORDS_TAIL.search(text)
-    if head is None or tail is None or tail.start() < head.end():
-        return json.loads(text)
+    if len(text) <= piece or head is None or tail is None or tail.start() < head.end():
+        return loads(text)
     records: list[Any] = []
     start, end = head.end(), tail.start()
     while True:
@@ -118,9 +124,9 @@ def parse_standard(raw: bytes, piece: int = PIECE_BYTES) -> Any:
         try:
             if not part.strip(" \t\n\r"):
                 raise ValueError("no records, two commas in a row, or a comma before ']'")
-            records += json.loads(f"[{part}]")
+            records += loads(f"[{part}]")
         except (ValueError, RecursionError):
-            return json.loads(text)
+            return loads(text)
         if stop == end:
             break
         start = stop + 1
