@@ -4,13 +4,11 @@
 #   infra/container_test.sh MODEL_DIR [EXPECTED_VERSION]
 # Needs root and Debian's docker.io, debootstrap and docker-registry (see .ci/run). Everything it starts (its own
 # dockerd on a private socket and data root, the registry, the container) is stopped on exit. The Debian base
-# image is built with debootstrap once and cached in ${SLIPWAY_CACHE:-~/.cache/slipway}/base-bookworm.tar.
+# image is infra/base_image.sh's: built with debootstrap once and cached.
 set -euo pipefail
 model_dir=$(realpath "${1:?usage: infra/container_test.sh MODEL_DIR [EXPECTED_VERSION]}")
 expected_version=${2:-}
 repo=$(cd "$(dirname "$0")/.." && pwd)
-cache=${SLIPWAY_CACHE:-$HOME/.cache/slipway}
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 work=$(mktemp -d "${TMPDIR:-/tmp}/slipway-container.XXXXXX")
 slipway=${SLIPWAY:-$repo/.venv/bin/slipway}
 export DOCKER_HOST=unix://$work/docker.sock
@@ -54,16 +52,7 @@ dockerd --bridge=none --iptables=false --ip-forward=false --ip-masq=false \
 for _ in $(seq 120); do docker version >/dev/null 2>&1 && break; sleep 0.5; done
 docker version >/dev/null 2>&1 || fail "dockerd did not start"
 
-base_tar=$cache/base-bookworm.tar
-if [[ ! -s $base_tar ]]; then
-    say "building the Debian base image with debootstrap (once; cached in $base_tar)"
-    mkdir -p "$cache"
-    debootstrap --variant=minbase --include=python3,python3-venv bookworm "$work/rootfs" "$mirror" \
-        >"$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log"; fail "debootstrap"; }
-    rm -rf "$work/rootfs"/var/cache/apt/archives/*.deb "$work/rootfs"/var/lib/apt/lists/*
-    tar -C "$work/rootfs" -cf "$base_tar.part" . && mv "$base_tar.part" "$base_tar"
-    rm -rf "$work/rootfs"
-fi
+base_tar=$("$repo/infra/base_image.sh") || fail "the Debian base image (infra/base_image.sh)"
 say "importing the base image"
 docker import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'ENV LANG=C.UTF-8' "$base_tar" slipway-base:bookworm >/dev/null
