@@ -32,7 +32,7 @@ DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 PIECE_BYTES = 256 * 1024
 
 _RECORDS_HEAD = re.compile(r'[ \t\n\r]*\{[ \t\n\r]*"records"[ \t\n\r]*:[ \t\n\r]*\[')  # JSON's whitespace only
-_RECORDS_TAIL = re.compile(r"\][ \t\n\r]*\}[ \t\n\r]*\Z")
+_JSON_SPACE = " \t\n\r"
 _DIGITS = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))  # every digit as "0", anything else as " "
 _LONG_NUMBER = b"0" * 19  # the shortest integer literal that may not fit 64 bits
 
@@ -112,17 +112,17 @@ def _parse_in_pieces(text: str, loads: Callable[[str], Any], piece: int) -> Any:
     a JSON array. A cut that is not between two records (inside a string, or inside a nested value) leaves a piece
     that is not valid JSON, and then the whole text is parsed at once, so the result is always ``loads``'.
     """
-    head, tail = _RECORDS_HEAD.match(text), _RECORDS_TAIL.search(text)
-    if len(text) <= piece or head is None or tail is None or tail.start() < head.end():
+    head, end = _RECORDS_HEAD.match(text), _closing_bracket(text)
+    if len(text) <= piece or head is None or end < head.end():
         return loads(text)
     records: list[Any] = []
-    start, end = head.end(), tail.start()
+    start = head.end()
     while True:
         cut = text.find("},", min(start + piece, end), end)
         stop = end if cut < 0 else cut + 1
         part = text[start:stop]
         try:
-            if not part.strip(" \t\n\r"):
+            if not part.strip(_JSON_SPACE):
                 raise ValueError("no records, two commas in a row, or a comma before ']'")
             records += loads(f"[{part}]")
         except (ValueError, RecursionError):
@@ -131,6 +131,22 @@ def _parse_in_pieces(text: str, loads: Callable[[str], Any], piece: int) -> Any:
             break
         start = stop + 1
     return {"records": records}
+
+
+def _closing_bracket(text: str) -> int:
+    """Where the ``]`` of a text ending in ``]}`` (and JSON's whitespace) is, else -1: looked for from the end, as
+    a regular expression anchored there would try every position of a big body first."""
+    end = _before_space(text, len(text))
+    if not text.endswith("}", 0, end):
+        return -1
+    end = _before_space(text, end - 1)
+    return end - 1 if text.endswith("]", 0, end) else -1
+
+
+def _before_space(text: str, end: int) -> int:
+    while end and text[end - 1] in _JSON_SPACE:
+        end -= 1
+    return end
 
 
 def release(items: list[Any], step: int = 2048) -> None:
