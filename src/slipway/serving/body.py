@@ -144,6 +144,7 @@ def _closing_bracket(text: str) -> int:
 
 
 def _before_space(text: str, end: int) -> int:
+    """``end`` moved back over the JSON whitespace before it."""
     while end and text[end - 1] in _JSON_SPACE:
         end -= 1
     return end
