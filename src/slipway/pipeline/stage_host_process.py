@@ -117,9 +117,8 @@ class _Host:
     def imported_stage(self, stage: int) -> None:
         """Stage ``stage``'s libraries are imported: start the stages that were waiting for theirs up to it."""
         self.imported = stage
-        ready = [request for request in self.waiting if request.stage <= stage]
-        self.waiting = [request for request in self.waiting if request.stage > stage]
-        for request in ready:
+        for request in [request for request in self.waiting if request.stage <= stage]:
+            self.waiting.remove(request)  # the others stay listed: each worker closes their connections
             self._start(request)
 
     def _take(self, connection: socket.socket) -> None:
