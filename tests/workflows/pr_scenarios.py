@@ -2,8 +2,10 @@
 one file per scenario so that pytest-xdist's --dist loadfile runs them on different workers).
 
 ``share_main_outputs`` plays main.yml's part before a pull request is opened: with a DVC remote outside the
-repository (a folder standing in for S3/GCS/Azure), main's pipeline runs once and its outputs and run cache are
-pushed (`make push-outputs`), so the pull request can restore every stage whose inputs it did not change."""
+repository (a folder standing in for S3/GCS/Azure), main's pipeline runs and its outputs and run cache are pushed
+(`make push-outputs`), so the pull request can restore every stage whose inputs it did not change. Main's pipeline
+is this test run's reproduced clone's: its DVC cache linked in, `slipway repro` restores each stage from the run
+cache as main.yml's own does when nothing changed, instead of training the same model again."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from support import fresh_clone, project_env, run
+from support import fresh_clone, link_dvc_cache, project_env, run
+from support.clones import DVC_CACHE
 from workflows.act_harness import SAVED_MYPY_CACHE, ActRun, pull_request_event, run_workflow
 
 WORKFLOW = ".github/workflows/pr.yml"
@@ -22,9 +25,11 @@ TESTS_IN_ACT = "-p no:cacheprovider tests/review/test_gate.py"
 ORIGIN_URL = "https://github.com/example/slipway.git"
 
 
-def share_main_outputs(main: Path, remote: Path) -> None:
-    """Make ``remote`` main's default DVC remote (committed), push the data there, run the pipeline and push its
-    outputs and run cache as main.yml does; commit the lock it wrote (a consistent main)."""
+def share_main_outputs(main: Path, remote: Path, reproduced: Path) -> None:
+    """Make ``remote`` main's default DVC remote (committed), push the data there, run the pipeline (restored from
+    the DVC cache of ``reproduced``, a clone of the same commit with its pipeline reproduced) and push its outputs
+    and run cache as main.yml does; commit the lock it wrote (a consistent main)."""
+    link_dvc_cache(reproduced / DVC_CACHE, main)
     env = project_env(main)
     run(["dvc", "remote", "add", "-d", "shared", str(remote)], main, env=env)
     run(["dvc", "pull", "-q", "-r", "embedded", "data.dvc"], main, env=env)
@@ -35,16 +40,16 @@ def share_main_outputs(main: Path, remote: Path) -> None:
 
 
 def open_pull_request(
-    tmp_path: Path, change: Callable[[Path], None], message: str, shared_remote: Path | None = None
+    tmp_path: Path, change: Callable[[Path], None], message: str, shared: tuple[Path, Path] | None = None
 ) -> Path:
-    """A fresh clone with main as the base and a `feature` branch holding ``change``, checked out. With
-    ``shared_remote``, main's outputs were pushed there first (``share_main_outputs``, in a clone of its own, so
-    nothing it computed is in the pull request's working tree)."""
-    if shared_remote is None:
+    """A fresh clone with main as the base and a `feature` branch holding ``change``, checked out. With ``shared``
+    (a remote folder, the test run's reproduced clone), main's outputs were pushed to that remote first
+    (``share_main_outputs``, in a clone of its own, so nothing it computed is in the pull request's working tree)."""
+    if shared is None:
         repo = fresh_clone(tmp_path / "repo")
     else:
         main = fresh_clone(tmp_path / "main-ci")
-        share_main_outputs(main, shared_remote)
+        share_main_outputs(main, *shared)
         repo = tmp_path / "repo"
         run(["git", "clone", "-q", str(main), str(repo)], tmp_path)
         run(["git", "remote", "set-url", "origin", ORIGIN_URL], repo)

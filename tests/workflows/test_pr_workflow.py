@@ -39,10 +39,10 @@ IMAGES = {"roc.png", "precision_recall.png", "confusion.png", "calibration.png",
 
 
 def test_a_pull_request_restores_what_main_computed_and_gets_its_comment_from_the_default_branch(
-    tmp_path: Path,
+    tmp_path: Path, reproduced_source: Path
 ) -> None:
     repo = open_pull_request(
-        tmp_path, set_params(**{"train.logreg.C": 0.3}), "Try C=0.3", shared_remote=tmp_path / "remote"
+        tmp_path, set_params(**{"train.logreg.C": 0.3}), "Try C=0.3", shared=(tmp_path / "remote", reproduced_source)
     )
     record = tmp_path / "record"
     result = act(repo, record)
