@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from support.demo import RELEASE_COMMIT, VALID
+from support.demo import RELEASE_COMMIT, VALID, demo_params_file
 
 from slipway.artifact.folder import RELEASE_FILE
 from slipway.artifact.persistence import load_model
@@ -243,3 +245,31 @@ def test_openapi_documents_the_record_schema_and_a_valid_example(client: TestCli
     assert record["properties"]["total_charges"]["type"] == ["number", "null"]
     assert "customer_id" not in record["required"] and record["additionalProperties"] is False
     assert client.post("/predict", json=record["example"]).status_code == 200
+
+
+WITHOUT_PYARROW = """
+import json, sys
+sys.modules["pyarrow"] = None  # `import pyarrow` fails, as in the serving image, which has no pyarrow
+from fastapi.testclient import TestClient
+from slipway.serving import create_app
+model_dir, params, good, bad = sys.argv[1:]
+with TestClient(create_app(model_dir, params_path=params)) as client:
+    answers = [client.post("/predict", json={"records": [json.loads(r)]}) for r in (good, bad)]
+print(json.dumps([[a.status_code, a.json()] for a in answers]))
+"""
+
+
+def test_the_model_folder_serves_where_pyarrow_is_not_installed(model_dir: Path, tmp_path: Path) -> None:
+    """The train stage saves the input schema where pyarrow holds text columns (``string[pyarrow]``); the serving
+    image has no pyarrow, and the same folder loads there, validates and answers."""
+    assert "string[pyarrow]" in (model_dir / "input_schema.yaml").read_text()
+    bad = {**VALID, "contract": "lifetime"}
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_PYARROW, str(model_dir), str(demo_params_file(tmp_path)),
+         json.dumps(VALID), json.dumps(bad)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    (good_status, good_body), (bad_status, bad_body) = json.loads(result.stdout)
+    assert good_status == 200 and 0 <= good_body["predictions"][0]["probability"] <= 1, good_body
+    assert bad_status == 422 and "contract" in json.dumps(bad_body), bad_body

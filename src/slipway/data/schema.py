@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
+import yaml
 from pandera import extensions
+from pandera.io.pandas_io import deserialize_schema
 
 from slipway.data.patterns import pattern_matcher as pattern_matcher  # the serving fast path takes it from here
 from slipway.data.patterns import whole_matches
@@ -53,9 +55,21 @@ def _whole_match(check: pa.Check) -> pa.Check:
     )  # fmt: skip
 
 
+ARROW_TEXT = "string[pyarrow]"
+"""How pandera writes pandas' text dtype (``str``) where pyarrow holds the strings: the storage, not the contract."""
+
+
 def load_schema(path: Path | str) -> pa.DataFrameSchema:
-    """Read a pandera schema from YAML; ``str_matches`` patterns match whole values (see the module docstring)."""
-    schema = pa.DataFrameSchema.from_yaml(Path(path))
+    """Read a pandera schema from YAML; ``str_matches`` patterns match whole values (see the module docstring).
+
+    A text column written as :data:`ARROW_TEXT` is read as ``str``, pandas' text dtype: the same dtype where pyarrow
+    is installed, Python-held strings where it is not (the serving image), so a model folder saved by the pipeline
+    loads in either."""
+    serialized = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    for column in (serialized.get("columns") or {}).values():
+        if column and column.get("dtype") == ARROW_TEXT:
+            column["dtype"] = "str"
+    schema = deserialize_schema(serialized)
     patterned = {
         name: {"checks": [_whole_match(check) for check in column.checks]}
         for name, column in schema.columns.items()
