@@ -9,8 +9,8 @@ import io
 import pandas as pd
 import pytest
 import yaml
-from pipeline.corruptions import CORRUPTIONS, PIPELINE_CASES, csv_bytes
 from support import run
+from support.corruptions import CORRUPTIONS, PIPELINE_CASES, csv_bytes
 
 from slipway.artifact.digest import file_md5
 

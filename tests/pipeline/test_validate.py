@@ -1,4 +1,4 @@
-"""The validate stage in process on every corrupted table of the catalogue (tests/pipeline/corruptions.py): it fails
+"""The validate stage in process on every corrupted table of the catalogue (tests/support/corruptions.py): it fails
 with the column, check and value in its log and in the report it writes, and leaves the typed table that `prepare`
 reads as it was. That a failure stops `dvc repro` before `prepare` is the pipeline's own test (test_bad_input)."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from pipeline.corruptions import CORRUPTIONS, csv_bytes
+from support.corruptions import CORRUPTIONS, csv_bytes
 from support.demo import demo_project
 
 from slipway.config import Config, load_config
