@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 from support import run
-from support.corruptions import CORRUPTIONS, PIPELINE_CASES, csv_bytes
+from support.corruptions import CORRUPTIONS, csv_bytes
 
 from slipway.artifact.digest import file_md5
 
@@ -18,6 +18,9 @@ pytestmark = pytest.mark.slow
 DATA = "data/churn.csv"
 MODEL = "outputs/model/model.skops"
 VALIDATED = "outputs/validated/table.parquet"
+PIPELINE_CASES = ("unknown category", "12.5 in an integer column", "class too rare to stratify", "not a table")
+"""One of each way validation fails (a schema check, a lossy coercion, what the later stages need, an unreadable
+file); the stage's own test runs the whole catalogue."""
 
 
 @pytest.mark.parametrize("kind", PIPELINE_CASES)

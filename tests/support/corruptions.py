@@ -1,6 +1,6 @@
 """Ways a raw demo table goes wrong, each with the words its validation report must contain (the column, the check,
-the bad value): the validate stage's own test runs every one in process, the pipeline's test a few through `dvc repro`.
-"""
+the bad value): the validate stage's own test runs every one in process, the pipeline's test one of each kind
+through `dvc repro`."""
 
 from __future__ import annotations
 
@@ -93,8 +93,3 @@ CORRUPTIONS: dict[str, tuple[Callable[[pd.DataFrame], bytes], list[str]]] = {
     "truncated file": (lambda df: csv_bytes(df)[:5_000].rsplit(b",", 3)[0], ["not_nullable"]),
     "not a table": (lambda df: b"\x89PNG\r\n\x1a\n\x00\x00binary", ["cannot be read"]),
 }
-
-
-PIPELINE_CASES = ("unknown category", "12.5 in an integer column", "class too rare to stratify", "not a table")
-"""One of each way validation fails (a schema check, a lossy coercion, what the later stages need, an unreadable
-file): the ones the pipeline's own test runs through `dvc repro`."""
