@@ -2,7 +2,11 @@
 candidate whose smoke test fails: the run fails after rolling staging back, and the tags still name what serves.
 
 Stand-ins: the harness's actions, a recording ``docker`` (no daemon or registry here); the git remote is a local
-bare repository, the DVC remote the embedded one; servers run for real on loopback (local deploy target).
+bare repository, the DVC remote the embedded one; servers run for real on loopback (local deploy target). The DVC
+cache the first run's jobs restore is what an earlier run of main saved (this test run's reproduced pipeline: its
+outputs and run cache), so its register job restores every stage instead of training, as on GitHub after main's
+first run. The second run's runners have none (as after a cache eviction): its candidate's dvc.lock records the
+new script and params but the old model, which only a rerun of train replaces.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 from support import free_port, fresh_clone, git_clone, git_tags, records, run
+from support.clones import DVC_CACHE
 from workflows.act_harness import (
     DOCKER,
     SAVED_MYPY_CACHE,
@@ -35,8 +40,9 @@ def _push_event(repo: Path) -> dict[str, object]:
     }
 
 
-def test_main_workflow_promotes_then_rolls_back_a_broken_candidate(tmp_path: Path) -> None:
+def test_main_workflow_promotes_then_rolls_back_a_broken_candidate(tmp_path: Path, reproduced_source: Path) -> None:
     repo = fresh_clone(tmp_path / "repo")
+    earlier_main = {"dvc-Linux-earlier-main": reproduced_source / DVC_CACHE}
     params = yaml.safe_load((repo / "params.yaml").read_text())
     for stage in ("staging", "prod"):
         params["deploy"]["stages"][stage]["port"] = free_port()
@@ -50,7 +56,8 @@ def test_main_workflow_promotes_then_rolls_back_a_broken_candidate(tmp_path: Pat
     record = tmp_path / "record"
     first = run_workflow(
         repo, ".github/workflows/main.yml", "push", _push_event(repo),
-        record_dir=record, tools=(DOCKER,), variables={"PUBLISH_IMAGE": "true"}, caches=SAVED_MYPY_CACHE,
+        record_dir=record, tools=(DOCKER,), variables={"PUBLISH_IMAGE": "true"},
+        caches={**SAVED_MYPY_CACHE, **earlier_main},
     )  # fmt: skip
     assert first.returncode == 0, first.describe()
     assert first.job_results == {
@@ -60,6 +67,7 @@ def test_main_workflow_promotes_then_rolls_back_a_broken_candidate(tmp_path: Pat
     assert {"model@v0.1.0", "model#staging#1", "model#prod#2"} <= git_tags(origin)
     (mypy_cache,) = [call for call in records(record, "cache") if call["path"] == ".mypy_cache"]
     assert mypy_cache["job"] == "typecheck"  # main's type-check starts from (and saves) the cache pull requests read
+    assert "Running stage" not in first.output("register")  # every stage restored from the earlier run's cache
     docker = (record / "docker-calls.txt").read_text().splitlines()
     assert docker[0].startswith("login ghcr.io --username ")
     assert any(call.startswith("build ") and "--tag ghcr.io/example/slipway-model:v0.1.0" in call for call in docker)

@@ -152,8 +152,8 @@ def watched_paths(root: Path) -> list[str] | None:
 
 @dataclass
 class Watch:
-    """Around one plain `dvc repro` in ``root``: the note from before (``note``: None when git shows other DVC
-    files than it names) and the state of its paths when the repro started (``before``)."""
+    """Around one plain `dvc repro` in ``root``: the note's paths (``note``: None when they are not known to hold)
+    and their state when the repro started (``before``)."""
 
     root: Path
     note: Note | None
@@ -161,6 +161,7 @@ class Watch:
 
     @classmethod
     def start(cls, root: Path) -> Watch:
+        """The note read and its paths' state taken: enough to tell :attr:`nothing_changed` (no DVC, milliseconds)."""
         note = read_note(root)
         listed = dvc_files(root)
         if note is None or listed is None or {*listed, *ALWAYS_READ} != set(note.definitions):
@@ -171,6 +172,17 @@ class Watch:
     def nothing_changed(self) -> bool:
         """Whether DVC found every stage up to date and nothing it reads or writes has changed since."""
         return self.note is not None and self.note.state is not None and self.before == self.note.state
+
+    def before_dvc(self) -> None:
+        """When the note's paths may not hold (no note, or a DVC file or params.yaml changed), find them in DVC's
+        index and take their state, so that this repro can tell whether it changed anything."""
+        listed = dvc_files(self.root)
+        now = None if listed is None else definitions(self.root, [*listed, *ALWAYS_READ])
+        if now is None or (self.note is not None and now == self.note.definitions):
+            return
+        paths = watched_paths(self.root)
+        self.note = None if paths is None else Note(now, sorted({*paths, *now}), None)
+        self.before = None if self.note is None else state_of(self.root, self.note.paths)
 
     def finish(self, exit_code: int) -> None:
         """Note what the repro showed: DVC found nothing to do (exit 0 and nothing changed while it ran), or, after a

@@ -24,16 +24,14 @@ def reproduce(args: Sequence[str]) -> int:
         if not args:
             print(f"{UP_TO_DATE} (Nothing any stage reads or writes has changed since DVC found them so.)")
         return 0
-    code = _run_dvc_repro(root, args)
-    if watch is not None:
-        watch.finish(code)
-    return code
-
-
-def _run_dvc_repro(root: Path, args: Sequence[str]) -> int:
     from slipway.pipeline.stage_host import hosting, stage_modules
 
     with hosting(stage_modules(root)) as env:
         from slipway.adapters.dvc import run_dvc  # once the host has started: it imports while this one does
 
-        return run_dvc(["repro", *args], env=env)
+        if watch is not None:
+            watch.before_dvc()
+        code = run_dvc(["repro", *args], env=env)
+    if watch is not None:
+        watch.finish(code)
+    return code
