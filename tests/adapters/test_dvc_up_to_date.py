@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from support import git, project_env, run
+from support.clones import dvc_project
 
 from slipway.adapters.dvc_up_to_date import NOTE, Watch, plain, read_note, state_of
 
@@ -62,11 +63,7 @@ stages:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A git and DVC project of one stage, reproduced once (the note then knows its paths, not yet DVC's verdict)."""
-    root = tmp_path / "project"
-    root.mkdir()
-    git(root, "init", "-q")
-    run(["dvc", "init", "-q"], root)
-    (root / "dvc.yaml").write_text(PIPELINE)
+    root = dvc_project(tmp_path / "project", PIPELINE)
     (root / "in.txt").write_text("ab")
     assert "Running stage 'double'" in _repro(root)
     git(root, "add", "-A")

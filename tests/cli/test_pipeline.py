@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from support import REPO_ROOT, VENV_BIN, project_env, run
+from support.clones import dvc_project
 
 pytestmark = pytest.mark.slow
 
@@ -31,10 +32,7 @@ stages:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A DVC project of three stages, and a `dvc` first on PATH that leaves a mark and fails if anything runs it."""
-    root = tmp_path / "project"
-    root.mkdir()
-    run([str(VENV_BIN / "dvc"), "init", "--no-scm", "-q"], root)
-    (root / "dvc.yaml").write_text(PIPELINE)
+    root = dvc_project(tmp_path / "project", PIPELINE, scm=False)
     decoy = tmp_path / "decoy"
     decoy.mkdir()
     (decoy / "dvc").write_text(f"#!/bin/sh\ntouch {tmp_path / 'decoy-ran'}\nexit 97\n")

@@ -11,9 +11,19 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from support.commands import REPO_ROOT, project_env, run
+from support.commands import REPO_ROOT, VENV_BIN, project_env, run
 
 DVC_CACHE = Path(".dvc/cache")
+
+
+def dvc_project(root: Path, pipeline: str, scm: bool = True) -> Path:
+    """A new DVC project in ``root`` whose dvc.yaml is ``pipeline`` (a git repository too unless ``scm`` is False)."""
+    root.mkdir(parents=True)
+    if scm:
+        run(["git", "init", "-q"], root)
+    run([str(VENV_BIN / "dvc"), "init", "-q", *([] if scm else ["--no-scm"])], root)
+    (root / "dvc.yaml").write_text(pipeline)
+    return root
 
 
 def fresh_clone(dest: Path, source: Path = REPO_ROOT) -> Path:
