@@ -119,3 +119,11 @@ def test_a_note_from_another_checkout_or_of_a_stage_dvc_always_runs_is_never_an_
     for _ in range(2):
         assert "Running stage 'stamp'" in _repro(project)
     assert not (project / NOTE).exists()
+
+
+@pytest.mark.slow
+def test_a_pipeline_dvc_cannot_read_gets_dvcs_own_error(project: Path) -> None:
+    (project / "dvc.yaml").write_text("stages:\n  double:\n    cmd: [unclosed\n")
+    failed = run(["slipway", "repro"], project, check=False)
+    assert failed.returncode == 255, failed.stdout + failed.stderr  # `dvc repro`'s own code
+    assert "'./dvc.yaml' is invalid" in failed.stderr and "Traceback" not in failed.stderr

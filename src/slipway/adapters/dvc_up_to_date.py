@@ -127,7 +127,15 @@ def definitions(root: Path, files: Iterable[str]) -> dict[str, str]:
 
 def watched_paths(root: Path) -> list[str] | None:
     """Every path DVC's verdict on ``root``'s stages rests on, from DVC's index; None when the verdict may change
-    with nothing on disk changing (a stage DVC always runs, an import, a path outside the project)."""
+    with nothing on disk changing (a stage DVC always runs, an import, a path outside the project) or when DVC
+    cannot read the project (DVC then says why, as it runs)."""
+    try:
+        return _paths_in_index(root)
+    except Exception:  # whatever DVC raises on a project it cannot read is its own to report
+        return None
+
+
+def _paths_in_index(root: Path) -> list[str] | None:
     from dvc.fs import LocalFileSystem
     from dvc.repo import Repo
 
@@ -156,6 +164,8 @@ class Watch:
     and their state when the repro started (``before``)."""
 
     root: Path
+    listed: list[str] | None
+    """The DVC files git showed when the repro started (None: git could not say)."""
     note: Note | None
     before: State | None
 
@@ -165,8 +175,8 @@ class Watch:
         note = read_note(root)
         listed = dvc_files(root)
         if note is None or listed is None or {*listed, *ALWAYS_READ} != set(note.definitions):
-            return cls(root, None, None)
-        return cls(root, note, state_of(root, note.paths))
+            return cls(root, listed, None, None)
+        return cls(root, listed, note, state_of(root, note.paths))
 
     @property
     def nothing_changed(self) -> bool:
@@ -176,9 +186,10 @@ class Watch:
     def before_dvc(self) -> None:
         """When the note's paths may not hold (no note, or a DVC file or params.yaml changed), find them in DVC's
         index and take their state, so that this repro can tell whether it changed anything."""
-        listed = dvc_files(self.root)
-        now = None if listed is None else definitions(self.root, [*listed, *ALWAYS_READ])
-        if now is None or (self.note is not None and now == self.note.definitions):
+        if self.listed is None:
+            return
+        now = definitions(self.root, [*self.listed, *ALWAYS_READ])
+        if self.note is not None and now == self.note.definitions:
             return
         paths = watched_paths(self.root)
         self.note = None if paths is None else Note(now, sorted({*paths, *now}), None)
