@@ -11,7 +11,7 @@ stage DVC always runs, a dependency outside the project or no git, and DVC decid
 database, it trusts a file whose size, times and inode have not moved; a write always moves the change time, which
 no one can set, so a note copied from elsewhere (or committed by a pull request) never matches.
 
-Only the standard library is imported here, but for the paths of a changed pipeline, which DVC's index gives."""
+Nothing heavy is imported here: DVC only for the paths of a changed pipeline, which its index gives."""
 
 from __future__ import annotations
 
@@ -19,10 +19,12 @@ import hashlib
 import json
 import os
 import stat
-import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from slipway.adapters.commands import CommandError
+from slipway.adapters.git import run_git
 
 NOTE = Path(".dvc") / "tmp" / "slipway-up-to-date.json"
 ALWAYS_READ = ("params.yaml", ".dvcignore", ".dvc/config", ".dvc/config.local")
@@ -72,13 +74,12 @@ def dvc_files(root: Path) -> list[str] | None:
     """The dvc.yaml, dvc.lock and ``.dvc`` files git shows (tracked or not, unless ignored), as DVC collects its
     stages; None when git cannot say."""
     try:
-        listed = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *_DVC_FILES],
-            cwd=root, capture_output=True, check=True, timeout=30,
-        )  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
+        listed = run_git(["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *_DVC_FILES], root)
+    except CommandError:  # no git
         return None
-    return sorted({name for name in listed.stdout.decode().split("\0") if name})
+    if listed.returncode != 0:  # not a git repository
+        return None
+    return sorted({name for name in listed.stdout.split("\0") if name})
 
 
 @dataclass(frozen=True)
