@@ -103,12 +103,11 @@ def read_note(root: Path) -> Note | None:
 
 
 def write_note(root: Path, note: Note) -> None:
-    path = root / NOTE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    from slipway.adapters.files import replace_on_success, write_json  # (only a repro that ran DVC writes one)
+
     fields = {"version": _VERSION, "definitions": note.definitions, "paths": note.paths, "state": note.state}
-    partial.write_text(json.dumps(fields))
-    os.replace(partial, path)
+    with replace_on_success(root / NOTE) as (written,):
+        write_json(fields, written)
 
 
 def forget(root: Path) -> None:
@@ -124,6 +123,13 @@ def definitions(root: Path, files: Iterable[str]) -> dict[str, str]:
         except OSError:
             digests[name] = ""
     return digests
+
+
+def paths_note(root: Path, definitions_now: dict[str, str]) -> Note | None:
+    """A note of the paths DVC's verdict rests on (:func:`watched_paths` and the DVC files themselves), with no
+    verdict yet; None when there is none to watch."""
+    paths = watched_paths(root)
+    return None if paths is None else Note(definitions_now, sorted({*paths, *definitions_now}), None)
 
 
 def watched_paths(root: Path) -> list[str] | None:
@@ -192,8 +198,7 @@ class Watch:
         now = definitions(self.root, [*self.listed, *ALWAYS_READ])
         if self.note is not None and now == self.note.definitions:
             return
-        paths = watched_paths(self.root)
-        self.note = None if paths is None else Note(now, sorted({*paths, *now}), None)
+        self.note = paths_note(self.root, now)
         self.before = None if self.note is None else state_of(self.root, self.note.paths)
 
     def finish(self, exit_code: int) -> None:
@@ -208,9 +213,8 @@ class Watch:
             after = state_of(self.root, self.note.paths)
             write_note(self.root, Note(now, self.note.paths, after if after == self.before else None))
             return
-        paths = watched_paths(self.root)
-        if paths is not None:
-            write_note(self.root, Note(now, sorted({*paths, *now}), None))
+        if (paths := paths_note(self.root, now)) is not None:
+            write_note(self.root, paths)
 
 
 def plain(args: Sequence[str]) -> bool:
