@@ -146,10 +146,14 @@ class Frame(Protocol):
     """What phase grouping needs of a profiler's call-tree node (pyinstrument's Frame has these); ``time`` is the
     frame's total time, its children's included."""
 
-    function: str
-    file_path: str | None
-    time: float
-    children: Sequence[Any]
+    @property
+    def function(self) -> str: ...
+    @property
+    def file_path(self) -> str | None: ...
+    @property
+    def time(self) -> float: ...
+    @property
+    def children(self) -> Sequence[Any]: ...
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -225,9 +226,10 @@ def startup_and_imports(repo: Path) -> dict[str, float]:
     its module-level imports (argparse answers before main does any work)."""
     out = {}
     for name, stage in yaml.safe_load((repo / "dvc.yaml").read_text())["stages"].items():
-        command = shlex.split(stage["cmd"])
+        command: list[str] = shlex.split(stage["cmd"])
         if Path(command[0]).name.startswith("python"):
-            out[name] = round(timed(lambda c=command: run_checked([*c, "--help"], repo, env_for(repo))), 2)
+            help_command = [*command, "--help"]
+            out[name] = round(timed(partial(run_checked, help_command, repo, env_for(repo))), 2)
     return out
 
 

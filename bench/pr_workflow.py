@@ -22,6 +22,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import yaml
 from benchlib import (
@@ -39,7 +40,7 @@ from benchlib import (
 
 sys.path.insert(0, str(ROOT / "tests"))
 
-from support import project_env, run
+from support import fresh_clone, project_env, pull_data, reproduce, run
 from workflows.act_harness import SAVED_MYPY_CACHE, host_uv_cache
 from workflows.pr_scenarios import WORKFLOW, act, open_pull_request, set_params
 
@@ -72,7 +73,10 @@ def main() -> None:
     results: dict = {"machine": machine(), "remote": args.remote, "mypy_cache": args.mypy_cache}
     with tempfile.TemporaryDirectory() as tmp:
         holder: dict = {}
-        shared = Path(tmp) / "remote" if args.remote == "shared" else None
+        shared = None
+        if args.remote == "shared":  # main's run pushed its outputs there: made from a clone that reproduced them
+            reproduced = reproduce(pull_data(fresh_clone(Path(tmp) / "reproduced")))
+            shared = (Path(tmp) / "remote", reproduced)
         change = set_params(**{"train.logreg.C": 0.3})
         prepare_s = timed(lambda: holder.setdefault("repo", open_pull_request(Path(tmp), change, "C", shared)))
         record = Path(tmp) / "record"
@@ -92,7 +96,7 @@ def main() -> None:
     walls = job_walls(workflow_run.events)
     steps = step_times(workflow_run.events)
     steps = [s for s in steps if s.stage == "Main" and s.step.split(" ", 1)[0].count("/") == 0]
-    jobs = {}
+    jobs: dict[str, dict[str, Any]] = {}
     for job, wall in walls.items():
         own = {s.step: round(s.seconds, 1) for s in steps if s.job == job and own_work(s.step)}
         jobs[job] = {

@@ -292,7 +292,7 @@ def in_process(model_dir: Path, records: list[dict], repeats: int) -> dict[str, 
         loads = []
         for _ in range(repeats):
             started = time.perf_counter()
-            model = load_served_model(model_dir, backend)  # type: ignore[arg-type]
+            model = load_served_model(model_dir, backend)
             loads.append(time.perf_counter() - started)
         times = []
         for _ in range(repeats):
@@ -510,7 +510,7 @@ def report(results: dict[str, Any], names: list[str], clients: list[int], path: 
         + (f" (that app ÷ MLflow: {r['server_floor_over_mlflow_req_per_s']:.1f}x)" if "mlflow" in results else "")
         + "\n"
     )
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for name in names:
         for c in clients:
             row = results[name][f"clients_{c}"]

@@ -8,6 +8,7 @@ import sys
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -92,12 +93,12 @@ def test_percentile_is_nearest_rank() -> None:
         percentile([], 0.5)
 
 
-def event(job: str, second: int, ids: list[str], **extra: object) -> dict[str, object]:
+def event(job: str, second: int, ids: list[str], **extra: object) -> dict[str, Any]:
     return {"jobID": job, "time": f"2026-01-01T00:00:{second:02d}Z", "stage": "Main", "stepID": ids, **extra}
 
 
 def test_step_times_prefer_acts_execution_time_and_job_walls_span_the_job() -> None:
-    events = [
+    events: list[dict[str, Any]] = [
         event("data", 0, ["0"], step="checkout"),
         event("data", 2, ["0"], step="checkout", stepResult="success"),  # no executionTime: 2 s by the clock
         event("data", 2, ["1"], step="make data-check"),
