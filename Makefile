@@ -66,7 +66,7 @@ lint: setup check-workflows hadolint k8s-validate ## every linter: ruff, mypy, i
 	mypy
 	lint-imports
 
-typecheck: setup ## mypy over src, pipelines and tests (main.yml runs it on every push: pull requests reuse its cache)
+typecheck: setup ## mypy over src, pipelines, tests and bench (main.yml runs it on every push: pull requests reuse its cache)
 	mypy
 
 format: setup ## apply ruff fixes and formatting
