@@ -166,7 +166,8 @@ def bench_false_alarms(config, seeds: int, window_rows: int) -> dict:
     settings = config.monitor.model_copy(update={"window_rows": window_rows, "min_rows": min(300, window_rows)})
     features = config.features.all
     fired = {rule: 0 for rule in RULES}
-    per_window, flagged = 0, dict[str, int]()
+    per_window = 0
+    flagged: dict[str, int] = {}
     started = time.perf_counter()
     for seed in range(seeds):
         profile, model = _seed_model(config, 100_000 + seed)
