@@ -81,11 +81,12 @@ PHASES = (
     PhaseRule("model input (categoricals)", "model_input", "slipway"),
     PhaseRule("ONNX export", "to_onnx_bytes", "slipway"),
     *(PhaseRule("ONNX agreement check", name, "slipway") for name in ("compare", "agreement_rows")),
-    PhaseRule("predict (evaluate)", "evaluate_binary", "slipway"),
-    PhaseRule("metrics", "binary_metrics", "slipway"),
+    PhaseRule("predict (evaluate)", "predictions_frame", "slipway"),
+    # evaluate's own remainder: the metrics' bootstrap intervals run in a thread beside the plot data, which the
+    # profiler (main thread only) sees as the wait for them
+    PhaseRule("metrics and bootstrap intervals", "evaluate", "slipway/pipeline/evaluation/evaluate.py"),
+    PhaseRule("plot data", "_plot_data", "slipway"),
     PhaseRule("permutation importance", "feature_importance", "slipway"),
-    *(PhaseRule("plot data", name, "slipway") for name in ("roc_points", "pr_points", "confusion_counts")),
-    PhaseRule("plot data", "calibration_points", "slipway"),
     PhaseRule("reference profile", "build_profile", "slipway"),
     PhaseRule("model loading", "load_model", "slipway"),
     PhaseRule("provenance (hashing)", "training_metadata", "slipway"),
