@@ -1,5 +1,5 @@
-"""The pipeline profile's phase rules name functions that exist: a rule whose function was renamed or removed
-matches nothing, and its time silently lands in "other" (or in a wrong outer phase) of `make bench`'s breakdown."""
+"""The profiles' phase rules (`make bench`, `make bench-monitoring`) name functions that exist: a rule whose function
+was renamed or removed matches nothing, and its time silently lands in "other" (or in a wrong outer phase)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import importlib.util
 import re
 from pathlib import Path
 
+import monitoring
+import pipeline
 import pytest
 from benchlib import PhaseRule
-from pipeline import PHASES
 from support import REPO_ROOT
 
 
@@ -28,12 +29,15 @@ def _sources() -> list[Path]:
 SOURCES = _sources()
 
 
-@pytest.mark.parametrize("rule", PHASES, ids=lambda rule: f"{rule.phase}:{rule.function}")
-def test_every_phase_rule_names_a_function_defined_where_its_path_says(rule: PhaseRule) -> None:
+RULES = [(benchmark.__name__, rule) for benchmark in (pipeline, monitoring) for rule in benchmark.PHASES]
+
+
+@pytest.mark.parametrize(("benchmark", "rule"), RULES, ids=[f"{name}:{rule.function}" for name, rule in RULES])
+def test_every_phase_rule_names_a_function_defined_where_its_path_says(benchmark: str, rule: PhaseRule) -> None:
     definition = re.compile(rf"^\s*(async\s+)?def {re.escape(rule.function)}\(", re.MULTILINE)
     defined_in = [
         path
         for path in SOURCES
         if rule.path_part in path.as_posix() and definition.search(path.read_text(encoding="utf-8"))
     ]
-    assert defined_in, f"no function {rule.function!r} in a file whose path contains {rule.path_part!r}"
+    assert defined_in, f"{benchmark}: no function {rule.function!r} in a file whose path contains {rule.path_part!r}"
