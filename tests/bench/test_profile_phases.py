@@ -20,24 +20,25 @@ def _package_folder(name: str) -> Path:
     return Path(spec.origin).parent
 
 
-def _sources() -> list[Path]:
-    """Where the stages' frames come from: this project, scikit-learn, and the import system."""
-    roots = [REPO_ROOT / "src", _package_folder("sklearn")]
-    return [path for root in roots for path in root.rglob("*.py")] + [_package_folder("importlib") / "_bootstrap.py"]
+def _definitions() -> dict[str, set[str]]:
+    """The functions each source file defines, by the file's path below its import root (``slipway/data/tables.py``,
+    ``sklearn/pipeline.py``): where the stages' frames come from (this project, scikit-learn, the import system)."""
+    sklearn, importlib_folder = _package_folder("sklearn"), _package_folder("importlib")
+    files = [(REPO_ROOT / "src", path) for path in (REPO_ROOT / "src").rglob("*.py")]
+    files += [(sklearn.parent, path) for path in sklearn.rglob("*.py")]
+    files += [(importlib_folder.parent, importlib_folder / "_bootstrap.py")]
+    definition = re.compile(r"^\s*(?:async\s+)?def (\w+)\(", re.MULTILINE)
+    return {
+        path.relative_to(root).as_posix(): set(definition.findall(path.read_text(encoding="utf-8")))
+        for root, path in files
+    }
 
 
-SOURCES = _sources()
-
-
+DEFINITIONS = _definitions()
 RULES = [(benchmark.__name__, rule) for benchmark in (pipeline, monitoring) for rule in benchmark.PHASES]
 
 
 @pytest.mark.parametrize(("benchmark", "rule"), RULES, ids=[f"{name}:{rule.function}" for name, rule in RULES])
 def test_every_phase_rule_names_a_function_defined_where_its_path_says(benchmark: str, rule: PhaseRule) -> None:
-    definition = re.compile(rf"^\s*(async\s+)?def {re.escape(rule.function)}\(", re.MULTILINE)
-    defined_in = [
-        path
-        for path in SOURCES
-        if rule.path_part in path.as_posix() and definition.search(path.read_text(encoding="utf-8"))
-    ]
+    defined_in = [path for path, names in DEFINITIONS.items() if rule.path_part in path and rule.function in names]
     assert defined_in, f"{benchmark}: no function {rule.function!r} in a file whose path contains {rule.path_part!r}"
