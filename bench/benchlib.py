@@ -159,14 +159,17 @@ class Frame(Protocol):
 @dataclass(frozen=True)
 class PhaseRule:
     """Frames named ``function`` (in a file whose path contains ``path_part``) and everything below them belong to
-    ``phase``, unless a deeper frame matches another rule: the innermost matching frame decides."""
+    ``phase``, unless a deeper frame matches another rule: the innermost matching frame decides. An installed
+    package's path is read from its ``site-packages`` folder on, so the folders above it (a checkout named like the
+    project, holding its venv) match nothing."""
 
     phase: str
     function: str
     path_part: str = ""
 
     def matches(self, frame: Frame) -> bool:
-        return frame.function == self.function and self.path_part in (frame.file_path or "")
+        path = frame.file_path or ""
+        return frame.function == self.function and self.path_part in path[max(path.rfind("site-packages/"), 0) :]
 
 
 def phase_seconds(root: Frame, rules: Sequence[PhaseRule], default: str = "other") -> dict[str, float]:

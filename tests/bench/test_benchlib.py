@@ -68,6 +68,20 @@ def test_a_rule_needs_its_path_part() -> None:
     assert phase_seconds(tree, RULES) == {"other": 2.0}
 
 
+def test_an_installed_package_is_matched_below_site_packages_not_by_the_checkout_folder_above_it() -> None:
+    # `git clone .../slipway` puts the venv in a folder named like the project: pyarrow's read_table is not ours
+    checkout = "/home/me/slipway"
+    tree = Node(
+        "main",
+        3.0,
+        [
+            Node("read_table", 1.0, file_path=f"{checkout}/.venv/lib/python3.11/site-packages/pyarrow/parquet/core.py"),
+            Node("read_table", 2.0, file_path=f"{checkout}/src/slipway/data/tables.py"),
+        ],
+    )
+    assert phase_seconds(tree, RULES) == {"other": 1.0, "reading": 2.0}
+
+
 def test_shares_are_largest_first_and_sum_to_one() -> None:
     rows = shares({"a": 1.0, "b": 3.0})
     assert [r[0] for r in rows] == ["b", "a"] and [r[2] for r in rows] == [0.75, 0.25]
